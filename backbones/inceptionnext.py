@@ -1,0 +1,289 @@
+"""InceptionNeXt backbone for mmsegmentation 1.x.
+
+Paper: Weihao Yu, Pan Zhou, Shuicheng Yan, Xinchao Wang. "InceptionNeXt: When
+Inception Meets ConvNeXt", CVPR 2024 (arXiv:2303.16900).
+Original code and ImageNet weights: https://github.com/sail-sg/inceptionnext
+(Apache-2.0). The layers are timm's (``timm.models.inception_next``,
+Apache-2.0), which keep the official parameter names, so the official release
+files and timm's files load without renaming.
+
+Differences from the classification model, as the authors describe their
+segmentation setup: the classification head is removed, every BatchNorm follows
+``norm_cfg`` (SyncBN on GPUs), and a new norm layer is added on each output.
+"""
+from functools import partial
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import build_norm_layer
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from timm.layers import trunc_normal_
+from timm.models._manipulate import adapt_input_conv, checkpoint_seq
+from timm.models.inception_next import InceptionDWConv2d, MetaNeXtStage
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from .checkpoint import (CheckpointError, describe_arch,
+                         load_backbone_state_dict)
+
+_REQUIRED_ARCH_KEYS = ('depths', 'dims')
+_DEFAULT_ARCH = dict(
+    mlp_ratios=(4, 4, 4, 3),
+    square_kernel_size=3,
+    band_kernel_size=11,
+    branch_ratio=0.125,
+)
+
+
+@MODELS.register_module()
+class InceptionNeXt(BaseModule):
+    """InceptionNeXt backbone giving features at strides 4, 8, 16 and 32.
+
+    Args:
+        arch: ``'atto'``, ``'tiny'``, ``'small'``, ``'base'``, or a dict with
+            ``depths`` and ``dims`` (4 values each) and optionally
+            ``mlp_ratios``, ``square_kernel_size``, ``band_kernel_size``,
+            ``branch_ratio``.
+        in_channels: Number of input image channels.
+        out_indices: Stages whose outputs are returned (NCHW, in this order);
+            any subset of 0..3.
+        frozen_stages: -1 freezes nothing, 0 the stem, ``k`` the stem and
+            stages ``0..k-1`` (with their output norms).
+        norm_cfg: Config of every norm layer (``dict(type='SyncBN')`` for
+            multi-GPU training, ``dict(type='BN')`` on one device).
+        norm_eval: Keep all BatchNorm layers in eval mode during training.
+        drop_path_rate: Stochastic depth rate, increasing linearly per stage.
+        layer_scale_init_value: Initial value of the layer scale (``gamma``);
+            0 disables it.
+        with_cp: Recompute each block's activations in the backward pass
+            (activation checkpointing), trading compute for memory.
+        init_cfg: ``dict(type='Pretrained', checkpoint=PATH_URL_OR_HUB_ID)``
+            loads ImageNet weights strictly; other mmengine init configs work
+            as usual.
+    """
+
+    arch_settings: Dict[str, dict] = {
+        'atto': dict(depths=(2, 2, 6, 2), dims=(40, 80, 160, 320),
+                     band_kernel_size=9, branch_ratio=0.25),
+        'tiny': dict(depths=(3, 3, 9, 3), dims=(96, 192, 384, 768)),
+        'small': dict(depths=(3, 3, 27, 3), dims=(96, 192, 384, 768)),
+        'base': dict(depths=(3, 3, 27, 3), dims=(128, 256, 512, 1024)),
+    }
+    num_stages = 4
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'tiny',
+                 in_channels: int = 3,
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 frozen_stages: int = -1,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 norm_eval: bool = False,
+                 drop_path_rate: float = 0.,
+                 layer_scale_init_value: float = 1e-6,
+                 with_cp: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.arch = self._parse_arch(arch)
+        self.out_indices = self._parse_out_indices(out_indices)
+        if not isinstance(frozen_stages, int) or not (
+                -1 <= frozen_stages <= self.num_stages):
+            raise ValueError(
+                f'frozen_stages must be an int in -1..{self.num_stages} (-1: '
+                f'none, 0: stem, k: stem and stages 0..k-1), got '
+                f'{frozen_stages!r}.')
+        if not 0. <= drop_path_rate < 1.:
+            raise ValueError(
+                f'drop_path_rate must be in [0, 1), got {drop_path_rate!r}.')
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+        self.in_channels = in_channels
+
+        def norm_layer(num_features: int, **_) -> nn.Module:
+            return build_norm_layer(norm_cfg, num_features)[1]
+
+        depths, dims = self.arch['depths'], self.arch['dims']
+        token_mixer = partial(
+            InceptionDWConv2d,
+            square_kernel_size=self.arch['square_kernel_size'],
+            band_kernel_size=self.arch['band_kernel_size'],
+            branch_ratio=self.arch['branch_ratio'])
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, dims[0], kernel_size=4, stride=4),
+            norm_layer(dims[0]))
+        # Stages after the last requested output would be unused parameters
+        # (DDP rejects those), so they are not built.
+        num_built = max(self.out_indices) + 1
+        dp_rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        self.stages = nn.Sequential()
+        self.feature_info: List[dict] = []
+        for i in range(num_built):
+            start = sum(depths[:i])
+            self.stages.append(MetaNeXtStage(
+                dims[i - 1] if i > 0 else dims[0],
+                dims[i],
+                stride=2 if i > 0 else 1,
+                depth=depths[i],
+                drop_path_rates=dp_rates[start:start + depths[i]],
+                ls_init_value=layer_scale_init_value,
+                token_mixer=token_mixer,
+                norm_layer=norm_layer,
+                mlp_ratio=self.arch['mlp_ratios'][i]))
+            self.feature_info.append(
+                dict(num_chs=dims[i], reduction=4 * 2**i, module=f'stages.{i}'))
+        for i in self.out_indices:
+            self.add_module(f'norm{i}', norm_layer(dims[i]))
+        self.apply(self._init_conv_linear)
+        self._freeze_stages()
+
+    # ----------------------------------------------------------- arguments
+    @classmethod
+    def _parse_arch(cls, arch: Union[str, dict]) -> dict:
+        if isinstance(arch, str):
+            if arch not in cls.arch_settings:
+                raise ValueError(
+                    f'Unknown InceptionNeXt arch {arch!r}; valid: '
+                    f'{sorted(cls.arch_settings)} or a dict with keys '
+                    f'{list(_REQUIRED_ARCH_KEYS) + list(_DEFAULT_ARCH)}.')
+            arch = cls.arch_settings[arch]
+        if not isinstance(arch, dict):
+            raise TypeError(f'arch must be a str or a dict, got '
+                            f'{type(arch).__name__}.')
+        missing = [k for k in _REQUIRED_ARCH_KEYS if k not in arch]
+        unknown = sorted(set(arch) - set(_REQUIRED_ARCH_KEYS) -
+                         set(_DEFAULT_ARCH))
+        if missing or unknown:
+            raise ValueError(
+                f'Invalid arch dict: missing keys {missing}, unknown keys '
+                f'{unknown}; valid keys: '
+                f'{list(_REQUIRED_ARCH_KEYS) + list(_DEFAULT_ARCH)}.')
+        arch = {**_DEFAULT_ARCH, **arch}
+        for key in ('depths', 'dims', 'mlp_ratios'):
+            if len(arch[key]) != cls.num_stages:
+                raise ValueError(f'arch[{key!r}] needs {cls.num_stages} '
+                                 f'values, got {arch[key]!r}.')
+        return arch
+
+    @classmethod
+    def _parse_out_indices(cls, out_indices: Sequence[int]) -> Tuple[int]:
+        if isinstance(out_indices, int):
+            out_indices = (out_indices, )
+        out_indices = tuple(out_indices)
+        valid = range(cls.num_stages)
+        if (not out_indices or len(set(out_indices)) != len(out_indices)
+                or any(not isinstance(i, int) or i not in valid
+                       for i in out_indices)):
+            raise ValueError(
+                f'out_indices must be distinct stage indices in '
+                f'{list(valid)} (strides 4, 8, 16, 32), got {out_indices!r}.')
+        return out_indices
+
+    # ------------------------------------------------------------- weights
+    @staticmethod
+    def _init_conv_linear(m: nn.Module) -> None:
+        # Same random init as timm's MetaNeXt.
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            trunc_normal_(m.weight, std=.02)
+            if m.bias is not None:
+                nn.init.constant_(m.bias, 0)
+
+    def init_weights(self) -> None:
+        """Load ``init_cfg`` Pretrained weights strictly, else mmengine init."""
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            unknown = sorted(set(cfg) - {'type', 'checkpoint'})
+            if unknown or 'checkpoint' not in cfg:
+                raise ValueError(
+                    f"init_cfg=dict(type='Pretrained') takes exactly the key "
+                    f"'checkpoint' here (the checkpoint layout is detected); "
+                    f"got keys {sorted(cfg)}.")
+            self.load_pretrained(cfg['checkpoint'])
+            self._is_init = True
+        else:
+            super().init_weights()
+
+    def load_pretrained(self, source: str) -> None:
+        """Load ImageNet (or segmentor) weights, failing on any mismatch.
+
+        Only the output norms (new layers) may be absent from the checkpoint,
+        and only the classification head and stages this backbone does not
+        build may be left over.
+
+        Args:
+            source: A file path, URL or hub id (see
+                :func:`backbones.checkpoint.resolve_checkpoint`).
+        """
+        state = load_backbone_state_dict(source)
+        self.load_backbone_state_dict(state, source=str(source))
+        print_log(f'InceptionNeXt: loaded {len(state)} tensors from {source}',
+                  logger='current')
+
+    def load_backbone_state_dict(self, state: Dict[str, torch.Tensor],
+                                 source: str = 'checkpoint') -> None:
+        """Strictly load an extracted backbone state dict (see above)."""
+        own = self.state_dict()
+        state = dict(state)
+        stem = state.get('stem.0.weight')
+        if (stem is not None and stem.shape[1] != self.in_channels
+                and stem.shape[0] == own['stem.0.weight'].shape[0]):
+            state['stem.0.weight'] = adapt_input_conv(self.in_channels, stem)
+        built = len(self.stages)
+        new_layers = tuple(f'norm{i}.' for i in self.out_indices)
+        missing = [k for k in own if k not in state
+                   and not k.startswith(new_layers)
+                   and not k.endswith('num_batches_tracked')]
+        unexpected = [k for k in state if k not in own and not any(
+            k.startswith(f'stages.{i}.') for i in range(built, self.num_stages))]
+        mismatched = [f'{k}: checkpoint {tuple(v.shape)} vs model '
+                      f'{tuple(own[k].shape)}'
+                      for k, v in state.items()
+                      if k in own and v.shape != own[k].shape]
+        if missing or unexpected or mismatched:
+            found = describe_arch(state)
+            want = {k: tuple(self.arch[k]) for k in ('depths', 'dims')}
+            raise CheckpointError(
+                f'{source} does not fit InceptionNeXt(arch={want}); the '
+                f'checkpoint looks like {found}. '
+                f'Missing keys ({len(missing)}): {missing[:10]}; '
+                f'unexpected keys ({len(unexpected)}): {unexpected[:10]}; '
+                f'shape mismatches ({len(mismatched)}): {mismatched[:10]}.')
+        self.load_state_dict({k: v for k, v in state.items() if k in own},
+                             strict=False)
+
+    # -------------------------------------------------------------- forward
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        x = self.stem(x)
+        outs = {}
+        for i, stage in enumerate(self.stages):
+            x = stage.downsample(x)
+            if self.with_cp and self.training and torch.is_grad_enabled():
+                x = checkpoint_seq(stage.blocks, x, use_reentrant=False)
+            else:
+                x = stage.blocks(x)
+            if i in self.out_indices:
+                outs[i] = getattr(self, f'norm{i}')(x)
+        return tuple(outs[i] for i in self.out_indices)
+
+    # ------------------------------------------------------------ training
+    def _freeze_stages(self) -> None:
+        if self.frozen_stages < 0:
+            return
+        frozen = [self.stem] + [self.stages[i] for i in range(
+            min(self.frozen_stages, len(self.stages)))]
+        frozen += [getattr(self, f'norm{i}') for i in self.out_indices
+                   if i < self.frozen_stages]
+        for module in frozen:
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'InceptionNeXt':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

@@ -1,0 +1,70 @@
+"""Write a clean InceptionNeXt backbone checkpoint from any supported source.
+
+Reads the official release files, timm's files (pytorch_model.bin,
+model.safetensors), wrapped or prefixed state dicts and mmseg segmentor
+checkpoints, without unpickling code, drops the classification head, checks the
+result against the backbone of ``--arch`` (detected if omitted) and writes
+``{'state_dict': ..., 'meta': {'arch': ...}}``, or a .safetensors file.
+
+Example:
+    python tools/convert_weights.py inceptionnext_tiny.pth \
+        pretrained/inceptionnext_tiny_backbone.pth
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backbones import InceptionNeXt, load_backbone_state_dict  # noqa: E402
+from backbones.checkpoint import CheckpointError, describe_arch  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='checkpoint path, URL or timm hub id')
+    parser.add_argument('dst', help='output file (.pth or .safetensors)')
+    parser.add_argument(
+        '--arch', choices=sorted(InceptionNeXt.arch_settings),
+        help='variant to check against (default: detected from the weights)')
+    return parser.parse_args()
+
+
+def detect_arch(state) -> str:
+    found = describe_arch(state)
+    for name, setting in InceptionNeXt.arch_settings.items():
+        if found and found['depths'] == tuple(setting['depths']) and \
+                found['dims'] == tuple(setting['dims']):
+            return name
+    raise CheckpointError(
+        f'The weights ({found}) match no InceptionNeXt variant of '
+        f'{sorted(InceptionNeXt.arch_settings)}.')
+
+
+def main() -> int:
+    args = parse_args()
+    try:
+        state = load_backbone_state_dict(args.src)
+        arch = args.arch or detect_arch(state)
+        InceptionNeXt(arch=arch).load_backbone_state_dict(state, args.src)
+    except CheckpointError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    dst = Path(args.dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + '.tmp')
+    if dst.suffix == '.safetensors':
+        from safetensors.torch import save_file
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp),
+                  metadata={'arch': arch})
+    else:
+        torch.save({'state_dict': state, 'meta': {'arch': arch}}, tmp)
+    tmp.replace(dst)
+    print(f'wrote {len(state)} tensors of InceptionNeXt-{arch} to {dst}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
