@@ -1,0 +1,156 @@
+"""The six ADE20K configs: they build, run, follow the paper's recipes and
+have the paper's parameter counts."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from seg_ext.runtime import build_segmentor_for_analysis, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
+NAMES = [p.stem for p in CONFIGS]
+
+# Paper section 4.2, appendix A.2, table 10; params from tables 6 and 7 (M).
+RECIPES = {
+    'upernet': dict(lr=6e-5, weight_decay=0.01, max_iters=160000,
+                    batch_per_gpu=2, base_batch=16,
+                    drop_path=dict(t=0.2, s=0.3, b=0.4),
+                    params=dict(t=56, s=78, b=115)),
+    'fpn': dict(lr=2e-4, weight_decay=1e-4, max_iters=40000,
+                batch_per_gpu=4, base_batch=32,
+                drop_path=dict(t=0.1, s=0.2, b=0.2),
+                params=dict(t=28, s=50, b=85)),
+}
+ARCH = dict(t='tiny', s='small', b='base')
+DIMS = dict(t=[96, 192, 384, 768], s=[96, 192, 384, 768],
+            b=[128, 256, 512, 1024])
+
+
+def test_all_six_configs_found():
+    assert NAMES == sorted(f'{head}_inceptionnext_{v}_ade20k'
+                           for head in ('upernet', 'fpn') for v in 'tsb')
+
+
+def split(name):
+    head, _, variant, _ = name.split('_')
+    return head, variant
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=NAMES)
+def test_recipe_values(path):
+    head, v = split(path.stem)
+    recipe = RECIPES[head]
+    cfg = load_config(str(path))
+    backbone = cfg.model.backbone
+    assert backbone.type == 'InceptionNeXt'
+    assert backbone.arch == ARCH[v]
+    assert backbone.drop_path_rate == recipe['drop_path'][v]
+    assert backbone.norm_cfg.type == 'SyncBN'
+    assert backbone.init_cfg == dict(
+        type='Pretrained',
+        checkpoint='https://github.com/sail-sg/inceptionnext/releases/'
+        f'download/model/inceptionnext_{ARCH[v]}.pth')
+    opt = cfg.optim_wrapper.optimizer
+    assert opt.type == 'AdamW'
+    assert opt.lr == recipe['lr'] and opt.weight_decay == recipe[
+        'weight_decay']
+    assert cfg.train_cfg.max_iters == recipe['max_iters']
+    assert cfg.train_dataloader.batch_size == recipe['batch_per_gpu']
+    assert cfg.auto_scale_lr.base_batch_size == recipe['base_batch']
+    assert cfg.crop_size == (512, 512)
+    assert cfg.model.data_preprocessor.size == (512, 512)
+    crop = [t for t in cfg.train_pipeline if t.type == 'RandomCrop']
+    assert crop[0].crop_size == (512, 512)
+    assert cfg.train_dataloader.dataset.data_root == \
+        'data/ade/ADEChallengeData2016'
+    assert cfg.model.decode_head.num_classes == 150
+    if head == 'upernet':
+        assert opt.betas == (0.9, 0.999)
+        assert cfg.optim_wrapper.paramwise_cfg.norm_decay_mult == 0.0
+        warmup, poly = cfg.param_scheduler
+        assert (warmup.type, warmup.end) == ('LinearLR', 1500)
+        assert (poly.type, poly.power, poly.eta_min) == ('PolyLR', 1.0, 0.0)
+        assert (poly.begin, poly.end) == (1500, 160000)
+        assert cfg.model.decode_head.type == 'UPerHead'
+        assert cfg.model.decode_head.channels == 512
+        assert cfg.model.decode_head.pool_scales == (1, 2, 3, 6)
+        assert cfg.model.decode_head.in_channels == DIMS[v]
+        aux = cfg.model.auxiliary_head
+        assert (aux.in_index, aux.in_channels) == (2, DIMS[v][2])
+        assert aux.loss_decode.loss_weight == 0.4
+    else:
+        (poly, ) = cfg.param_scheduler
+        assert (poly.type, poly.power, poly.eta_min) == ('PolyLR', 0.9, 0.0)
+        assert poly.end == 40000
+        assert cfg.model.neck.in_channels == DIMS[v]
+        assert cfg.model.neck.out_channels == 256
+        assert cfg.model.decode_head.channels == 128
+    # Both test modes are there: single scale and multi-scale + flip.
+    assert cfg.test_dataloader.dataset.pipeline[1].type == 'Resize'
+    assert cfg.tta_pipeline[1].type == 'TestTimeAug'
+    assert cfg.tta_model.type == 'SegTTAModel'
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=NAMES)
+def test_parameter_counts_match_the_paper(path):
+    head, v = split(path.stem)
+    model = build_segmentor_for_analysis(str(path))
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    assert abs(params - RECIPES[head]['params'][v]) < 1.0
+
+
+def make_batch(n=2, size=64, num_classes=150):
+    torch.manual_seed(0)
+    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8)
+              for _ in range(n)]
+    samples = []
+    for _ in range(n):
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, size, size)))
+        s.set_metainfo(dict(img_shape=(size, size), ori_shape=(size, size),
+                            pad_shape=(size, size)))
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=NAMES)
+def test_forward_with_loss_on_cpu(path):
+    cfg = load_config(str(path))
+    init_default_scope('mmseg')
+    from seg_ext.runtime import use_plain_bn
+    use_plain_bn(cfg._cfg_dict)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.data_preprocessor.size = (64, 64)
+    model = MODELS.build(cfg.model).train()
+    data = model.data_preprocessor(make_batch(), training=True)
+    losses = model(**data, mode='loss')
+    assert 'decode.loss_ce' in losses
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.backbone.stem[0].weight.grad.abs().sum() > 0
+    model.eval()
+    with torch.no_grad():
+        preds = model(**model.data_preprocessor(make_batch(1), False),
+                      mode='predict')
+    assert preds[0].pred_sem_seg.data.shape == (1, 64, 64)
+
+
+def test_get_flops_prints_params_and_macs():
+    result = subprocess.run(
+        [sys.executable, 'tools/get_flops.py',
+         'configs/fpn_inceptionnext_t_ade20k.py', '--shape', '128', '128'],
+        cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert 'parameters: 28.35M' in result.stdout
+    macs = float(result.stdout.split('MACs:')[1].strip().rstrip('G'))
+    # MACs scale with the pixel count: 44G at 512x512 in the paper.
+    assert abs(macs * 16 - 44) < 1.5

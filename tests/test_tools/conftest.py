@@ -1,0 +1,68 @@
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def data_options(root, splits=('train', 'val', 'test')):
+    return [f'{s}_dataloader.dataset.data_root={root}' for s in splits]
+
+
+def tiny_run_options(root, max_iters=4, interval=2):
+    """Options that make the demo config train in seconds on the CPU."""
+    return data_options(root) + [
+        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
+        f'default_hooks.checkpoint.interval={interval}',
+        'default_hooks.logger.interval=1',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        'param_scheduler.0.end=2', 'param_scheduler.1.begin=2',
+        f'param_scheduler.1.end={max_iters}',
+    ]
+
+
+def run_tool(*args, env=None, timeout=600, check=True):
+    """Run a tool (python script or shell script) from the repo root."""
+    args = [str(a) for a in args]
+    cmd = args if args[0].endswith('.sh') else [sys.executable] + args
+    full_env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
+                    OMP_NUM_THREADS='1', **(env or {}))
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                            env=full_env, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f'{" ".join(args)} failed ({result.returncode}):'
+                             f'\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
+    return result
+
+
+@pytest.fixture(scope='session')
+def demo_data(tmp_path_factory):
+    from seg_ext.demo_data import make_ade20k_like
+    root = tmp_path_factory.mktemp('data') / 'ADEChallengeData2016'
+    return make_ade20k_like(root, num_train=12, num_val=4, size=(64, 96))
+
+
+@pytest.fixture(scope='session')
+def trained(demo_data, tmp_path_factory):
+    """A short training run: 4 iterations, checkpoints at 2 and 4."""
+    work_dir = tmp_path_factory.mktemp('train')
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
+                      '--cfg-options', *tiny_run_options(demo_data))
+    return work_dir, result

@@ -1,0 +1,165 @@
+"""tools/train.py, test.py, dist_train.sh, dist_test.sh, infer.py on CPU."""
+import json
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import (DEMO_CONFIG, data_options, free_port, run_tool,
+                      tiny_run_options)
+
+
+def test_train_checkpoints_and_validates(trained):
+    work_dir, result = trained
+    log = result.stdout + result.stderr
+    assert (work_dir / 'iter_2.pth').is_file()
+    assert (work_dir / 'iter_4.pth').is_file()
+    assert 'mIoU' in log and 'Iter(train) [4/4]' in log
+    assert re.search(r'eta: \d+:\d\d:\d\d', log)  # progress with ETA
+    assert 'using BN instead of SyncBN' not in log  # the demo uses BN
+
+
+def test_checkpoints_load_with_weights_only(trained):
+    work_dir, _ = trained
+    ckpt = torch.load(work_dir / 'iter_4.pth', weights_only=True)
+    assert ckpt['meta']['iter'] == 4
+    assert 'message_hub' in ckpt and 'optimizer' in ckpt
+
+
+def test_resume_continues_to_the_end_and_test_reports_miou(
+        trained, demo_data, tmp_path):
+    work_dir, _ = trained
+    resumed = tmp_path / 'resumed'
+    resumed.mkdir()
+    # Continue the run from its own work dir (auto-latest) to 6 iterations.
+    for name in ('iter_2.pth', 'iter_4.pth', 'last_checkpoint'):
+        text = (work_dir / name).read_bytes()
+        if name == 'last_checkpoint':
+            text = str(resumed / 'iter_4.pth').encode()
+        (resumed / name).write_bytes(text)
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', resumed,
+                      '--resume', '--cfg-options',
+                      *tiny_run_options(demo_data, max_iters=6))
+    log = result.stdout + result.stderr
+    assert 'resumed epoch: 0, iter: 4' in log
+    assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
+    final = torch.load(resumed / 'iter_6.pth', weights_only=True)
+    assert final['meta']['iter'] == 6
+
+    result = run_tool('tools/test.py', DEMO_CONFIG, resumed / 'iter_6.pth',
+                      '--work-dir', tmp_path / 'test', '--cfg-options',
+                      *data_options(demo_data, ['test']),
+                      'test_dataloader.num_workers=0',
+                      'test_dataloader.persistent_workers=False')
+    log = result.stdout + result.stderr
+    printed = re.search(r'aAcc: ([\d.]+)  mIoU: ([\d.]+)  mAcc: ([\d.]+)', log)
+    assert printed, log[-2000:]
+    assert re.search(r'\|\s+Class\s+\|\s+IoU\s+\|', log)  # per-class table
+    assert '4/4' in log  # progress bar
+    stored = json.loads(next((tmp_path / 'test').glob('*/test_metrics.json'))
+                        .read_text())
+    assert stored['mIoU'] == pytest.approx(float(printed.group(2)), abs=0.01)
+
+
+def test_resume_from_a_given_checkpoint(trained, demo_data, tmp_path):
+    work_dir, _ = trained
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
+                      '--resume', work_dir / 'iter_2.pth', '--cfg-options',
+                      *tiny_run_options(demo_data, max_iters=4))
+    log = result.stdout + result.stderr
+    assert 'resumed epoch: 0, iter: 2' in log
+    assert 'Iter(train) [3/4]' in log
+    assert (tmp_path / 'iter_4.pth').is_file()
+
+
+def read_metrics(work_dir: Path) -> dict:
+    return json.loads(next(work_dir.glob('*/test_metrics.json')).read_text())
+
+
+def test_dist_train_and_dist_test_on_cpu(demo_data, tmp_path):
+    work_dir = tmp_path / 'dist'
+    opts = tiny_run_options(demo_data)
+    result = run_tool('tools/dist_train.sh', DEMO_CONFIG, 2, '--work-dir',
+                      work_dir, '--cfg-options', *opts,
+                      env=dict(PORT=str(free_port())))
+    log = result.stdout + result.stderr
+    assert 'Distributed training: True' in log
+    assert (work_dir / 'iter_4.pth').is_file()
+    ckpt = work_dir / 'iter_4.pth'
+    test_opts = ['--cfg-options', *data_options(demo_data, ['test']),
+                 'test_dataloader.num_workers=0',
+                 'test_dataloader.persistent_workers=False']
+    run_tool('tools/dist_test.sh', DEMO_CONFIG, ckpt, 2, '--work-dir',
+             tmp_path / 'dist_test', *test_opts,
+             env=dict(PORT=str(free_port())))
+    run_tool('tools/test.py', DEMO_CONFIG, ckpt, '--work-dir',
+             tmp_path / 'single_test', *test_opts)
+    dist_metrics = read_metrics(tmp_path / 'dist_test')
+    single = read_metrics(tmp_path / 'single_test')
+    for key in ('aAcc', 'mIoU', 'mAcc'):
+        assert dist_metrics[key] == pytest.approx(single[key], abs=0.01)
+
+
+def test_missing_dataset_fails_before_training(tmp_path):
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
+                      '--cfg-options', *tiny_run_options(tmp_path / 'nope'),
+                      check=False)
+    assert result.returncode != 0
+    assert 'ADE20K data root not found' in result.stderr
+    assert 'unzip ADEChallengeData2016.zip -d data/ade' in result.stderr
+    assert not list(tmp_path.glob('iter_*.pth'))
+
+
+def independent_miou(pred_dir: Path, label_dir: Path) -> float:
+    """mIoU over ADE20K's 150 classes from the PNGs, as the benchmark reads
+    them: 0 in the label is ignored, classes with an empty union skipped."""
+    inter = np.zeros(151)
+    union = np.zeros(151)
+    for label_path in sorted(label_dir.glob('*.png')):
+        label = cv2.imread(str(label_path), cv2.IMREAD_UNCHANGED)
+        pred = cv2.imread(str(pred_dir / label_path.name),
+                          cv2.IMREAD_UNCHANGED)
+        assert pred.shape == label.shape
+        assert pred.min() >= 1 and pred.max() <= 150
+        valid = label > 0
+        p, t = pred[valid], label[valid]
+        for c in range(1, 151):
+            pc, tc = p == c, t == c
+            inter[c] += np.sum(pc & tc)
+            union[c] += np.sum(pc | tc)
+    present = union[1:] > 0
+    return float(np.mean(inter[1:][present] / union[1:][present]) * 100)
+
+
+def test_out_writes_ade20k_pngs_and_miou_matches(trained, ade_samples,
+                                                 tmp_path):
+    work_dir, _ = trained
+    out = tmp_path / 'preds'
+    run_tool('tools/test.py', DEMO_CONFIG, work_dir / 'iter_4.pth',
+             '--work-dir', tmp_path / 'test', '--out', out, '--show-dir',
+             tmp_path / 'show', '--cfg-options',
+             f'test_dataloader.dataset.data_root={ade_samples}',
+             'test_dataloader.num_workers=0',
+             'test_dataloader.persistent_workers=False')
+    labels = ade_samples / 'annotations' / 'validation'
+    assert sorted(p.name for p in out.glob('*.png')) == sorted(
+        p.name for p in labels.glob('*.png'))
+    printed = read_metrics(tmp_path / 'test')['mIoU']
+    assert printed == pytest.approx(independent_miou(out, labels), abs=0.01)
+    shown = list((tmp_path / 'show').rglob('*.png'))
+    assert len(shown) == 3
+
+
+def test_infer_writes_an_image_of_the_input_size(trained, tmp_path):
+    work_dir, _ = trained
+    rng = np.random.default_rng(0)
+    image = tmp_path / 'odd.jpg'
+    cv2.imwrite(str(image), rng.integers(0, 255, (75, 133, 3), np.uint8))
+    out = tmp_path / 'result.png'
+    run_tool('tools/infer.py', image, DEMO_CONFIG, work_dir / 'iter_4.pth',
+             '--out', out)
+    written = cv2.imread(str(out))
+    assert written.shape == (75, 133, 3)

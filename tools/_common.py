@@ -1,0 +1,43 @@
+"""Shared start-up of the tools: import path, project modules, device setup."""
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # tools run from anywhere, no `pip install -e`
+    sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+import seg_ext  # noqa: E402,F401  (safe checkpoint loading, CPU DDP, hooks)
+from seg_ext.runtime import adapt_to_device  # noqa: E402
+
+
+def add_hook(cfg, hook_type: str) -> None:
+    """Append one of this project's hooks to ``custom_hooks`` once."""
+    hooks = list(cfg.get('custom_hooks', []))
+    if not any(h.get('type') == hook_type for h in hooks):
+        hooks.append(dict(type=hook_type))
+    cfg.custom_hooks = hooks
+
+
+def setup_launcher(cfg, launcher: str) -> None:
+    """Record the launcher; without CUDA, start torch.distributed on gloo.
+
+    mmengine 0.10.7's ``pytorch`` launcher calls ``torch.cuda.set_device``
+    unconditionally, so CPU processes are initialised here and the Runner
+    finds the process group ready. With CUDA, the Runner initialises it as
+    mmseg users know.
+    """
+    cfg.launcher = launcher
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = '0'
+    adapt_to_device(cfg)
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    import torch.distributed as dist
+    if launcher != 'pytorch':
+        raise SystemExit(f'--launcher {launcher} needs CUDA here; on CPU use '
+                         f'--launcher pytorch (tools/dist_train.sh).')
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')

@@ -1,0 +1,80 @@
+"""Evaluate a checkpoint: aAcc, mIoU, mAcc and the per-class IoU table.
+
+Examples:
+    python tools/test.py configs/upernet_inceptionnext_t_ade20k.py CKPT.pth
+    python tools/test.py CONFIG CKPT --tta          # multi-scale + flip
+    python tools/test.py CONFIG CKPT --out preds/   # ADE20K-encoded PNGs
+    tools/dist_test.sh CONFIG CKPT 8
+"""
+import argparse
+import json
+import os.path as osp
+
+from _common import add_hook, setup_launcher
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Evaluate a segmentor')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument(
+        '--out', help='write predictions as PNG label maps in the dataset\'s '
+        'own encoding (ADE20K: 1..150) to this dir')
+    parser.add_argument('--show-dir',
+                        help='write coloured overlays to this dir')
+    parser.add_argument('--tta', action='store_true',
+                        help='multi-scale + flip test-time augmentation')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value (a.b=1 c=[1,2])')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        hook = cfg.default_hooks.visualization
+        hook.draw = True
+        hook.interval = 1  # every image, not every 50th
+        visualizer = cfg.visualizer
+        visualizer['save_dir'] = args.show_dir
+    if args.tta:
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+    add_hook(cfg, 'ProgressBarHook')
+    setup_launcher(cfg, args.launcher)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if runner.rank == 0:
+        path = osp.join(runner.log_dir, 'test_metrics.json')
+        with open(path, 'w') as f:
+            json.dump(dict(config=args.config, checkpoint=args.checkpoint,
+                           tta=args.tta,
+                           **{k: float(v) for k, v in metrics.items()}),
+                      f, indent=2)
+        summary = '  '.join(f'{k}: {v:.2f}' for k, v in metrics.items())
+        runner.logger.info(f'{summary}  (saved to {path})')
+
+
+if __name__ == '__main__':
+    main()
