@@ -1,11 +1,16 @@
-"""Runtime pieces for mmengine's Runner: CPU DDP, safe checkpoint loading and
-a test progress bar."""
-from typing import Optional
+"""Runtime pieces for mmengine's Runner: safe and atomic checkpoints, exact
+resume, stops on non-finite losses, CPU DDP and a test progress bar."""
+import math
+import os
+import zipfile
+from pathlib import Path
+from typing import List, Optional, Union
 
 import numpy as np
 import torch
+from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import Hook
-from mmengine.logging import HistoryBuffer
+from mmengine.logging import HistoryBuffer, print_log
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import HOOKS, MODEL_WRAPPERS
 from mmengine.runner import CheckpointLoader
@@ -89,6 +94,123 @@ class PlainCheckpointHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if 'message_hub' in checkpoint:
             checkpoint['message_hub'] = _from_plain(checkpoint['message_hub'])
+
+
+@register_backend('atomic_local')
+class AtomicLocalBackend(LocalBackend):
+    """Local files written to a temporary name, synced, then renamed.
+
+    A process killed while writing a checkpoint (or ``last_checkpoint``)
+    leaves the previous file intact and never a half-written one under the
+    final name. Used by the checkpoint hook through
+    ``backend_args=dict(backend='atomic_local')``.
+    """
+
+    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        filepath = str(filepath)
+        os.makedirs(os.path.dirname(filepath) or '.', exist_ok=True)
+        tmp = f'{filepath}.tmp-{os.getpid()}'
+        try:
+            with open(tmp, 'wb') as f:
+                f.write(obj)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def put_text(self, obj: str, filepath: Union[str, Path],
+                 encoding: str = 'utf-8') -> None:
+        self.put(obj.encode(encoding), filepath)
+
+
+def is_complete_checkpoint(path: Union[str, Path]) -> bool:
+    """Whether a ``torch.save`` zip file is complete (CRCs checked)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return False
+
+
+def latest_good_checkpoint(work_dir: Union[str, Path]) -> Optional[str]:
+    """The newest readable checkpoint of a work dir, skipping broken ones.
+
+    Starts with the file named in ``last_checkpoint``, then ``iter_*.pth`` /
+    ``epoch_*.pth`` from the newest; a broken file is skipped with a warning.
+    """
+    work_dir = Path(work_dir)
+    candidates: List[Path] = []
+    last = work_dir / 'last_checkpoint'
+    if last.is_file():
+        candidates.append(Path(last.read_text().strip()))
+    numbered = [p for p in work_dir.glob('*_*.pth')
+                if p.stem.split('_')[0] in ('iter', 'epoch')
+                and p.stem.split('_')[-1].isdigit()]
+    candidates += sorted(numbered, key=lambda p: int(p.stem.split('_')[-1]),
+                         reverse=True)
+    seen = set()
+    for path in candidates:
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        if is_complete_checkpoint(path):
+            return str(path)
+        print_log(f'Skipping broken checkpoint {path} (incomplete or '
+                  f'corrupt); trying the previous one.', logger='current',
+                  level=30)
+    return None
+
+
+@HOOKS.register_module()
+class ResumableRandomnessHook(Hook):
+    """Seed the training step's torch RNG from (seed, iteration).
+
+    mmengine does not store RNG states in checkpoints, so dropout and drop
+    path masks after a resume differ from an uninterrupted run. Seeding each
+    iteration from the run's seed and the iteration number makes them the
+    same; the data order and augmentations are replayed by the dataloader.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        seed = (int(runner.seed) * 1_000_003 + runner.iter) % (2**63)
+        torch.manual_seed(seed)  # seeds every CUDA device too
+
+
+@HOOKS.register_module()
+class NonFiniteLossHook(Hook):
+    """Stop training on a NaN or infinite loss instead of training on."""
+
+    priority = 'ABOVE_NORMAL'
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        for key, value in (outputs or {}).items():
+            if 'loss' not in key:
+                continue
+            value = float(value)
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f'Non-finite loss at iteration {runner.iter + 1}: '
+                    f'{key} = {value}. Stopping instead of training on. '
+                    f'Lower the learning rate, check the data, or resume from '
+                    f'the last checkpoint in {runner.work_dir}.')
+
+
+@HOOKS.register_module()
+class CorruptSampleReportHook(Hook):
+    """At the end of training, report the samples that were skipped."""
+
+    def after_train(self, runner) -> None:
+        dataset = runner.train_dataloader.dataset
+        skipped = getattr(dataset, 'skipped_samples', lambda: [])()
+        if skipped:
+            print_log(f'Skipped {len(skipped)} corrupt training sample(s):\n'
+                      + '\n'.join(skipped), logger='current', level=30)
 
 
 @MODEL_WRAPPERS.register_module()

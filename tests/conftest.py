@@ -5,10 +5,12 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for path in (ROOT, ROOT / 'tests'):  # the project, and tests/tool_helpers.py
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 import backbones  # noqa: E402,F401  (registers InceptionNeXt, mmcv-lite shim)
+from tool_helpers import DEMO_CONFIG, run_tool, tiny_run_options  # noqa: E402
 
 SHARED_SAMPLES = ROOT.parent / 'shared' / 'data' / 'ade20k_samples'
 
@@ -54,3 +56,19 @@ def ade_samples() -> Path:
     if not SHARED_SAMPLES.is_dir():
         pytest.skip(f'real ADE20K samples not found at {SHARED_SAMPLES}')
     return SHARED_SAMPLES
+
+
+@pytest.fixture(scope='session')
+def demo_data(tmp_path_factory):
+    from seg_ext.demo_data import make_ade20k_like
+    root = tmp_path_factory.mktemp('data') / 'ADEChallengeData2016'
+    return make_ade20k_like(root, num_train=12, num_val=4, size=(64, 96))
+
+
+@pytest.fixture(scope='session')
+def trained(demo_data, tmp_path_factory):
+    """A short training run: 4 iterations, checkpoints at 2 and 4."""
+    work_dir = tmp_path_factory.mktemp('train')
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
+                      '--cfg-options', *tiny_run_options(demo_data))
+    return work_dir, result

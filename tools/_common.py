@@ -12,6 +12,10 @@ import torch  # noqa: E402
 import seg_ext  # noqa: E402,F401  (safe checkpoint loading, CPU DDP, hooks)
 from seg_ext.runtime import adapt_to_device  # noqa: E402
 
+# Hooks every training run gets (seg_ext/engine.py says why).
+TRAIN_HOOKS = ('PlainCheckpointHook', 'ResumableRandomnessHook',
+               'NonFiniteLossHook', 'CorruptSampleReportHook')
+
 
 def add_hook(cfg, hook_type: str) -> None:
     """Append one of this project's hooks to ``custom_hooks`` once."""
@@ -19,6 +23,16 @@ def add_hook(cfg, hook_type: str) -> None:
     if not any(h.get('type') == hook_type for h in hooks):
         hooks.append(dict(type=hook_type))
     cfg.custom_hooks = hooks
+
+
+def setup_training(cfg) -> None:
+    """Checkpoints that resume with weights_only=True and are written
+    atomically, exact resume, and stops on non-finite losses."""
+    for hook in TRAIN_HOOKS:
+        add_hook(cfg, hook)
+    checkpoint = cfg.default_hooks.get('checkpoint')
+    if checkpoint is not None and not checkpoint.get('backend_args'):
+        checkpoint['backend_args'] = dict(backend='atomic_local')
 
 
 def setup_launcher(cfg, launcher: str) -> None:

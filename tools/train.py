@@ -9,9 +9,10 @@ Examples:
 import argparse
 import os.path as osp
 
-from _common import add_hook, setup_launcher
+from _common import setup_launcher, setup_training
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+from seg_ext import latest_good_checkpoint
 
 
 def parse_args():
@@ -51,8 +52,11 @@ def main():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        # The newest complete checkpoint; a broken one is skipped with a
+        # warning (mmengine would take `last_checkpoint` as it is).
+        latest = latest_good_checkpoint(cfg.work_dir)
+        cfg.resume = latest is not None
+        cfg.load_from = latest or cfg.get('load_from')
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
@@ -61,7 +65,7 @@ def main():
             raise SystemExit(f'{args.config} has no auto_scale_lr '
                              f'(base_batch_size); cannot scale the lr.')
         cfg.auto_scale_lr.enable = True
-    add_hook(cfg, 'PlainCheckpointHook')  # resumable with weights_only=True
+    setup_training(cfg)
     setup_launcher(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -69,3 +69,105 @@ def test_demo_data_is_deterministic(tmp_path):
     b = make_ade20k_like(tmp_path / 'b', 2, 1, size=(32, 48), seed=3)
     for path in sorted(a.rglob('*.png')):
         assert path.read_bytes() == (b / path.relative_to(a)).read_bytes()
+
+
+PIPELINE = [dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations', reduce_zero_label=True),
+            dict(type='PackSegInputs')]
+
+
+def build_with_pipeline(root, **kwargs):
+    init_default_scope('mmseg')
+    return CheckedADE20KDataset(
+        data_root=str(root),
+        data_prefix=dict(img_path='images/training',
+                         seg_map_path='annotations/training'),
+        pipeline=PIPELINE, **kwargs)
+
+
+def sample(root, i, kind='images'):
+    folder = root / kind / 'training'
+    suffix = '.jpg' if kind == 'images' else '.png'
+    return folder / f'ADE_train_{i:08d}{suffix}'
+
+
+def test_loaders_are_the_checked_ones(root):
+    dataset = build_with_pipeline(root)
+    names = [type(t).__name__ for t in dataset.pipeline.transforms]
+    assert names[:2] == ['CheckedLoadImageFromFile', 'CheckedLoadAnnotations']
+    packed = dataset[0]
+    assert packed['data_samples'].gt_sem_seg.data.max() <= 255
+
+
+def corrupt(root, kind):
+    import cv2
+    import numpy as np
+    if kind == 'garbage_image':
+        path = sample(root, 2)
+        path.write_bytes(b'not a jpeg at all')
+        return path, r'cannot read image'
+    if kind == 'truncated_image':
+        path = sample(root, 2)
+        data = path.read_bytes()
+        path.write_bytes(data[:len(data) // 2])
+        return path, r'truncated JPEG \(no end-of-image marker'
+    if kind == 'garbage_annotation':
+        path = sample(root, 2, 'annotations')
+        path.write_bytes(b'\x89PNG broken')
+        return path, r'cannot read annotation'
+    if kind == 'out_of_range':
+        path = sample(root, 2, 'annotations')
+        label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        label[0, :3] = (151, 200, 254)
+        cv2.imwrite(str(path), label)
+        return path, r'label values \[151, 200, 254\] outside 0\.\.150'
+    if kind == 'wrong_size':
+        path = sample(root, 2, 'annotations')
+        cv2.imwrite(str(path), np.ones((10, 10), np.uint8))
+        return path, r'annotation size \(10, 10\) differs from its image'
+    if kind == 'rgb_annotation':
+        path = sample(root, 2, 'annotations')
+        cv2.imwrite(str(path), np.ones((32, 48, 3), np.uint8))
+        return path, r'expected a single-channel label map'
+    raise ValueError(kind)
+
+
+KINDS = ['garbage_image', 'truncated_image', 'garbage_annotation',
+         'out_of_range', 'wrong_size', 'rgb_annotation']
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_bad_samples_name_the_file(root, kind):
+    from seg_ext.transforms import CorruptSampleError
+    path, message = corrupt(root, kind)
+    dataset = build_with_pipeline(root)
+    dataset[0]  # a good sample loads
+    with pytest.raises(CorruptSampleError, match=message) as err:
+        dataset[1]
+    assert str(path) in str(err.value)
+
+
+def test_ignore_value_255_is_allowed(root):
+    import cv2
+    path = sample(root, 1, 'annotations')
+    label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    label[0, 0] = 255
+    cv2.imwrite(str(path), label)
+    assert build_with_pipeline(root)[0]['data_samples'] is not None
+
+
+def test_skip_corrupt_counts_and_reports(root):
+    corrupt(root, 'out_of_range')
+    dataset = build_with_pipeline(root, skip_corrupt=True)
+    for i in range(len(dataset)):  # index 1 is replaced by another sample
+        assert dataset[i]['data_samples'] is not None
+    skipped = dataset.skipped_samples()
+    assert len(skipped) == 1 and 'ADE_train_00000002.png' in skipped[0]
+
+
+def test_skip_corrupt_never_in_test_mode(root):
+    from seg_ext.transforms import CorruptSampleError
+    corrupt(root, 'garbage_image')
+    dataset = build_with_pipeline(root, skip_corrupt=True, test_mode=True)
+    with pytest.raises(CorruptSampleError):
+        dataset[1]

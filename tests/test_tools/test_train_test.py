@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import (DEMO_CONFIG, data_options, free_port, run_tool,
-                      tiny_run_options)
+from tool_helpers import (DEMO_CONFIG, data_options, free_port, run_tool,
+                          tiny_run_options)
 
 
 def test_train_checkpoints_and_validates(trained):

@@ -1,12 +1,11 @@
+"""Running the tools in tests: options for tiny CPU runs, subprocess helper."""
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
 
 
@@ -50,19 +49,3 @@ def run_tool(*args, env=None, timeout=600, check=True):
         raise AssertionError(f'{" ".join(args)} failed ({result.returncode}):'
                              f'\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
     return result
-
-
-@pytest.fixture(scope='session')
-def demo_data(tmp_path_factory):
-    from seg_ext.demo_data import make_ade20k_like
-    root = tmp_path_factory.mktemp('data') / 'ADEChallengeData2016'
-    return make_ade20k_like(root, num_train=12, num_val=4, size=(64, 96))
-
-
-@pytest.fixture(scope='session')
-def trained(demo_data, tmp_path_factory):
-    """A short training run: 4 iterations, checkpoints at 2 and 4."""
-    work_dir = tmp_path_factory.mktemp('train')
-    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
-                      '--cfg-options', *tiny_run_options(demo_data))
-    return work_dir, result

@@ -1,0 +1,242 @@
+"""Faults mid-run: kill -9 and resume, broken checkpoints, non-finite loss,
+a dead rank, and untrusted files on every loading path."""
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tool_helpers import (DEMO_CONFIG, ROOT, data_options, free_port,
+                          run_tool, tiny_run_options)
+
+HELPERS = str(ROOT / 'tests' / 'helpers')
+
+
+def fault_config(tmp_path, hooks: str) -> Path:
+    """The demo config plus test-only fault hooks."""
+    path = tmp_path / 'fault_config.py'
+    path.write_text(
+        f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
+        "custom_imports = dict(imports=['backbones', 'seg_ext', "
+        "'fault_hooks'], allow_failed_imports=False)\n"
+        f"custom_hooks = [{hooks}]\n")
+    return path
+
+
+def deterministic(root, max_iters=6):
+    return tiny_run_options(root, max_iters=max_iters) + [
+        'randomness.seed=7', 'randomness.deterministic=True',
+        'model.backbone.drop_path_rate=0.1']  # exercise the RNG
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_run(demo_data, tmp_path):
+    straight = tmp_path / 'straight'
+    run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', straight,
+             '--cfg-options', *deterministic(demo_data))
+
+    killed = tmp_path / 'killed'
+    config = fault_config(tmp_path, "dict(type='KillAtIterHook', at_iter=4)")
+    result = run_tool('tools/train.py', config, '--work-dir', killed,
+                      '--cfg-options', *deterministic(demo_data),
+                      env=dict(PYTHONPATH=HELPERS), check=False)
+    assert result.returncode == -9  # SIGKILL
+    assert (killed / 'iter_4.pth').is_file()
+    assert not (killed / 'iter_6.pth').exists()
+
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', killed,
+                      '--resume', '--cfg-options', *deterministic(demo_data))
+    assert 'resumed epoch: 0, iter: 4' in result.stdout + result.stderr
+    a = torch.load(straight / 'iter_6.pth', weights_only=True)
+    b = torch.load(killed / 'iter_6.pth', weights_only=True)
+    assert a['meta']['iter'] == b['meta']['iter'] == 6
+    for key, value in a['state_dict'].items():
+        assert torch.equal(value, b['state_dict'][key]), key
+    for (ka, va), (kb, vb) in zip(a['optimizer']['state'].items(),
+                                  b['optimizer']['state'].items()):
+        assert torch.equal(va['exp_avg'], vb['exp_avg'])
+    assert a['param_schedulers'] == b['param_schedulers']
+
+
+def test_resume_skips_a_broken_latest_checkpoint(trained, demo_data,
+                                                 tmp_path):
+    work_dir, _ = trained
+    for name in ('iter_2.pth', 'iter_4.pth'):
+        (tmp_path / name).write_bytes((work_dir / name).read_bytes())
+    broken = tmp_path / 'iter_4.pth'
+    broken.write_bytes(broken.read_bytes()[:len(broken.read_bytes()) // 2])
+    (tmp_path / 'last_checkpoint').write_text(str(broken))
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
+                      '--resume', '--cfg-options',
+                      *tiny_run_options(demo_data, max_iters=4))
+    log = result.stdout + result.stderr
+    assert f'Skipping broken checkpoint {broken}' in log
+    assert 'resumed epoch: 0, iter: 2' in log
+    assert torch.load(tmp_path / 'iter_4.pth',
+                      weights_only=True)['meta']['iter'] == 4
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    from seg_ext.engine import AtomicLocalBackend, is_complete_checkpoint
+    target = tmp_path / 'iter_2.pth'
+    torch.save({'a': torch.ones(3)}, target)
+    before = target.read_bytes()
+
+    def crash(*args):
+        raise KeyboardInterrupt('killed while writing')
+
+    monkeypatch.setattr(os, 'replace', crash)
+    with pytest.raises(KeyboardInterrupt):
+        AtomicLocalBackend().put(b'half a checkpoint', target)
+    assert target.read_bytes() == before  # the old file is intact
+    assert is_complete_checkpoint(target)
+    assert [p.name for p in tmp_path.iterdir()] == ['iter_2.pth']
+
+
+def test_training_checkpoints_use_the_atomic_backend(trained):
+    work_dir, result = trained
+    log = result.stdout + result.stderr
+    assert "backend_args=dict(backend='atomic_local')" in log
+    assert not list(work_dir.glob('*.tmp-*'))
+
+
+def test_non_finite_loss_stops_the_run(demo_data, tmp_path):
+    config = fault_config(tmp_path, "dict(type='InjectNaNHook', at_iter=3)")
+    result = run_tool('tools/train.py', config, '--work-dir', tmp_path,
+                      '--cfg-options', *tiny_run_options(demo_data),
+                      env=dict(PYTHONPATH=HELPERS), check=False)
+    assert result.returncode != 0
+    assert 'FloatingPointError: Non-finite loss at iteration 3' in \
+        result.stderr
+    assert not (tmp_path / 'iter_4.pth').exists()
+
+
+def test_a_dead_rank_stops_the_others(demo_data, tmp_path):
+    config = fault_config(tmp_path,
+                          "dict(type='KillAtIterHook', at_iter=2, rank=1)")
+    start = time.monotonic()
+    result = run_tool('tools/dist_train.sh', config, 2, '--work-dir',
+                      tmp_path, '--cfg-options',
+                      *tiny_run_options(demo_data, max_iters=40, interval=20),
+                      env=dict(PYTHONPATH=HELPERS, PORT=str(free_port())),
+                      check=False, timeout=300)
+    elapsed = time.monotonic() - start
+    assert result.returncode != 0
+    assert 'Signal 9' in result.stderr or 'SIGKILL' in result.stderr
+    assert elapsed < 120
+    assert not (tmp_path / 'iter_20.pth').exists()
+
+
+def test_misspelt_config_argument_is_an_error(demo_data, tmp_path):
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
+                      '--cfg-options', *tiny_run_options(demo_data),
+                      'model.backbone.drop_path_rat=0.1', check=False)
+    assert result.returncode != 0
+    assert "unexpected keyword argument 'drop_path_rat'" in result.stderr
+
+
+def test_truncated_checkpoint_for_test_is_named(trained, demo_data,
+                                                tmp_path):
+    work_dir, _ = trained
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes((work_dir / 'iter_4.pth').read_bytes()[:50_000])
+    result = run_tool('tools/test.py', DEMO_CONFIG, cut, '--work-dir',
+                      tmp_path, '--cfg-options',
+                      *data_options(demo_data, ['test']), check=False)
+    assert result.returncode != 0
+    assert f'{cut} is not a readable PyTorch checkpoint' in result.stderr
+
+
+class _Exploit:
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+@pytest.fixture
+def malicious(trained, tmp_path):
+    """A real checkpoint with a payload that creates a marker file."""
+    work_dir, _ = trained
+    ckpt = torch.load(work_dir / 'iter_4.pth', weights_only=True)
+    marker = tmp_path / 'PWNED'
+    ckpt['meta']['payload'] = _Exploit(marker)
+    path = tmp_path / 'evil.pth'
+    torch.save(ckpt, path)
+    return path, marker
+
+
+def test_untrusted_checkpoint_is_refused_by_test_py(malicious, demo_data,
+                                                    tmp_path):
+    path, marker = malicious
+    result = run_tool('tools/test.py', DEMO_CONFIG, path, '--work-dir',
+                      tmp_path / 'wd', '--cfg-options',
+                      *data_options(demo_data, ['test']), check=False)
+    assert result.returncode != 0
+    assert f'Refused to load {path}' in result.stderr
+    assert not marker.exists()
+
+
+def test_untrusted_load_from_is_refused_by_train_py(malicious, demo_data,
+                                                    tmp_path):
+    path, marker = malicious
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir',
+                      tmp_path / 'wd', '--cfg-options',
+                      *tiny_run_options(demo_data), f'load_from={path}',
+                      check=False)
+    assert result.returncode != 0
+    assert f'Refused to load {path}' in result.stderr
+    assert not marker.exists()
+
+
+def test_untrusted_resume_file_is_refused(malicious, demo_data, tmp_path):
+    path, marker = malicious
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir',
+                      tmp_path / 'wd', '--resume', path, '--cfg-options',
+                      *tiny_run_options(demo_data), check=False)
+    assert result.returncode != 0
+    assert f'Refused to load {path}' in result.stderr
+    assert not marker.exists()
+
+
+def test_the_payload_is_live(malicious):
+    """The same file runs code when unpickled unsafely: the tests above are
+    real."""
+    path, marker = malicious
+    subprocess.run([sys.executable, '-c',
+                    f'import torch; torch.load({str(path)!r}, '
+                    f'weights_only=False)'], check=True, cwd=ROOT)
+    assert marker.exists()
+
+
+def test_bad_label_stops_training_or_is_skipped_and_reported(demo_data,
+                                                             tmp_path):
+    import shutil
+
+    import cv2
+    root = tmp_path / 'ADEChallengeData2016'
+    shutil.copytree(demo_data, root)
+    bad = root / 'annotations' / 'training' / 'ADE_train_00000003.png'
+    label = cv2.imread(str(bad), cv2.IMREAD_UNCHANGED)
+    label[5, 5] = 180
+    cv2.imwrite(str(bad), label)
+    opts = tiny_run_options(root, max_iters=8, interval=8) + [
+        'train_dataloader.batch_size=4']  # 8 x 4 draws hit every image
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir',
+                      tmp_path / 'strict', '--cfg-options', *opts,
+                      check=False)
+    assert result.returncode != 0
+    assert f'{bad}: label values [180] outside 0..150' in result.stderr
+
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir',
+                      tmp_path / 'skip', '--cfg-options', *opts,
+                      'train_dataloader.dataset.skip_corrupt=True')
+    log = result.stdout + result.stderr
+    assert re.search(r'Skipped \d+ corrupt training sample\(s\)', log)
+    assert 'ADE_train_00000003.png: label values [180]' in log
+    assert (tmp_path / 'skip' / 'iter_8.pth').is_file()
