@@ -10,6 +10,8 @@ from .engine import (AtomicLocalBackend,  # noqa: E402
                      NonFiniteLossHook, PlainCheckpointHook, ProgressBarHook,
                      ResumableRandomnessHook, latest_good_checkpoint,
                      load_local_checkpoint_safely)
+from .speed import (BF16OptimWrapper,  # noqa: E402
+                    ChannelsLastSegDataPreProcessor, bf16_supported)
 from .transforms import (CheckedLoadAnnotations,  # noqa: E402
                          CheckedLoadImageFromFile, CorruptSampleError)
 
@@ -18,5 +20,6 @@ __all__ = [
     'PlainCheckpointHook', 'ProgressBarHook', 'load_local_checkpoint_safely',
     'AtomicLocalBackend', 'CorruptSampleReportHook', 'NonFiniteLossHook',
     'ResumableRandomnessHook', 'latest_good_checkpoint',
-    'CheckedLoadAnnotations', 'CheckedLoadImageFromFile', 'CorruptSampleError'
+    'CheckedLoadAnnotations', 'CheckedLoadImageFromFile', 'CorruptSampleError',
+    'BF16OptimWrapper', 'ChannelsLastSegDataPreProcessor', 'bf16_supported'
 ]

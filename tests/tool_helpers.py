@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
 
@@ -49,3 +51,21 @@ def run_tool(*args, env=None, timeout=600, check=True):
         raise AssertionError(f'{" ".join(args)} failed ({result.returncode}):'
                              f'\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
     return result
+
+
+def make_batch(n=2, size=64, num_classes=150):
+    """A random uint8 batch with labels, as mmseg's dataloader gives it."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    torch.manual_seed(0)
+    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8)
+              for _ in range(n)]
+    samples = []
+    for _ in range(n):
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, size, size)))
+        s.set_metainfo(dict(img_shape=(size, size), ori_shape=(size, size),
+                            pad_shape=(size, size)))
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)

@@ -17,6 +17,36 @@ TRAIN_HOOKS = ('PlainCheckpointHook', 'ResumableRandomnessHook',
                'NonFiniteLossHook', 'CorruptSampleReportHook')
 
 
+def add_common_args(parser) -> None:
+    """The options train.py and test.py share (as mmseg's tools)."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir',
+                        help='the dir to save logs, models and metrics')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value (a.b=1 c=[1,2])')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args):
+    """Read ``args.config`` (registering the project's modules), merge
+    ``--cfg-options`` and set the work dir (``work_dirs/CONFIG_NAME`` by
+    default)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = os.path.join('./work_dirs',
+                                    Path(args.config).stem)
+    return cfg
+
+
 def add_hook(cfg, hook_type: str) -> None:
     """Append one of this project's hooks to ``custom_hooks`` once."""
     hooks = list(cfg.get('custom_hooks', []))

@@ -10,8 +10,7 @@ import argparse
 import json
 import os.path as osp
 
-from _common import add_hook, setup_launcher
-from mmengine.config import Config, DictAction
+from _common import add_common_args, add_hook, load_config, setup_launcher
 from mmengine.runner import Runner
 
 
@@ -19,7 +18,6 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Evaluate a segmentor')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
         '--out', help='write predictions as PNG label maps in the dataset\'s '
         'own encoding (ADE20K: 1..150) to this dir')
@@ -27,26 +25,13 @@ def parse_args():
                         help='write coloured overlays to this dir')
     parser.add_argument('--tta', action='store_true',
                         help='multi-scale + flip test-time augmentation')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value (a.b=1 c=[1,2])')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_common_args(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args)
     cfg.load_from = args.checkpoint
     if args.show_dir:
         hook = cfg.default_hooks.visualization

@@ -7,50 +7,43 @@ Examples:
     tools/dist_train.sh CONFIG 8                     # 8 GPUs (torchrun)
 """
 import argparse
-import os.path as osp
 
-from _common import setup_launcher, setup_training
-from mmengine.config import Config, DictAction
+import torch
+from _common import (add_common_args, load_config, setup_launcher,
+                     setup_training)
 from mmengine.runner import Runner
-from seg_ext import latest_good_checkpoint
+from seg_ext import bf16_supported, latest_good_checkpoint
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the latest checkpoint in the work dir, or from the '
         'given checkpoint')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision training (CUDA)')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='mixed precision: fp16 with a loss scaler on CUDA (as mmseg), '
+        'bf16 autocast on CPUs with native bf16')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the learning rate by (GPUs x batch) / the recipe batch')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value (a.b=1 c=[1,2])')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_common_args(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
+    cfg = load_config(args)
+    if args.amp and torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
+    elif args.amp:
+        if not bf16_supported('cpu'):
+            raise SystemExit('--amp on a CPU needs native bf16 (AVX512-BF16 '
+                             'or AMX); this CPU has neither.')
+        cfg.optim_wrapper.type = 'BF16OptimWrapper'
     if args.resume == 'auto':
         # The newest complete checkpoint; a broken one is skipped with a
         # warning (mmengine would take `last_checkpoint` as it is).

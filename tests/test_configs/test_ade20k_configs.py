@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 from seg_ext.runtime import build_segmentor_for_analysis, load_config
+from tool_helpers import make_batch
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
@@ -104,21 +103,6 @@ def test_parameter_counts_match_the_paper(path):
     model = build_segmentor_for_analysis(str(path))
     params = sum(p.numel() for p in model.parameters()) / 1e6
     assert abs(params - RECIPES[head]['params'][v]) < 1.0
-
-
-def make_batch(n=2, size=64, num_classes=150):
-    torch.manual_seed(0)
-    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8)
-              for _ in range(n)]
-    samples = []
-    for _ in range(n):
-        s = SegDataSample()
-        s.gt_sem_seg = PixelData(
-            data=torch.randint(0, num_classes, (1, size, size)))
-        s.set_metainfo(dict(img_shape=(size, size), ori_shape=(size, size),
-                            pad_shape=(size, size)))
-        samples.append(s)
-    return dict(inputs=inputs, data_samples=samples)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=NAMES)

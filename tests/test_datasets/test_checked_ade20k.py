@@ -162,7 +162,10 @@ def test_skip_corrupt_counts_and_reports(root):
     for i in range(len(dataset)):  # index 1 is replaced by another sample
         assert dataset[i]['data_samples'] is not None
     skipped = dataset.skipped_samples()
-    assert len(skipped) == 1 and 'ADE_train_00000002.png' in skipped[0]
+    # One entry per skip; the replacement is drawn at random, so the bad
+    # sample may be drawn (and skipped) again.
+    assert skipped
+    assert all('ADE_train_00000002.png: label values' in s for s in skipped)
 
 
 def test_skip_corrupt_never_in_test_mode(root):

@@ -1,0 +1,527 @@
+"""Speed and memory of InceptionNeXt against its reference and ConvNeXt-T.
+
+Measures, interleaved (one step of each candidate per round, so drifts in
+clock speed hit all alike), after warm-up, as medians:
+
+1. backbones: this project's InceptionNeXt-T, timm's ``inception_next_tiny``
+   (the reference), ``convnext_tiny`` and ``resnet50`` (all multi-scale
+   feature extractors): train step (forward + backward) and inference;
+2. segmentors: UperNet and Semantic FPN with InceptionNeXt-T against the
+   same configs with ConvNeXt-T: train iteration (loss, backward, AdamW step)
+   and inference (``predict``);
+3. peak memory of a train step (CUDA max allocated on GPU, peak RSS growth on
+   CPU), each in a fresh process;
+4. the project's recommended settings against mmseg's defaults for UperNet-T
+   (speed, and how far the outputs move).
+
+Parameters and MACs (``torch.utils.flop_counter``, multiply-adds) are given
+with each model. Example:
+
+    python tools/benchmark.py                        # CPU or the first GPU
+    python tools/benchmark.py --channels-last --dtype bf16
+    python tools/benchmark.py --parts backbone --sizes 224 --batch 64
+"""
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BACKBONES = ('InceptionNeXt-T (ours)', 'InceptionNeXt-T (timm)',
+             'ConvNeXt-T (timm)', 'ResNet-50 (timm)')
+WITH_CP = 'InceptionNeXt-T (ours, with_cp)'
+SEGMENTORS = {
+    'UperNet': 'configs/upernet_inceptionnext_t_ade20k.py',
+    'FPN': 'configs/fpn_inceptionnext_t_ade20k.py',
+}
+DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
+
+
+# ------------------------------------------------------------------ models
+def build_backbone(name: str) -> torch.nn.Module:
+    import timm
+
+    import backbones  # noqa: F401
+    from mmseg.registry import MODELS
+    if name in ('InceptionNeXt-T (ours)', WITH_CP):
+        return MODELS.build(dict(type='InceptionNeXt', arch='tiny',
+                                 with_cp=name == WITH_CP))
+    timm_name = {'InceptionNeXt-T (timm)': 'inception_next_tiny',
+                 'ConvNeXt-T (timm)': 'convnext_tiny',
+                 'ResNet-50 (timm)': 'resnet50'}[name]
+    kwargs = dict(out_indices=(1, 2, 3, 4)) if timm_name == 'resnet50' else {}
+    return timm.create_model(timm_name, features_only=True, **kwargs)
+
+
+def build_segmentor(head: str, backbone: str, size: int,
+                    recommended: bool = False) -> torch.nn.Module:
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    import seg_ext  # noqa: F401
+    from seg_ext.runtime import load_config, use_plain_bn
+    cfg = load_config(str(ROOT / SEGMENTORS[head]))
+    init_default_scope('mmseg')
+    use_plain_bn(cfg._cfg_dict)  # one process: SyncBN would need a group
+    cfg.model.backbone.init_cfg = None
+    cfg.model.data_preprocessor.size = (size, size)
+    if backbone == 'ConvNeXt-T':
+        # Same heads and widths (96/192/384/768), timm's ConvNeXt-T.
+        cfg.model.backbone = dict(
+            type='TIMMBackbone', model_name='convnext_tiny',
+            features_only=True, pretrained=False,
+            drop_path_rate=cfg.model.backbone.drop_path_rate)
+    if recommended:
+        cfg.model.data_preprocessor.type = 'ChannelsLastSegDataPreProcessor'
+    return MODELS.build(cfg.model)
+
+
+def count_macs(model: torch.nn.Module, forward: Callable) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        forward()
+    return counter.get_total_flops() / 2
+
+
+def params_m(model: torch.nn.Module) -> float:
+    return sum(p.numel() for p in model.parameters()) / 1e6
+
+
+# ---------------------------------------------------------------- settings
+class Settings:
+
+    def __init__(self, args, dtype=None, channels_last=None):
+        self.device = torch.device(args.device)
+        self.dtype = DTYPES[dtype or args.dtype]
+        self.channels_last = (args.channels_last
+                              if channels_last is None else channels_last)
+        self.compile = args.compile
+
+    def autocast(self):
+        if self.dtype == torch.float32:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
+        model = model.to(self.device)
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        return model
+
+    def tensor(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.device)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def maybe_compile(self, fn):
+        return torch.compile(fn) if self.compile else fn
+
+    def describe(self) -> str:
+        return (f'{str(self.dtype).replace("torch.", "")}, '
+                f'{"channels-last" if self.channels_last else "NCHW"}'
+                f'{", compiled" if self.compile else ""}')
+
+
+def sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+# ------------------------------------------------------------------- steps
+def backbone_steps(name: str, size: int, batch: int, s: Settings):
+    model = s.prepare(build_backbone(name))
+    x = s.tensor(torch.randn(batch, 3, size, size))
+    forward = s.maybe_compile(model)
+
+    def train():
+        model.train()
+        with s.autocast():
+            outs = forward(x)
+        sum(o.float().mean() for o in outs).backward()
+        model.zero_grad(set_to_none=True)
+
+    def infer():
+        model.eval()
+        with torch.inference_mode(), s.autocast():
+            forward(x)
+
+    macs = count_macs(model, lambda: model(x[:1]))
+    return model, train, infer, macs
+
+
+def segmentor_batch(size: int, batch: int):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    gen = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for _ in range(batch):
+        inputs.append(torch.randint(0, 256, (3, size, size), generator=gen,
+                                    dtype=torch.uint8))
+        sample = SegDataSample()
+        sample.gt_sem_seg = PixelData(data=torch.randint(
+            0, 150, (1, size, size), generator=gen))
+        sample.set_metainfo(dict(img_shape=(size, size),
+                                 ori_shape=(size, size),
+                                 pad_shape=(size, size)))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def segmentor_steps(head: str, backbone: str, size: int, batch: int,
+                    s: Settings, recommended: bool = False):
+    with_cp = backbone.endswith('with_cp')
+    backbone = backbone.replace(' with_cp', '')
+    model = build_segmentor(head, backbone, size, recommended).to(s.device)
+    model.backbone.with_cp = with_cp
+    if s.channels_last and not recommended:
+        model = model.to(memory_format=torch.channels_last)
+    data = model.data_preprocessor(segmentor_batch(size, batch), True)
+    if s.channels_last:
+        data['inputs'] = data['inputs'].contiguous(
+            memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=6e-5)
+
+    def train():
+        model.train()
+        with s.autocast():
+            losses = model.loss(data['inputs'], data['data_samples'])
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    def infer():
+        model.eval()
+        with torch.inference_mode(), s.autocast():
+            model.predict(data['inputs'][:1], data['data_samples'][:1])
+
+    macs = count_macs(model, lambda: model._forward(data['inputs'][:1]))
+    return model, train, infer, macs
+
+
+def interleaved(steps: Dict[str, Callable], warmup: int, repeats: int,
+                device: torch.device) -> Dict[str, float]:
+    """Median seconds per call, one call of each step per round."""
+    times: Dict[str, List[float]] = {k: [] for k in steps}
+    for round_ in range(warmup + repeats):
+        for key, step in steps.items():
+            sync(device)
+            start = time.perf_counter()
+            step()
+            sync(device)
+            if round_ >= warmup:
+                times[key].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+# ------------------------------------------------------------------ memory
+def rss_mb() -> float:
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux >= 4.0), so that the peak
+    after a step is the step's own."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def saved_activations_mb(train: Callable) -> float:
+    """Bytes autograd keeps for the backward pass (unique storages): the
+    allocator-independent part of training memory."""
+    storages = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        train()
+    return sum(storages.values()) / 2**20
+
+
+def memory_child(args) -> None:
+    """Peak memory of one train step, in this fresh process (JSON line)."""
+    s = Settings(args)
+    kind, name = args.memory_child
+    if kind == 'backbone':
+        _, train, _, _ = backbone_steps(name, args.memory_size, args.batch, s)
+    else:
+        head, backbone = name.split('|')
+        _, train, _, _ = segmentor_steps(head, backbone, args.seg_size,
+                                         args.seg_batch, s)
+    if s.device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(s.device)
+        train()
+        peak = torch.cuda.max_memory_allocated(s.device) / 2**20
+    else:
+        # The first step from a clean process: every allocation it makes
+        # (activations, gradients, workspaces) shows in the peak RSS.
+        before = rss_mb()
+        if not reset_peak_rss():
+            raise SystemExit('cannot reset the peak RSS mark on this system')
+        train()
+        peak = peak_rss_mb() - before
+    saved = saved_activations_mb(train)
+    print(json.dumps(dict(peak_mb=peak, saved_mb=saved)))
+
+
+def measure_memory(kind: str, name: str, args) -> dict:
+    cmd = [sys.executable, __file__, '--memory-child', kind, name,
+           '--device', args.device, '--dtype', args.dtype,
+           '--batch', str(args.batch), '--seg-batch', str(args.seg_batch),
+           '--seg-size', str(args.seg_size),
+           '--memory-size', str(args.memory_size)]
+    if args.channels_last:
+        cmd.append('--channels-last')
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ report
+def table(title: str, header: List[str], rows: List[List]) -> str:
+    cells = [header] + [[f'{c:.2f}' if isinstance(c, float) else str(c)
+                         for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    line = lambda r: '| ' + ' | '.join(  # noqa: E731
+        c.ljust(w) for c, w in zip(r, widths)) + ' |'
+    sep = '|' + '|'.join('-' * (w + 2) for w in widths) + '|'
+    return '\n'.join([f'\n{title}', line(cells[0]), sep] +
+                     [line(r) for r in cells[1:]])
+
+
+def run_backbones(args, s: Settings, results: dict) -> None:
+    for size in args.sizes:
+        steps, info = {}, {}
+        for name in BACKBONES:
+            _, train, infer, macs = backbone_steps(name, size, args.batch, s)
+            steps[(name, 'train')] = train
+            steps[(name, 'infer')] = infer
+            info[name] = macs
+        secs = interleaved(steps, args.warmup, args.repeats, s.device)
+        ref = 'ConvNeXt-T (timm)'
+        rows = []
+        for name in BACKBONES:
+            tr, inf = secs[(name, 'train')], secs[(name, 'infer')]
+            rows.append([name, args.batch / tr, args.batch / inf,
+                         secs[(ref, 'train')] / tr, secs[(ref, 'infer')] / inf,
+                         params_m(build_backbone(name)), info[name] / 1e9])
+            results['backbone'][f'{name}@{size}'] = dict(
+                train_img_s=args.batch / tr, infer_img_s=args.batch / inf,
+                train_vs_convnext=rows[-1][3], infer_vs_convnext=rows[-1][4])
+        ours, timm_ref = secs, ('InceptionNeXt-T (timm)', )
+        results['backbone'][f'ours_vs_timm@{size}'] = dict(
+            train=ours[(timm_ref[0], 'train')] /
+            ours[('InceptionNeXt-T (ours)', 'train')],
+            infer=ours[(timm_ref[0], 'infer')] /
+            ours[('InceptionNeXt-T (ours)', 'infer')])
+        print(table(
+            f'Backbones at {size}x{size}, batch {args.batch}, '
+            f'{s.describe()} ({args.device})',
+            ['model', 'train img/s', 'infer img/s', 'train vs ConvNeXt-T',
+             'infer vs ConvNeXt-T', 'params (M)', 'GMACs/img'], rows),
+            flush=True)
+        r = results['backbone'][f'ours_vs_timm@{size}']
+        print(f'ours vs timm reference: train {r["train"]:.2f}x, '
+              f'infer {r["infer"]:.2f}x', flush=True)
+
+
+def run_segmentors(args, s: Settings, results: dict) -> None:
+    rows = []
+    for head in SEGMENTORS:
+        steps, info = {}, {}
+        for backbone in ('InceptionNeXt-T', 'ConvNeXt-T'):
+            model, train, infer, macs = segmentor_steps(
+                head, backbone, args.seg_size, args.seg_batch, s)
+            steps[(backbone, 'train')] = train
+            steps[(backbone, 'infer')] = infer
+            info[backbone] = (params_m(model), macs)
+        secs = interleaved(steps, args.seg_warmup, args.seg_repeats,
+                           s.device)
+        for backbone in ('InceptionNeXt-T', 'ConvNeXt-T'):
+            tr, inf = secs[(backbone, 'train')], secs[(backbone, 'infer')]
+            rows.append([f'{head} + {backbone}', tr, 1 / inf,
+                         secs[('ConvNeXt-T', 'train')] / tr,
+                         secs[('ConvNeXt-T', 'infer')] / inf,
+                         info[backbone][0], info[backbone][1] / 1e9])
+            results['segmentor'][f'{head}+{backbone}'] = dict(
+                train_s_per_iter=tr, infer_img_s=1 / inf,
+                train_vs_convnext=rows[-1][3], infer_vs_convnext=rows[-1][4])
+    print(table(
+        f'Segmentors at {args.seg_size}x{args.seg_size}, batch '
+        f'{args.seg_batch}, {s.describe()} ({args.device})',
+        ['segmentor', 'train s/iter', 'infer img/s', 'train vs ConvNeXt-T',
+         'infer vs ConvNeXt-T', 'params (M)', 'GMACs/img'], rows),
+        flush=True)
+
+
+def run_memory(args, results: dict) -> None:
+    rows = []
+    pairs = [('backbone', 'InceptionNeXt-T (ours)'),
+             ('backbone', WITH_CP),
+             ('backbone', 'ConvNeXt-T (timm)'),
+             ('segmentor', 'UperNet|InceptionNeXt-T'),
+             ('segmentor', 'UperNet|InceptionNeXt-T with_cp'),
+             ('segmentor', 'UperNet|ConvNeXt-T')]
+    for kind, name in pairs:
+        mem = measure_memory(kind, name, args)
+        rows.append([name.replace('|', ' + '), mem['peak_mb'],
+                     mem['saved_mb']])
+        results['memory'][name] = mem
+    what = ('CUDA max allocated' if args.device.startswith('cuda') else
+            'peak RSS growth')
+    print(table(f'Memory of a train step, MB (backbones at '
+                f'{args.memory_size}, batch {args.batch}; segmentors at '
+                f'{args.seg_size}, batch {args.seg_batch})',
+                ['model', f'peak ({what})', 'saved activations'], rows),
+          flush=True)
+
+
+def recommended_settings(device: str) -> Settings:
+    from seg_ext.speed import bf16_supported
+    args = argparse.Namespace(device=device, dtype='fp32', compile=False,
+                              channels_last=True)
+    if device.startswith('cuda'):
+        dtype = 'bf16' if bf16_supported(device) else 'fp16'
+    else:
+        dtype = 'bf16' if bf16_supported('cpu') else 'fp32'
+    return Settings(args, dtype=dtype, channels_last=True)
+
+
+def run_recommended(args, results: dict) -> None:
+    base_args = argparse.Namespace(device=args.device, dtype='fp32',
+                                   compile=False, channels_last=False)
+    default = Settings(base_args)
+    best = recommended_settings(args.device)
+    torch.manual_seed(0)
+    model_a, train_a, infer_a, _ = segmentor_steps(
+        'UperNet', 'InceptionNeXt-T', args.seg_size, args.seg_batch, default)
+    model_b, train_b, infer_b, _ = segmentor_steps(
+        'UperNet', 'InceptionNeXt-T', args.seg_size, args.seg_batch, best,
+        recommended=True)
+    model_b.load_state_dict(model_a.state_dict())
+    # Same weights, same input: how far do the logits move?
+    x = model_a.data_preprocessor(segmentor_batch(args.seg_size, 1), False)
+    model_a.eval()
+    model_b.eval()
+    with torch.no_grad():
+        ref = model_a._forward(x['inputs'])
+        inputs = x['inputs'].contiguous(memory_format=torch.channels_last)
+        with best.autocast():
+            out = model_b._forward(inputs).float()
+    rel = ((out - ref).abs().max() / ref.abs().max()).item()
+    agree = (out.argmax(1) == ref.argmax(1)).float().mean().item() * 100
+    secs = interleaved({'default': train_a, 'recommended': train_b,
+                        'default_i': infer_a, 'recommended_i': infer_b},
+                       args.seg_warmup, args.seg_repeats, default.device)
+    speed = secs['default'] / secs['recommended']
+    speed_i = secs['default_i'] / secs['recommended_i']
+    results['recommended'] = dict(
+        settings=best.describe(), train_speedup=speed, infer_speedup=speed_i,
+        max_rel_logit_diff=rel, argmax_agreement_pct=agree)
+    print(table(
+        f'UperNet-T: recommended settings ({best.describe()}) vs mmseg '
+        f'defaults (fp32, NCHW), {args.seg_size}x{args.seg_size}, batch '
+        f'{args.seg_batch} ({args.device})',
+        ['', 'default', 'recommended', 'speed-up'],
+        [['train s/iter', secs['default'], secs['recommended'], speed],
+         ['infer s/img', secs['default_i'], secs['recommended_i'],
+          speed_i]]), flush=True)
+    print(f'outputs: max |logit diff| / max |logit| = {rel:.4f}; '
+          f'argmax agreement {agree:.2f}%', flush=True)
+
+
+def parse_args(argv=None):
+    cuda = torch.cuda.is_available()
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--device', default='cuda' if cuda else 'cpu')
+    parser.add_argument('--parts', nargs='+',
+                        default=['backbone', 'segmentor', 'memory',
+                                 'recommended'],
+                        choices=['backbone', 'segmentor', 'memory',
+                                 'recommended'])
+    parser.add_argument('--batch', type=int, default=64 if cuda else 2,
+                        help='backbone batch')
+    parser.add_argument('--sizes', type=int, nargs='+', default=[224, 512],
+                        help='backbone input sizes')
+    parser.add_argument('--seg-batch', type=int, default=2,
+                        help='segmentor batch (the recipes use 2 per GPU)')
+    parser.add_argument('--seg-size', type=int, default=512)
+    parser.add_argument('--memory-size', type=int, default=512,
+                        help='backbone input size for the memory part')
+    parser.add_argument('--dtype', choices=list(DTYPES), default='fp32',
+                        help='autocast dtype for parts 1-3')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the backbones (opt-in)')
+    parser.add_argument('--warmup', type=int, default=2 if cuda else 1)
+    parser.add_argument('--repeats', type=int, default=10 if cuda else 3)
+    parser.add_argument('--seg-warmup', type=int, default=2 if cuda else 1)
+    parser.add_argument('--seg-repeats', type=int, default=10 if cuda else 2)
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch CPU threads (default: torch\'s choice)')
+    parser.add_argument('--json', help='also write the figures to this file')
+    parser.add_argument('--memory-child', nargs=2, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    import warnings
+    warnings.filterwarnings('ignore')
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.memory_child:
+        memory_child(args)
+        return {}
+    torch.manual_seed(0)
+    s = Settings(args)
+    device_name = (torch.cuda.get_device_name(args.device)
+                   if args.device.startswith('cuda') else
+                   f'CPU, {torch.get_num_threads()} threads')
+    print(f'Device: {device_name}; torch {torch.__version__}', flush=True)
+    results = dict(device=device_name, settings=s.describe(), backbone={},
+                   segmentor={}, memory={}, recommended={})
+    if 'backbone' in args.parts:
+        run_backbones(args, s, results)
+    if 'segmentor' in args.parts:
+        run_segmentors(args, s, results)
+    if 'memory' in args.parts:
+        run_memory(args, results)
+    if 'recommended' in args.parts:
+        run_recommended(args, results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == '__main__':
+    main()
