@@ -31,7 +31,7 @@ def add_common_args(parser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def load_config(args):
+def config_from_args(args):
     """Read ``args.config`` (registering the project's modules), merge
     ``--cfg-options`` and set the work dir (``work_dirs/CONFIG_NAME`` by
     default)."""

@@ -10,7 +10,8 @@ import argparse
 import json
 import os.path as osp
 
-from _common import add_common_args, add_hook, load_config, setup_launcher
+from _common import (add_common_args, add_hook, config_from_args,
+                     setup_launcher)
 from mmengine.runner import Runner
 
 
@@ -31,7 +32,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
+    cfg = config_from_args(args)
     cfg.load_from = args.checkpoint
     if args.show_dir:
         hook = cfg.default_hooks.visualization

@@ -9,8 +9,8 @@ Examples:
 import argparse
 
 import torch
-from _common import (add_common_args, load_config, setup_launcher,
-                     setup_training)
+from _common import (add_common_args, config_from_args,
+                     setup_launcher, setup_training)
 from mmengine.runner import Runner
 from seg_ext import bf16_supported, latest_good_checkpoint
 
@@ -35,7 +35,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
+    cfg = config_from_args(args)
     if args.amp and torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'

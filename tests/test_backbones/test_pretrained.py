@@ -1,7 +1,6 @@
 """ImageNet weights: every supported layout loads exactly; anything else fails
 loudly, and no file is unpickled into code."""
 import os
-import pickle
 import subprocess
 import sys
 from pathlib import Path

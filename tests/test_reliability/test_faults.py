@@ -240,3 +240,16 @@ def test_bad_label_stops_training_or_is_skipped_and_reported(demo_data,
     assert re.search(r'Skipped \d+ corrupt training sample\(s\)', log)
     assert 'ADE_train_00000003.png: label values [180]' in log
     assert (tmp_path / 'skip' / 'iter_8.pth').is_file()
+
+
+def test_untrusted_checkpoint_is_refused_by_infer_py(malicious, tmp_path):
+    import cv2
+    import numpy as np
+    path, marker = malicious
+    image = tmp_path / 'img.jpg'
+    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
+    result = run_tool('tools/infer.py', image, DEMO_CONFIG, path, '--out',
+                      tmp_path / 'out.png', check=False)
+    assert result.returncode != 0
+    assert f'Refused to load {path}' in result.stderr
+    assert not marker.exists() and not (tmp_path / 'out.png').exists()
