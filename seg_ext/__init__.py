@@ -8,7 +8,8 @@ from .datasets import ADE20K_HELP, CheckedADE20KDataset  # noqa: E402
 from .engine import (AtomicLocalBackend,  # noqa: E402
                      CorruptSampleReportHook, CPUDistributedDataParallel,
                      NonFiniteLossHook, PlainCheckpointHook, ProgressBarHook,
-                     ResumableRandomnessHook, latest_good_checkpoint,
+                     ResumableRandomnessHook, TestVisualizationHook,
+                     latest_good_checkpoint,
                      load_local_checkpoint_safely)
 from .speed import (BF16OptimWrapper,  # noqa: E402
                     ChannelsLastSegDataPreProcessor, bf16_supported)
@@ -19,7 +20,8 @@ __all__ = [
     'CheckedADE20KDataset', 'ADE20K_HELP', 'CPUDistributedDataParallel',
     'PlainCheckpointHook', 'ProgressBarHook', 'load_local_checkpoint_safely',
     'AtomicLocalBackend', 'CorruptSampleReportHook', 'NonFiniteLossHook',
-    'ResumableRandomnessHook', 'latest_good_checkpoint',
+    'ResumableRandomnessHook', 'TestVisualizationHook',
+    'latest_good_checkpoint',
     'CheckedLoadAnnotations', 'CheckedLoadImageFromFile', 'CorruptSampleError',
     'BF16OptimWrapper', 'ChannelsLastSegDataPreProcessor', 'bf16_supported'
 ]

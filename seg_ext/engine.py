@@ -6,8 +6,10 @@ import zipfile
 from pathlib import Path
 from typing import List, Optional, Union
 
+import mmcv
 import numpy as np
 import torch
+from mmengine import fileio
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer, print_log
@@ -15,6 +17,7 @@ from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import HOOKS, MODEL_WRAPPERS
 from mmengine.runner import CheckpointLoader
 from mmengine.utils import ProgressBar
+from mmseg.engine.hooks import SegVisualizationHook
 
 from backbones.checkpoint import read_checkpoint
 
@@ -270,3 +273,27 @@ class ProgressBarHook(Hook):
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         self._end(runner)
+
+
+@HOOKS.register_module()
+class TestVisualizationHook(SegVisualizationHook):
+    """mmseg's ``SegVisualizationHook`` that works without a training set.
+
+    mmseg 1.2.2 passes ``runner.iter`` as the step of each drawing; at test
+    time that builds the training loop and its dataset, so
+    ``test.py --show-dir`` fails on a machine that has only the validation
+    images. Test drawings here use step 0 (file names stay unique).
+    """
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
+                        outputs=None) -> None:
+        if not self.draw:
+            return
+        for output in outputs:
+            img_bytes = fileio.get(output.img_path,
+                                   backend_args=self.backend_args)
+            img = mmcv.imfrombytes(img_bytes, channel_order='rgb')
+            self._visualizer.add_datasample(
+                f'test_{os.path.basename(output.img_path)}', img,
+                data_sample=output, show=self.show,
+                wait_time=self.wait_time, step=0)

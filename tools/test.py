@@ -36,8 +36,8 @@ def main():
     cfg.load_from = args.checkpoint
     if args.show_dir:
         hook = cfg.default_hooks.visualization
+        hook.type = 'TestVisualizationHook'  # no training set needed
         hook.draw = True
-        hook.interval = 1  # every image, not every 50th
         visualizer = cfg.visualizer
         visualizer['save_dir'] = args.show_dir
     if args.tta:

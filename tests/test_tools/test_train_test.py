@@ -142,6 +142,9 @@ def test_out_writes_ade20k_pngs_and_miou_matches(trained, ade_samples,
              '--work-dir', tmp_path / 'test', '--out', out, '--show-dir',
              tmp_path / 'show', '--cfg-options',
              f'test_dataloader.dataset.data_root={ade_samples}',
+             # only the validation images exist, as on an evaluation box
+             f'train_dataloader.dataset.data_root={tmp_path / "absent"}',
+             f'val_dataloader.dataset.data_root={tmp_path / "absent"}',
              'test_dataloader.num_workers=0',
              'test_dataloader.persistent_workers=False')
     labels = ade_samples / 'annotations' / 'validation'
