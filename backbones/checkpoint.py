@@ -97,11 +97,12 @@ def resolve_checkpoint(source: Union[str, Path]) -> Path:
         f'as {TIMM_HUB_IDS["tiny"]!r}.')
 
 
-def read_checkpoint(path: Union[str, Path]) -> Any:
+def read_checkpoint(path: Union[str, Path], map_location: str = 'cpu') -> Any:
     """Read a checkpoint file without executing code from it.
 
     Args:
         path: A ``.safetensors`` file or a file written by ``torch.save``.
+        map_location: Device to load the tensors to.
 
     Returns:
         The deserialised object (tensors, containers and plain values only).
@@ -117,13 +118,13 @@ def read_checkpoint(path: Union[str, Path]) -> Any:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
         try:
-            return load_file(str(path), device='cpu')
+            return load_file(str(path), device=map_location)
         except (SafetensorError, OSError, ValueError) as err:
             raise CheckpointError(
                 f'{path} is not a readable safetensors file (truncated or '
                 f'corrupt?): {err}') from err
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         if 'Weights only load failed' not in str(err):
             raise _unreadable(path, err) from err

@@ -18,6 +18,7 @@ module does nothing.
 import importlib.util
 import sys
 import types
+import warnings
 from pathlib import Path
 
 FULL_MMCV_HINT = ('it needs the full mmcv build with compiled ops, but this '
@@ -88,4 +89,7 @@ def install() -> bool:
     ops.__getattr__ = __getattr__
     sys.modules['mmcv.ops'] = ops
     mmcv.ops = ops
+    # mmcv.cnn warns about this op on every import; the hint above covers it.
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     return True

@@ -35,20 +35,7 @@ def load_local_checkpoint_safely(filename: str,
     unpickled is refused with a message. Checkpoints written with
     :class:`PlainCheckpointHook` hold only tensors and plain values.
     """
-    checkpoint = read_checkpoint(filename)
-    if map_location not in (None, 'cpu'):
-        checkpoint = _to_device(checkpoint, map_location)
-    return checkpoint
-
-
-def _to_device(obj, device):
-    if torch.is_tensor(obj):
-        return obj.to(device)
-    if isinstance(obj, dict):
-        return type(obj)((k, _to_device(v, device)) for k, v in obj.items())
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_device(v, device) for v in obj)
-    return obj
+    return read_checkpoint(filename, map_location or 'cpu')
 
 
 def _to_plain(obj):
@@ -195,7 +182,7 @@ class NonFiniteLossHook(Hook):
         for key, value in (outputs or {}).items():
             if 'loss' not in key:
                 continue
-            value = float(value)
+            value = float(value.detach() if torch.is_tensor(value) else value)
             if not math.isfinite(value):
                 raise FloatingPointError(
                     f'Non-finite loss at iteration {runner.iter + 1}: '
