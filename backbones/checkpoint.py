@@ -211,8 +211,6 @@ def describe_arch(state: Mapping[str, torch.Tensor]) -> Optional[Dict]:
         if not blocks:
             break
         depths.append(max(blocks) + 1)
-        gamma = state.get(f'stages.{i}.blocks.0.gamma')
         fc2 = state.get(f'stages.{i}.blocks.0.mlp.fc2.weight')
-        dims.append(int((gamma if gamma is not None else fc2).shape[0])
-                    if gamma is not None or fc2 is not None else None)
+        dims.append(int(fc2.shape[0]) if fc2 is not None else None)
     return dict(depths=tuple(depths), dims=tuple(dims)) if depths else None

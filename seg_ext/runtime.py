@@ -1,25 +1,19 @@
 """Config helpers shared by the tools: loading, and CPU/GPU adaptation."""
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 
 __all__ = ['load_config', 'use_plain_bn', 'adapt_to_device',
-           'build_segmentor_for_analysis', 'DictAction']
+           'build_segmentor_for_analysis']
 
 
-def load_config(path: str, cfg_options: Optional[Any] = None) -> Config:
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config (its ``custom_imports`` register this project's modules)
-    and merge ``--cfg-options``."""
+    and merge ``--cfg-options`` (as parsed by mmengine's ``DictAction``)."""
     cfg = Config.fromfile(path)
     if cfg_options:
-        if isinstance(cfg_options, (list, tuple)):
-            parsed = {}
-            for item in cfg_options:
-                key, _, value = item.partition('=')
-                parsed[key] = DictAction._parse_iterable(value)
-            cfg_options = parsed
         cfg.merge_from_dict(cfg_options)
     return cfg
 
@@ -63,7 +57,7 @@ def adapt_to_device(cfg: Config) -> Config:
 
 
 def build_segmentor_for_analysis(config: str,
-                                 cfg_options: Optional[List[str]] = None
+                                 cfg_options: Optional[dict] = None
                                  ) -> torch.nn.Module:
     """Build a config's segmentor on CPU, plain BN, no pretrained download."""
     from mmengine.registry import init_default_scope

@@ -10,7 +10,7 @@ if str(ROOT) not in sys.path:  # tools run from anywhere, no `pip install -e`
 import torch  # noqa: E402
 
 import seg_ext  # noqa: E402,F401  (safe checkpoint loading, CPU DDP, hooks)
-from seg_ext.runtime import adapt_to_device  # noqa: E402
+from seg_ext.runtime import adapt_to_device, load_config  # noqa: E402
 
 # Hooks every training run gets (seg_ext/engine.py says why).
 TRAIN_HOOKS = ('PlainCheckpointHook', 'ResumableRandomnessHook',
@@ -35,10 +35,7 @@ def config_from_args(args):
     """Read ``args.config`` (registering the project's modules), merge
     ``--cfg-options`` and set the work dir (``work_dirs/CONFIG_NAME`` by
     default)."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -12,6 +12,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mmengine.config import DictAction  # noqa: E402
+
 from seg_ext.runtime import build_segmentor_for_analysis  # noqa: E402
 
 
@@ -21,7 +23,8 @@ def parse_args():
     parser.add_argument('--shape', type=int, nargs=2, default=[512, 512],
                         metavar=('H', 'W'), help='input size (default 512 '
                         '512; the paper counts UperNet MACs at 512 2048)')
-    parser.add_argument('--cfg-options', nargs='+', default=[])
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings, key=value')
     return parser.parse_args()
 
 

@@ -7,8 +7,8 @@ Example:
 import argparse
 
 import torch
-from _common import adapt_to_device
-from mmengine.config import Config, DictAction
+from _common import adapt_to_device, load_config
+from mmengine.config import DictAction
 
 
 def parse_args():
@@ -30,9 +30,7 @@ def parse_args():
 def main():
     from mmseg.apis import inference_model, init_model, show_result_pyplot
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     adapt_to_device(cfg)
     cfg.model.backbone.init_cfg = None  # weights come from the checkpoint
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
