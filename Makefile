@@ -9,9 +9,11 @@ PYTEST_ARGS ?=
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements/*.txt
+$(STAMP): requirements.txt requirements/*.txt tools/mmcv_lite_ops.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	# mmseg imports on mmcv-lite whatever imports first (see the file).
+	$(PY) tools/mmcv_lite_ops.py install
 	@touch $(STAMP)
 
 demo: $(STAMP)

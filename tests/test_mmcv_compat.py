@@ -1,5 +1,5 @@
-"""The mmcv-lite stand-in for mmcv.ops lets mmseg import, and steps aside for
-a full mmcv."""
+"""tools/mmcv_lite_ops.py: mmseg imports on mmcv-lite whatever imports first,
+and a full mmcv is left alone."""
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +15,49 @@ if not getattr(ops, '__mmcv_lite_compat__', False):
                 allow_module_level=True)
 
 
-def test_mmseg_models_import_with_mmcv_lite():
-    code = ('import sys; sys.path.insert(0, ".");import backbones, '
-            'mmseg.models, mmcv.ops; print(mmcv.ops.__mmcv_lite_compat__)')
-    result = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+def python(code: str, cwd=ROOT, **kwargs):
+    return subprocess.run([sys.executable, '-c', code], cwd=cwd,
+                          capture_output=True, text=True, **kwargs)
+
+
+def test_installed_in_this_environment_and_current():
+    result = subprocess.run(
+        [sys.executable, 'tools/mmcv_lite_ops.py', 'status'], cwd=ROOT,
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('first', ['mmseg.apis', 'mmcv.cnn'])
+def test_mmseg_imports_whatever_imports_first(first, tmp_path):
+    # From a folder outside the project: nothing of ours is importable.
+    result = python(f'import {first}, mmseg.apis, mmseg.models, mmcv.ops; '
+                    f'print(mmcv.ops.__mmcv_lite_compat__)', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == 'True'
+
+
+def test_without_the_hook_mmseg_fails_as_upstream(tmp_path):
+    """The finder is what makes the difference (`-S`-free: remove it)."""
+    code = ('import sys; sys.meta_path[:] = [f for f in sys.meta_path if '
+            'type(f).__name__ != "MmcvOpsFinder"]; import mmseg.models')
+    result = python(code, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "No module named 'mmcv._ext'" in result.stderr
+
+
+def test_a_full_mmcv_is_used_as_it_is(tmp_path):
+    """With an ``mmcv/_ext`` extension present the finder steps aside."""
+    sys.path.insert(0, str(ROOT / 'tools'))
+    try:
+        from mmcv_lite_ops import MmcvOpsFinder
+    finally:
+        sys.path.remove(str(ROOT / 'tools'))
+    fake = tmp_path / 'mmcv'
+    fake.mkdir()
+    assert MmcvOpsFinder().find_spec('mmcv.ops', [str(fake)]) is not None
+    (fake / '_ext.py').write_text('')  # stands for _ext.cpython-*.so
+    assert MmcvOpsFinder().find_spec('mmcv.ops', [str(fake)]) is None
+    assert MmcvOpsFinder().find_spec('mmcv.cnn', [str(fake)]) is None
 
 
 def test_point_sample_is_mmcvs_pure_torch_version():
