@@ -7,13 +7,17 @@ checkpoint layout into the backbone's state dict; the backbone's
 
 Every file is treated as untrusted: ``.safetensors`` files are read with
 safetensors, everything else with ``torch.load(weights_only=True)``, so a file
-whose unpickling would run code is refused instead of executed.
+whose unpickling would run code is refused instead of executed. The only
+objects allowed besides tensors and plain containers are the data classes that
+a checkpoint written by plain mmengine holds (see :func:`mmengine_data_globals`).
 """
+import importlib
+import inspect
 import os
 import pickle
 import re
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 import torch
 
@@ -97,6 +101,52 @@ def resolve_checkpoint(source: Union[str, Path]) -> Path:
         f'as {TIMM_HUB_IDS["tiny"]!r}.')
 
 
+def _history_buffer_method(obj: Any, name: str) -> Any:
+    """The one use of ``getattr`` that mmengine checkpoints need.
+
+    mmengine's ``HistoryBuffer`` pickles its statistics methods (``min``,
+    ``max``, ``mean``, ``current``) as ``getattr(HistoryBuffer, name)``.
+    Allowing the real ``getattr`` would let a file reach any attribute of any
+    allowed class and from there run code, so only public functions defined
+    on ``HistoryBuffer`` itself are returned.
+    """
+    from mmengine.logging import HistoryBuffer
+    if (obj is HistoryBuffer and not name.startswith('_')
+            and inspect.isfunction(vars(HistoryBuffer).get(name))):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
+
+
+def mmengine_data_globals() -> List[Any]:
+    """The globals a checkpoint written by plain mmengine/mmseg pickles.
+
+    Its ``message_hub`` holds ``HistoryBuffer`` objects (numpy arrays of logged
+    values) and numpy scalars and arrays. These are data: constructing them
+    runs no code from the file. Given to ``torch.serialization.safe_globals``.
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    # numpy 2 moved numpy.core to numpy._core; pickles name either module.
+    core = importlib.import_module('numpy._core.multiarray' if hasattr(
+        np, '_core') else 'numpy.core.multiarray')
+    allowed: List[Any] = [HistoryBuffer, np.ndarray, np.dtype,
+                          (_history_buffer_method, 'builtins.getattr')]
+    allowed += [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDGSU']
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        allowed += [(core._reconstruct, f'{module}._reconstruct'),
+                    (core.scalar, f'{module}.scalar')]
+    return allowed
+
+
+def _torch_load(path: Path, map_location: str) -> Any:
+    safe_globals = getattr(torch.serialization, 'safe_globals', None)
+    if safe_globals is None:  # torch < 2.5: tensors and containers only
+        return torch.load(path, map_location=map_location, weights_only=True)
+    with safe_globals(mmengine_data_globals()):
+        return torch.load(path, map_location=map_location, weights_only=True)
+
+
 def read_checkpoint(path: Union[str, Path], map_location: str = 'cpu') -> Any:
     """Read a checkpoint file without executing code from it.
 
@@ -105,7 +155,8 @@ def read_checkpoint(path: Union[str, Path], map_location: str = 'cpu') -> Any:
         map_location: Device to load the tensors to.
 
     Returns:
-        The deserialised object (tensors, containers and plain values only).
+        The deserialised object (tensors, containers, plain values and
+        mmengine's logging data only).
     """
     path = Path(path)
     if path.is_dir():
@@ -124,20 +175,35 @@ def read_checkpoint(path: Union[str, Path], map_location: str = 'cpu') -> Any:
                 f'{path} is not a readable safetensors file (truncated or '
                 f'corrupt?): {err}') from err
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return _torch_load(path, map_location)
     except pickle.UnpicklingError as err:
         if 'Weights only load failed' not in str(err):
             raise _unreadable(path, err) from err
-        reason = str(err).split('\n\n')[-1].splitlines()[0]
+        reason = _unpickler_reason(str(err))
         raise CheckpointError(
             f'Refused to load {path}: it holds pickled objects other than '
-            f'tensors and plain containers ({reason}), and unpickling them '
+            f'tensors, plain containers and mmengine\'s logging data '
+            f'({reason}), and unpickling them '
             f'could run code from the file. If you trust where it comes '
             f'from, re-save its tensors yourself (torch.load with '
             f'weights_only=False, then torch.save(state_dict)) and use '
             f'that file.') from err
     except Exception as err:  # noqa: BLE001 - torch raises many kinds here
         raise _unreadable(path, err) from err
+
+
+def _unpickler_reason(message: str) -> str:
+    """The part of torch's weights_only error that names the refused object
+    (its wording differs between torch versions)."""
+    boilerplate = ('Weights only load failed', 'Check the documentation',
+                   '(1)', '(2)', 'Please file an issue', 'In PyTorch 2.6')
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for line in lines:
+        rest = line.partition('WeightsUnpickler error:')[2].strip()
+        if rest:
+            return rest
+    useful = [line for line in lines if not line.startswith(boilerplate)]
+    return useful[0] if useful else message
 
 
 def _unreadable(path: Path, err: Exception) -> CheckpointError:

@@ -1,27 +1,47 @@
-"""mmseg extensions of this project: importing the package registers them.
+"""This project's mmseg/mmengine modules; importing the package registers
+them (configs do it through ``custom_imports``).
 
-Configs import it with ``custom_imports`` next to ``backbones``.
+==========================  ==================================================
+``segmentors.py``           ``StrictEncoderDecoder``: refuses a checkpoint
+                            that does not fit the model, on every loading path
+``datasets.py``             ``CheckedADE20KDataset``: checks the layout first
+``transforms.py``           loaders that name a corrupt image or annotation
+``hooks.py``                plain checkpoints, exact resume, non-finite loss
+                            stop, skipped-sample report, test progress bar
+``visualization.py``        mmseg's visualizer and drawing hook, fixed for
+                            any image layout and for test-only machines
+``checkpoint_io.py``        plain serialisation, atomic file backend, newest
+                            complete checkpoint
+``safe_checkpoint_loader``  NOT imported here: replaces mmengine's local
+                            checkpoint loader (configs import it by name)
+``distributed.py``          CPU fallbacks for the distributed GPU recipes
+``speed.py``                channels-last preprocessor, bf16 optim wrapper
+``runtime.py``              config loading for the tools
+``demo_data.py``            the procedural dataset of ``make demo``
+==========================  ==================================================
 """
-import backbones  # noqa: F401  (mmcv-lite shim first, backbone registered)
-
-from .datasets import ADE20K_HELP, CheckedADE20KDataset  # noqa: E402
-from .engine import (AtomicLocalBackend,  # noqa: E402
-                     CorruptSampleReportHook, CPUDistributedDataParallel,
-                     NonFiniteLossHook, PlainCheckpointHook, ProgressBarHook,
-                     ResumableRandomnessHook, TestVisualizationHook,
-                     latest_good_checkpoint,
-                     load_local_checkpoint_safely)
-from .speed import (BF16OptimWrapper,  # noqa: E402
-                    ChannelsLastSegDataPreProcessor, bf16_supported)
-from .transforms import (CheckedLoadAnnotations,  # noqa: E402
-                         CheckedLoadImageFromFile, CorruptSampleError)
+from .checkpoint_io import (AtomicLocalBackend, is_complete_checkpoint,
+                            latest_good_checkpoint)
+from .datasets import ADE20K_HELP, CheckedADE20KDataset, DatasetLayoutError
+from .distributed import CPUDistributedDataParallel, use_cpu_processes
+from .hooks import (CorruptSampleReportHook, NonFiniteLossHook,
+                    PlainCheckpointHook, ProgressBarHook,
+                    ResumableRandomnessHook)
+from .segmentors import CheckpointMismatchError, StrictEncoderDecoder
+from .speed import (BF16OptimWrapper, ChannelsLastSegDataPreProcessor,
+                    bf16_supported)
+from .transforms import (CheckedLoadAnnotations, CheckedLoadImageFromFile,
+                         CorruptSampleError)
+from .visualization import ContiguousSegLocalVisualizer, TestVisualizationHook
 
 __all__ = [
-    'CheckedADE20KDataset', 'ADE20K_HELP', 'CPUDistributedDataParallel',
-    'PlainCheckpointHook', 'ProgressBarHook', 'load_local_checkpoint_safely',
-    'AtomicLocalBackend', 'CorruptSampleReportHook', 'NonFiniteLossHook',
-    'ResumableRandomnessHook', 'TestVisualizationHook',
-    'latest_good_checkpoint',
+    'AtomicLocalBackend', 'is_complete_checkpoint', 'latest_good_checkpoint',
+    'ADE20K_HELP', 'CheckedADE20KDataset', 'DatasetLayoutError',
+    'CPUDistributedDataParallel', 'use_cpu_processes',
+    'CorruptSampleReportHook', 'NonFiniteLossHook', 'PlainCheckpointHook',
+    'ProgressBarHook', 'ResumableRandomnessHook', 'TestVisualizationHook',
+    'CheckpointMismatchError', 'StrictEncoderDecoder', 'BF16OptimWrapper',
+    'ChannelsLastSegDataPreProcessor', 'bf16_supported',
     'CheckedLoadAnnotations', 'CheckedLoadImageFromFile', 'CorruptSampleError',
-    'BF16OptimWrapper', 'ChannelsLastSegDataPreProcessor', 'bf16_supported'
+    'ContiguousSegLocalVisualizer'
 ]

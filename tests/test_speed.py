@@ -6,21 +6,16 @@ import re
 
 import pytest
 import torch
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
 
-from seg_ext.runtime import load_config, use_plain_bn
+from seg_ext.runtime import build_segmentor_for_analysis
 from seg_ext.speed import BF16OptimWrapper, bf16_supported
 from tool_helpers import ROOT, make_batch, run_tool
 
 
 def build_segmentor(config, **preprocessor):
-    cfg = load_config(str(ROOT / config))
-    init_default_scope('mmseg')
-    use_plain_bn(cfg._cfg_dict)
-    cfg.model.backbone.init_cfg = None
-    cfg.model.data_preprocessor.update(size=(64, 64), **preprocessor)
-    return MODELS.build(cfg.model)
+    options = {f'model.data_preprocessor.{k}': v
+               for k, v in dict(size=(64, 64), **preprocessor).items()}
+    return build_segmentor_for_analysis(str(ROOT / config), options)
 
 
 def test_channels_last_preprocessor_gives_the_same_logits():

@@ -69,3 +69,26 @@ def make_batch(n=2, size=64, num_classes=150):
                             pad_shape=(size, size)))
         samples.append(s)
     return dict(inputs=inputs, data_samples=samples)
+
+
+def mmseg_tool(name: str) -> str:
+    """Path of one of mmseg's own tools, as its wheel ships them."""
+    import mmseg
+    return str(Path(mmseg.__file__).parent / '.mim' / 'tools' / name)
+
+
+def run_mmseg_tool(name, *args, env=None, **kwargs):
+    """Run mmseg's own tool from the repo root with ``PYTHONPATH=.``, as
+    mmseg's projects are run."""
+    return run_tool(mmseg_tool(name), *args,
+                    env=dict(PYTHONPATH=str(ROOT), **(env or {})), **kwargs)
+
+
+class CodeRunningPayload:
+    """An object whose unpickling would run ``touch MARKER``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))

@@ -65,14 +65,13 @@ def build_backbone(name: str) -> torch.nn.Module:
 
 def build_segmentor(head: str, backbone: str, size: int,
                     recommended: bool = False) -> torch.nn.Module:
+    from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
-    import seg_ext  # noqa: F401
-    from seg_ext.runtime import load_config, use_plain_bn
+    from seg_ext.runtime import load_config
     cfg = load_config(str(ROOT / SEGMENTORS[head]))
     init_default_scope('mmseg')
-    use_plain_bn(cfg._cfg_dict)  # one process: SyncBN would need a group
     cfg.model.backbone.init_cfg = None
     cfg.model.data_preprocessor.size = (size, size)
     if backbone == 'ConvNeXt-T':
@@ -83,7 +82,8 @@ def build_segmentor(head: str, backbone: str, size: int,
             drop_path_rate=cfg.model.backbone.drop_path_rate)
     if recommended:
         cfg.model.data_preprocessor.type = 'ChannelsLastSegDataPreProcessor'
-    return MODELS.build(cfg.model)
+    # One process: SyncBN would need a process group.
+    return revert_sync_batchnorm(MODELS.build(cfg.model))
 
 
 def count_macs(model: torch.nn.Module, forward: Callable) -> float:

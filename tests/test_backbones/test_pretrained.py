@@ -1,6 +1,5 @@
 """ImageNet weights: every supported layout loads exactly; anything else fails
 loudly, and no file is unpickled into code."""
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from mmseg.registry import MODELS
 from safetensors.torch import save_file
 
 from backbones import CheckpointError, load_backbone_state_dict
+from tool_helpers import CodeRunningPayload
 
 ROOT = Path(__file__).resolve().parents[2]
 ODD = (1, 3, 67, 101)
@@ -189,21 +189,11 @@ def test_unreadable_files_are_named(kind, timm_models, tmp_path):
         pretrained('atto', path)
 
 
-class _Exploit:
-    """Unpickling this object would create a marker file."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.marker}', ))
-
-
 def malicious_checkpoint(tmp_path) -> tuple:
     marker = tmp_path / 'PWNED'
     path = tmp_path / 'inceptionnext_atto.pth'
     torch.save({'state_dict': {'stem.0.weight': torch.zeros(1)},
-                'payload': _Exploit(marker)}, path)
+                'payload': CodeRunningPayload(marker)}, path)
     return path, marker
 
 

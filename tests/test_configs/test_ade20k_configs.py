@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
 
 from seg_ext.runtime import build_segmentor_for_analysis, load_config
 from tool_helpers import make_batch
@@ -107,13 +105,8 @@ def test_parameter_counts_match_the_paper(path):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=NAMES)
 def test_forward_with_loss_on_cpu(path):
-    cfg = load_config(str(path))
-    init_default_scope('mmseg')
-    from seg_ext.runtime import use_plain_bn
-    use_plain_bn(cfg._cfg_dict)
-    cfg.model.backbone.init_cfg = None
-    cfg.model.data_preprocessor.size = (64, 64)
-    model = MODELS.build(cfg.model).train()
+    model = build_segmentor_for_analysis(
+        str(path), {'model.data_preprocessor.size': (64, 64)}).train()
     data = model.data_preprocessor(make_batch(), training=True)
     losses = model(**data, mode='loss')
     assert 'decode.loss_ce' in losses

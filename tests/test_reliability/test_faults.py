@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from tool_helpers import (DEMO_CONFIG, ROOT, data_options, free_port,
-                          run_tool, tiny_run_options)
+from tool_helpers import (DEMO_CONFIG, ROOT, CodeRunningPayload,
+                          data_options, free_port, run_tool,
+                          tiny_run_options)
 
 HELPERS = str(ROOT / 'tests' / 'helpers')
 
@@ -21,9 +22,9 @@ def fault_config(tmp_path, hooks: str) -> Path:
     path = tmp_path / 'fault_config.py'
     path.write_text(
         f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
-        "custom_imports = dict(imports=['backbones', 'seg_ext', "
-        "'fault_hooks'], allow_failed_imports=False)\n"
-        f"custom_hooks = [{hooks}]\n")
+        "custom_imports = dict(imports=_base_.custom_imports.imports + "
+        "['fault_hooks'], allow_failed_imports=False)\n"
+        f"custom_hooks = _base_.custom_hooks + [{hooks}]\n")
     return path
 
 
@@ -80,7 +81,8 @@ def test_resume_skips_a_broken_latest_checkpoint(trained, demo_data,
 
 
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
-    from seg_ext.engine import AtomicLocalBackend, is_complete_checkpoint
+    from seg_ext.checkpoint_io import (AtomicLocalBackend,
+                                       is_complete_checkpoint)
     target = tmp_path / 'iter_2.pth'
     torch.save({'a': torch.ones(3)}, target)
     before = target.read_bytes()
@@ -150,22 +152,13 @@ def test_truncated_checkpoint_for_test_is_named(trained, demo_data,
     assert f'{cut} is not a readable PyTorch checkpoint' in result.stderr
 
 
-class _Exploit:
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.marker}', ))
-
-
 @pytest.fixture
 def malicious(trained, tmp_path):
     """A real checkpoint with a payload that creates a marker file."""
     work_dir, _ = trained
     ckpt = torch.load(work_dir / 'iter_4.pth', weights_only=True)
     marker = tmp_path / 'PWNED'
-    ckpt['meta']['payload'] = _Exploit(marker)
+    ckpt['meta']['payload'] = CodeRunningPayload(marker)
     path = tmp_path / 'evil.pth'
     torch.save(ckpt, path)
     return path, marker
