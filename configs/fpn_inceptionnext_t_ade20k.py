@@ -4,7 +4,7 @@
 _base_ = [
     './_base_/models/fpn_inceptionnext.py',
     './_base_/datasets/ade20k_checked.py',
-    'mmseg::_base_/default_runtime.py',
+    './_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_40k.py',
 ]
 crop_size = (512, 512)
@@ -24,4 +24,10 @@ train_dataloader = dict(batch_size=4)
 auto_scale_lr = dict(enable=False, base_batch_size=32)
 
 default_hooks = dict(
-    checkpoint=dict(max_keep_ckpts=3, save_best='mIoU', rule='greater'))
+    checkpoint=dict(
+        max_keep_ckpts=3, save_best='mIoU', rule='greater',
+        # written to a temporary file, then renamed: a kill mid-write never
+        # leaves a half-written checkpoint under a checkpoint's name
+        backend_args=dict(backend='atomic_local')),
+    # mmseg's drawing hook; `test.py --show-dir` then needs no training set
+    visualization=dict(type='TestVisualizationHook'))

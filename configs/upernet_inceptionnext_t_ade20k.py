@@ -4,7 +4,7 @@
 _base_ = [
     './_base_/models/upernet_inceptionnext.py',
     './_base_/datasets/ade20k_checked.py',
-    'mmseg::_base_/default_runtime.py',
+    './_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_160k.py',
 ]
 crop_size = (512, 512)
@@ -33,4 +33,10 @@ auto_scale_lr = dict(enable=False, base_batch_size=16)
 
 # Keep the last 3 checkpoints and the best by mIoU.
 default_hooks = dict(
-    checkpoint=dict(max_keep_ckpts=3, save_best='mIoU', rule='greater'))
+    checkpoint=dict(
+        max_keep_ckpts=3, save_best='mIoU', rule='greater',
+        # written to a temporary file, then renamed: a kill mid-write never
+        # leaves a half-written checkpoint under a checkpoint's name
+        backend_args=dict(backend='atomic_local')),
+    # mmseg's drawing hook; `test.py --show-dir` then needs no training set
+    visualization=dict(type='TestVisualizationHook'))

@@ -7,7 +7,7 @@ Example:
 import argparse
 
 import torch
-from _common import adapt_to_device, load_config
+from _common import load_config
 from mmengine.config import DictAction
 
 
@@ -31,7 +31,6 @@ def main():
     from mmseg.apis import inference_model, init_model, show_result_pyplot
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    adapt_to_device(cfg)
     cfg.model.backbone.init_cfg = None  # weights come from the checkpoint
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     model = init_model(cfg, args.checkpoint, device=device)

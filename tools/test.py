@@ -10,9 +10,9 @@ import argparse
 import json
 import os.path as osp
 
-from _common import (add_common_args, add_hook, config_from_args,
-                     setup_launcher)
+from _common import add_common_args, add_hook, config_from_args
 from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
 
 
 def parse_args():
@@ -36,7 +36,6 @@ def main():
     cfg.load_from = args.checkpoint
     if args.show_dir:
         hook = cfg.default_hooks.visualization
-        hook.type = 'TestVisualizationHook'  # no training set needed
         hook.draw = True
         visualizer = cfg.visualizer
         visualizer['save_dir'] = args.show_dir
@@ -48,8 +47,8 @@ def main():
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     add_hook(cfg, 'ProgressBarHook')
-    setup_launcher(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
+              RUNNERS.build(cfg))
     metrics = runner.test()
     if runner.rank == 0:
         path = osp.join(runner.log_dir, 'test_metrics.json')

@@ -9,9 +9,9 @@ Examples:
 import argparse
 
 import torch
-from _common import (add_common_args, config_from_args,
-                     setup_launcher, setup_training)
+from _common import add_common_args, config_from_args
 from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
 from seg_ext import bf16_supported, latest_good_checkpoint
 
 
@@ -58,9 +58,8 @@ def main():
             raise SystemExit(f'{args.config} has no auto_scale_lr '
                              f'(base_batch_size); cannot scale the lr.')
         cfg.auto_scale_lr.enable = True
-    setup_training(cfg)
-    setup_launcher(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
+              RUNNERS.build(cfg))
     runner.train()
 
 

@@ -1,6 +1,5 @@
-# The InceptionNeXt-T encoder shared by the UperNet and FPN model files.
-custom_imports = dict(imports=['backbones', 'seg_ext'],
-                      allow_failed_imports=False)
+# The InceptionNeXt-T encoder shared by the UperNet and FPN model files
+# (the modules are registered by ../default_runtime.py's custom_imports).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -10,7 +9,9 @@ data_preprocessor = dict(
     pad_val=0,
     seg_pad_val=255)
 model = dict(
-    type='EncoderDecoder',
+    # mmseg's EncoderDecoder that refuses a checkpoint which does not fit it
+    # (load_from, resume, test, inference); see seg_ext/segmentors.py.
+    type='StrictEncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='InceptionNeXt',

@@ -1,0 +1,28 @@
+# mmseg's runtime, plus what every run of this project gets whichever tool
+# starts it: ours, mmseg's own tools/train.py and tools/test.py, mmseg.apis,
+# or a Runner a user builds from the config.
+_base_ = ['mmseg::_base_/default_runtime.py']
+custom_imports = dict(
+    imports=[
+        'backbones',  # the InceptionNeXt backbone
+        'seg_ext',  # strict segmentor, checked ADE20K, hooks, file backend
+        # Replaces mmengine's loader of local checkpoint files, for the whole
+        # process, by one that never unpickles code: weights_only=True plus an
+        # allowlist of mmengine's data classes (seg_ext/safe_checkpoint_loader).
+        'seg_ext.safe_checkpoint_loader',
+    ],
+    allow_failed_imports=False)
+# Keep these when adding hooks: custom_hooks = _base_.custom_hooks + [...]
+custom_hooks = [
+    # checkpoints that load with plain torch.load(weights_only=True)
+    dict(type='PlainCheckpointHook'),
+    # a resumed run ends with the weights of an uninterrupted one
+    dict(type='ResumableRandomnessHook'),
+    # stop on a NaN or infinite loss instead of training on
+    dict(type='NonFiniteLossHook'),
+    # report samples skipped with train_dataloader.dataset.skip_corrupt=True
+    dict(type='CorruptSampleReportHook'),
+]
+# mmseg's visualizer, made to accept any image layout (mmseg's own
+# browse_dataset.py passes images that OpenCV refuses to draw on).
+visualizer = dict(type='ContiguousSegLocalVisualizer')
