@@ -1,34 +1,53 @@
 """Loading transforms that name the file when an image or annotation is bad."""
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
+from PIL import Image
 
-_JPEG_SUFFIXES = ('.jpg', '.jpeg')
-_JPEG_EOI = b'\xff\xd9'
+_JPEG_MAGIC = b'\xff\xd8\xff'
 
 
 class CorruptSampleError(ValueError):
     """An image or annotation that cannot be used, naming the file."""
 
 
-def _check_jpeg_complete(path: str) -> None:
-    """OpenCV decodes a truncated JPEG silently (grey bottom rows); the end of
-    image marker tells a complete file from a cut one."""
-    if not path.lower().endswith(_JPEG_SUFFIXES):
-        return
+def jpeg_truncation(path: str) -> Optional[str]:
+    """Ask a JPEG decoder whether the file ends before the image does.
+
+    Some OpenCV builds decode a truncated JPEG without an error, filling the
+    missing rows with grey. Pillow's decoder says "image file is truncated"
+    when the data ends before the last scan is complete; it decodes at 1/8
+    scale here (``draft``), which still reads every entropy-coded block but
+    skips most of the inverse DCT. Only that answer counts: a file Pillow
+    cannot open or decode for another reason (a format or feature it lacks)
+    is left to the decoder that loads the pixels, so valid files are never
+    refused (data after the end-of-image marker, progressive, restart
+    markers, CMYK, EXIF, ...). Honours Pillow's ``LOAD_TRUNCATED_IMAGES``.
+
+    Returns:
+        The decoder's message if the JPEG is truncated, else None.
+    """
     with open(path, 'rb') as f:
-        if f.read(2) != b'\xff\xd8':
-            return  # not a JPEG at all: the decoder says so
-        f.seek(0, 2)
-        size = f.tell()
-        f.seek(max(0, size - 4096))
-        tail = f.read()
-    if _JPEG_EOI not in tail:
-        raise CorruptSampleError(
-            f'{path}: truncated JPEG (no end-of-image marker, {size} bytes)')
+        if f.read(3) != _JPEG_MAGIC:
+            return None
+    try:
+        image = Image.open(path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    with image:
+        try:
+            image.draft(image.mode, (max(1, image.width // 8),
+                                     max(1, image.height // 8)))
+            image.load()
+        except OSError as err:
+            return str(err) if 'truncated' in str(err) else None
+        except (SyntaxError, ValueError):
+            return None
+    return None
 
 
 @TRANSFORMS.register_module()
@@ -38,16 +57,19 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
 
     def transform(self, results: dict) -> dict:
         path = results['img_path']
+        loaded, error = None, None
         try:
-            if Path(path).is_file():
-                _check_jpeg_complete(path)
             loaded = super().transform(results)
-        except CorruptSampleError:
-            raise
         except Exception as err:  # noqa: BLE001 - decoder errors vary
+            error = err
+        truncated = Path(path).is_file() and jpeg_truncation(path)
+        if truncated:
             raise CorruptSampleError(
-                f'{path}: cannot read image ({type(err).__name__}: {err})'
-            ) from err
+                f'{path}: truncated JPEG ({truncated})') from error
+        if error is not None:
+            raise CorruptSampleError(
+                f'{path}: cannot read image ({type(error).__name__}: '
+                f'{error})') from error
         if loaded is None or loaded.get('img') is None:
             raise CorruptSampleError(f'{path}: cannot decode image')
         return loaded

@@ -110,7 +110,7 @@ def corrupt(root, kind):
         path = sample(root, 2)
         data = path.read_bytes()
         path.write_bytes(data[:len(data) // 2])
-        return path, r'truncated JPEG \(no end-of-image marker'
+        return path, r'truncated JPEG \(image file is truncated'
     if kind == 'garbage_annotation':
         path = sample(root, 2, 'annotations')
         path.write_bytes(b'\x89PNG broken')
