@@ -1,0 +1,260 @@
+"""The doors an mmseg user already knows: mmseg's own tools (from its wheel,
+run from the repo root with PYTHONPATH=.) and mmseg.apis, on this project's
+configs. The guarantees come from the configs, so these get them too."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import cv2
+import pytest
+import torch
+
+from tool_helpers import (DEMO_CONFIG, ROOT, CodeRunningPayload,
+                          data_options, run_mmseg_tool, run_tool,
+                          tiny_run_options)
+
+FPN_T = 'configs/fpn_inceptionnext_t_ade20k.py'
+
+
+def eval_options(root):
+    return ['--cfg-options', *data_options(root, ['test']),
+            'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False']
+
+
+def printed_miou(log: str) -> float:
+    found = re.findall(r'Iter\(test\).*mIoU: ([\d.]+)', log)
+    assert found, log[-3000:]
+    return float(found[-1])
+
+
+@pytest.fixture(scope='module')
+def stock_run(demo_data, tmp_path_factory):
+    """mmseg's train.py with every hook of the project removed
+    (custom_hooks=[]): its checkpoints are plain mmengine's, with pickled
+    HistoryBuffers and numpy objects in the message hub."""
+    work_dir = tmp_path_factory.mktemp('stock')
+    result = run_mmseg_tool('train.py', DEMO_CONFIG, '--work-dir', work_dir,
+                            '--cfg-options', *tiny_run_options(demo_data),
+                            'custom_hooks=[]')
+    return work_dir, result.stdout + result.stderr
+
+
+def test_stock_checkpoint_is_what_plain_mmengine_writes(stock_run):
+    work_dir, _ = stock_run
+    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
+        str(work_dir / 'iter_4.pth'))
+    assert any('HistoryBuffer' in name for name in unsafe), unsafe
+    assert any(name.startswith('numpy') for name in unsafe), unsafe
+
+
+def test_mmseg_train_resumes_a_stock_checkpoint_then_test_evaluates(
+        stock_run, demo_data, tmp_path):
+    work_dir, _ = stock_run
+    resumed = tmp_path / 'resumed'
+    shutil.copytree(work_dir, resumed)
+    (resumed / 'last_checkpoint').write_text(str(resumed / 'iter_4.pth'))
+    result = run_mmseg_tool('train.py', DEMO_CONFIG, '--work-dir', resumed,
+                            '--resume', '--cfg-options',
+                            *tiny_run_options(demo_data, max_iters=6))
+    log = result.stdout + result.stderr
+    assert 'resumed epoch: 0, iter: 4' in log
+    assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
+    # The configs' hooks now write checkpoints torch reads with no allowlist
+    # (and atomically).
+    final = torch.load(resumed / 'iter_6.pth', weights_only=True)
+    assert final['meta']['iter'] == 6
+    assert "backend_args=dict(backend='atomic_local')" in log
+    assert not list(resumed.glob('*.tmp-*'))
+
+    result = run_mmseg_tool('test.py', DEMO_CONFIG, resumed / 'iter_6.pth',
+                            '--work-dir', tmp_path / 'test',
+                            *eval_options(demo_data))
+    assert 0 < printed_miou(result.stdout + result.stderr) <= 100
+
+
+def test_our_test_py_evaluates_a_stock_checkpoint_like_mmseg(
+        stock_run, demo_data, tmp_path):
+    work_dir, _ = stock_run
+    ours = run_tool('tools/test.py', DEMO_CONFIG, work_dir / 'iter_4.pth',
+                    '--work-dir', tmp_path / 'ours', *eval_options(demo_data))
+    theirs = run_mmseg_tool('test.py', DEMO_CONFIG, work_dir / 'iter_4.pth',
+                            '--work-dir', tmp_path / 'theirs',
+                            *eval_options(demo_data))
+    assert printed_miou(ours.stdout + ours.stderr) == printed_miou(
+        theirs.stdout + theirs.stderr)
+
+
+def test_a_stock_checkpoint_with_a_payload_is_still_refused(
+        stock_run, demo_data, tmp_path):
+    """The allowlist admits mmengine's data classes, not code."""
+    work_dir, _ = stock_run
+    checkpoint = torch.load(work_dir / 'iter_4.pth', weights_only=False)
+    marker = tmp_path / 'PWNED'
+    checkpoint['message_hub']['runtime_info']['x'] = CodeRunningPayload(
+        marker)
+    evil = tmp_path / 'evil.pth'
+    torch.save(checkpoint, evil)
+    result = run_mmseg_tool('test.py', DEMO_CONFIG, evil, '--work-dir',
+                            tmp_path / 'wd', *eval_options(demo_data),
+                            check=False)
+    assert result.returncode != 0
+    assert f'Refused to load {evil}' in result.stderr
+    assert not marker.exists()
+
+
+def test_analyze_logs_plots_the_training_curve(stock_run, tmp_path):
+    work_dir, _ = stock_run
+    scalars = next(work_dir.glob('*/vis_data/scalars.json'))
+    out = tmp_path / 'loss.png'
+    run_mmseg_tool('analysis_tools/analyze_logs.py', scalars, '--keys',
+                   'loss', '--out', out)
+    image = cv2.imread(str(out))
+    assert image is not None and image.shape[0] > 100
+
+
+def test_browse_dataset_writes_the_samples(demo_data, tmp_path):
+    out = tmp_path / 'browse'
+    run_mmseg_tool('analysis_tools/browse_dataset.py', DEMO_CONFIG,
+                   '--output-dir', out, '--not-show', '--cfg-options',
+                   f'train_dataloader.dataset.data_root={demo_data}')
+    images = sorted(demo_data.glob('images/training/*.jpg'))
+    written = sorted(out.glob('*.jpg'))
+    assert [p.name for p in written] == [p.name for p in images]
+    drawn = cv2.imread(str(written[0]))
+    assert drawn is not None and drawn.shape[2] == 3
+
+
+def test_print_config_shows_the_guarantees():
+    result = run_mmseg_tool('misc/print_config.py', FPN_T)
+    for text in ("type='StrictEncoderDecoder'", "'seg_ext.safe_checkpoint_"
+                 "loader'", "type='NonFiniteLossHook'",
+                 "backend='atomic_local'", "type='CheckedADE20KDataset'"):
+        assert text in result.stdout, text
+    (ROOT / 'example.py').unlink(missing_ok=True)  # print_config writes it
+
+
+def test_mmseg_inferencer_and_init_model_on_a_real_image(trained,
+                                                         ade_samples,
+                                                         tmp_path):
+    work_dir, _ = trained
+    image = sorted(ade_samples.glob('images/validation/*.jpg'))[0]
+    code = f'''
+from mmseg.apis import MMSegInferencer, inference_model, init_model
+inferencer = MMSegInferencer({DEMO_CONFIG!r}, weights={str(work_dir /
+'iter_4.pth')!r}, device='cpu')
+out = inferencer({str(image)!r}, out_dir={str(tmp_path / 'out')!r})
+print('inferencer', tuple(out['predictions'].shape))
+model = init_model({DEMO_CONFIG!r}, {str(work_dir / 'iter_4.pth')!r},
+                   device='cpu')
+result = inference_model(model, {str(image)!r})
+print('init_model', tuple(result.pred_sem_seg.shape))
+'''
+    result = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
+                            capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    h, w = cv2.imread(str(image)).shape[:2]
+    assert f'inferencer ({h}, {w})' in result.stdout
+    assert f'init_model ({h}, {w})' in result.stdout
+    assert (tmp_path / 'out' / 'vis' / image.name).is_file()
+
+
+# ------------------------------------------------- a checkpoint that does
+# not fit: an atto checkpoint with the tiny config, on every loading path.
+MISMATCH = 'The checkpoint does not fit this model'
+
+
+@pytest.fixture(scope='module')
+def atto_checkpoint(trained):
+    work_dir, _ = trained
+    return work_dir / 'iter_4.pth'
+
+
+def tiny_model_options(root):
+    return [*data_options(root), 'model.backbone.init_cfg=None',
+            'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+            'val_dataloader.num_workers=0',
+            'val_dataloader.persistent_workers=False',
+            'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False']
+
+
+def assert_refused(result):
+    assert result.returncode != 0
+    assert MISMATCH in result.stderr, result.stderr[-3000:]
+    assert "backbone: checkpoint {'depths': (2, 2, 6, 2)" in result.stderr
+
+
+@pytest.mark.parametrize('door', ['mmseg load_from', 'mmseg resume',
+                                  'mmseg test.py', 'our test.py'])
+def test_mismatched_checkpoint_is_refused_by_the_runner_doors(
+        door, atto_checkpoint, demo_data, tmp_path):
+    opts = tiny_model_options(demo_data)
+    if door == 'mmseg load_from':
+        result = run_mmseg_tool('train.py', FPN_T, '--work-dir', tmp_path,
+                                '--cfg-options', *opts,
+                                f'load_from={atto_checkpoint}', check=False)
+    elif door == 'mmseg resume':
+        result = run_mmseg_tool('train.py', FPN_T, '--work-dir', tmp_path,
+                                '--cfg-options', *opts, 'resume=True',
+                                f'load_from={atto_checkpoint}', check=False)
+    else:
+        tool = (run_mmseg_tool if door.startswith('mmseg') else run_tool)
+        script = 'test.py' if door.startswith('mmseg') else 'tools/test.py'
+        result = tool(script, FPN_T, atto_checkpoint, '--work-dir',
+                      tmp_path, '--cfg-options', *opts, check=False)
+    assert_refused(result)
+    assert not list(tmp_path.rglob('iter_*.pth'))
+    assert 'mIoU:' not in result.stdout + result.stderr
+
+
+def test_mismatched_checkpoint_is_refused_by_infer_and_the_apis(
+        atto_checkpoint, ade_samples, tmp_path):
+    image = sorted(ade_samples.glob('images/validation/*.jpg'))[0]
+    result = run_tool('tools/infer.py', image, FPN_T, atto_checkpoint,
+                      '--out', tmp_path / 'out.png', check=False)
+    assert_refused(result)
+    assert not (tmp_path / 'out.png').exists()
+    for call in (f'MMSegInferencer({FPN_T!r}, weights='
+                 f'{str(atto_checkpoint)!r}, device="cpu")',
+                 f'init_model({FPN_T!r}, {str(atto_checkpoint)!r}, '
+                 f'device="cpu")'):
+        code = f'from mmseg.apis import MMSegInferencer, init_model; {call}'
+        result = subprocess.run(
+            [sys.executable, '-c', code], cwd=ROOT, capture_output=True,
+            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert_refused(result)
+
+
+def test_fine_tuning_with_another_class_count_when_asked(
+        atto_checkpoint, demo_data, tmp_path):
+    opts = [*tiny_run_options(demo_data, max_iters=3, interval=3),
+            f'load_from={atto_checkpoint}',
+            'model.decode_head.num_classes=160']
+    result = run_mmseg_tool('train.py', DEMO_CONFIG, '--work-dir',
+                            tmp_path / 'refused', '--cfg-options', *opts,
+                            check=False)
+    assert result.returncode != 0
+    assert 'decode_head.conv_seg.weight: checkpoint (150, 64, 1, 1) vs ' \
+        'model (160, 64, 1, 1)' in result.stderr
+    assert "model.strict_load_except=\"['decode_head.conv_seg']\"" in \
+        result.stderr
+
+    result = run_mmseg_tool('train.py', DEMO_CONFIG, '--work-dir',
+                            tmp_path / 'allowed', '--cfg-options', *opts,
+                            "model.strict_load_except=['decode_head.conv_seg']")
+    log = result.stdout + result.stderr
+    assert 'Not loaded from the checkpoint (strict_load_except)' in log
+    assert 'decode_head.conv_seg.weight: checkpoint (150, 64, 1, 1)' in log
+    tuned = torch.load(tmp_path / 'allowed' / 'iter_3.pth',
+                       weights_only=True)['state_dict']
+    start = torch.load(atto_checkpoint, weights_only=True)['state_dict']
+    assert tuned['decode_head.conv_seg.weight'].shape[0] == 160
+    # Everything else started from the checkpoint: after three small steps
+    # the stem is within 0.01 of it (a fresh initialisation is not).
+    stem = 'backbone.stem.0.weight'
+    assert (tuned[stem] - start[stem]).abs().max() < 0.01
