@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?=
+# Two workers: most tests wait on tool subprocesses, which use one thread each.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: install demo test clean
 

@@ -19,12 +19,16 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
 
 def build_segmentor_for_analysis(config: str,
-                                 cfg_options: Optional[dict] = None
+                                 cfg_options: Optional[dict] = None,
+                                 keep_init_cfg: bool = False
                                  ) -> torch.nn.Module:
-    """Build a config's segmentor in eval mode on the CPU for measurements:
-    SyncBN reverted to BN, no pretrained download."""
+    """Build a config's segmentor on the CPU in one process, in eval mode:
+    SyncBN reverted to BN, and (unless ``keep_init_cfg``) no pretrained
+    weights to download. Weights are not initialised; call
+    ``init_weights()`` for that."""
     from mmseg.registry import MODELS
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    cfg.model.backbone.init_cfg = None
+    if not keep_init_cfg:
+        cfg.model.backbone.init_cfg = None
     return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()

@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -9,34 +10,24 @@ for path in (ROOT, ROOT / 'tests'):  # the project, and tests/tool_helpers.py
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import backbones  # noqa: E402,F401  (registers InceptionNeXt, mmcv-lite shim)
-from tool_helpers import DEMO_CONFIG, run_tool, tiny_run_options  # noqa: E402
+try:
+    import mmseg.models  # noqa: E402,F401
+except ModuleNotFoundError as err:  # mmcv-lite without tools/mmcv_lite_ops.py
+    if err.name != 'mmcv._ext':
+        raise
+    pytest.exit(f'mmseg cannot import on mmcv-lite here: run `{sys.executable} '
+                f'tools/mmcv_lite_ops.py install` (make install does).',
+                returncode=4)
+import backbones  # noqa: E402,F401  (registers InceptionNeXt)
+from tool_helpers import (DEMO_CONFIG, make_timm_model, run_tool,  # noqa: E402
+                          tiny_run_options)
 
 SHARED_SAMPLES = ROOT.parent / 'shared' / 'data' / 'ade20k_samples'
 
-
-def randomize_batchnorm(model: torch.nn.Module, seed: int = 0) -> None:
-    """Give every BN layer non-trivial affine parameters and statistics."""
-    gen = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            n = m.num_features
-            m.weight.data = 1 + 0.2 * torch.randn(n, generator=gen)
-            m.bias.data = 0.2 * torch.randn(n, generator=gen)
-            m.running_mean = 0.2 * torch.randn(n, generator=gen)
-            m.running_var = 0.5 + torch.rand(n, generator=gen)
-    for name, p in model.named_parameters():
-        if name.endswith('gamma'):  # layer scale 1e-6 would hide the blocks
-            p.data = 0.5 + torch.rand(p.shape, generator=gen)
-
-
-def make_timm_model(arch: str, seed: int = 0) -> torch.nn.Module:
-    """timm's reference InceptionNeXt with random weights and BN stats."""
-    import timm
-    torch.manual_seed(seed)
-    model = timm.create_model(f'inception_next_{arch}', pretrained=False)
-    randomize_batchnorm(model, seed)
-    return model.eval()
+if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
+    # pytest -n N (make test): share the cores between the workers.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) //
+                              int(os.environ['PYTEST_XDIST_WORKER_COUNT'])))
 
 
 @pytest.fixture(scope='session')

@@ -81,7 +81,7 @@ def run_mmseg_tool(name, *args, env=None, **kwargs):
     """Run mmseg's own tool from the repo root with ``PYTHONPATH=.``, as
     mmseg's projects are run."""
     return run_tool(mmseg_tool(name), *args,
-                    env=dict(PYTHONPATH=str(ROOT), **(env or {})), **kwargs)
+                    env={'PYTHONPATH': str(ROOT), **(env or {})}, **kwargs)
 
 
 class CodeRunningPayload:
@@ -92,3 +92,49 @@ class CodeRunningPayload:
 
     def __reduce__(self):
         return (os.system, (f'touch {self.marker}', ))
+
+
+def randomize_batchnorm(model: torch.nn.Module, seed: int = 0) -> None:
+    """Give every BN layer non-trivial affine parameters and statistics."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            n = m.num_features
+            m.weight.data = 1 + 0.2 * torch.randn(n, generator=gen)
+            m.bias.data = 0.2 * torch.randn(n, generator=gen)
+            m.running_mean = 0.2 * torch.randn(n, generator=gen)
+            m.running_var = 0.5 + torch.rand(n, generator=gen)
+    for name, p in model.named_parameters():
+        if name.endswith('gamma'):  # layer scale 1e-6 would hide the blocks
+            p.data = 0.5 + torch.rand(p.shape, generator=gen)
+
+
+def make_timm_model(arch: str, seed: int = 0) -> torch.nn.Module:
+    """timm's reference InceptionNeXt with random weights and BN stats."""
+    import timm
+    torch.manual_seed(seed)
+    model = timm.create_model(f'inception_next_{arch}', pretrained=False)
+    randomize_batchnorm(model, seed)
+    return model.eval()
+
+
+def resume_copy(train, work_dir: Path, dest: Path, root: Path) -> str:
+    """Copy a 4-iteration run's work dir to ``dest`` and resume it there from
+    its latest checkpoint to 6 iterations with ``train(*args)`` (this
+    project's or mmseg's train.py); check it continued at iteration 5 and
+    wrote a checkpoint plain ``torch.load(weights_only=True)`` reads.
+
+    Returns:
+        The log of the resumed run.
+    """
+    import shutil
+    shutil.copytree(work_dir, dest)
+    (dest / 'last_checkpoint').write_text(str(dest / 'iter_4.pth'))
+    result = train(DEMO_CONFIG, '--work-dir', dest, '--resume',
+                   '--cfg-options', *tiny_run_options(root, max_iters=6))
+    log = result.stdout + result.stderr
+    assert 'resumed epoch: 0, iter: 4' in log
+    assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
+    final = torch.load(dest / 'iter_6.pth', weights_only=True)
+    assert final['meta']['iter'] == 6
+    return log

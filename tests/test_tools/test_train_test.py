@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from tool_helpers import (DEMO_CONFIG, data_options, free_port, run_tool,
-                          tiny_run_options)
+from tool_helpers import (DEMO_CONFIG, data_options, free_port,
+                          resume_copy, run_tool, tiny_run_options)
 
 
 def test_train_checkpoints_and_validates(trained):
@@ -33,21 +33,9 @@ def test_resume_continues_to_the_end_and_test_reports_miou(
         trained, demo_data, tmp_path):
     work_dir, _ = trained
     resumed = tmp_path / 'resumed'
-    resumed.mkdir()
     # Continue the run from its own work dir (auto-latest) to 6 iterations.
-    for name in ('iter_2.pth', 'iter_4.pth', 'last_checkpoint'):
-        text = (work_dir / name).read_bytes()
-        if name == 'last_checkpoint':
-            text = str(resumed / 'iter_4.pth').encode()
-        (resumed / name).write_bytes(text)
-    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', resumed,
-                      '--resume', '--cfg-options',
-                      *tiny_run_options(demo_data, max_iters=6))
-    log = result.stdout + result.stderr
-    assert 'resumed epoch: 0, iter: 4' in log
-    assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
-    final = torch.load(resumed / 'iter_6.pth', weights_only=True)
-    assert final['meta']['iter'] == 6
+    resume_copy(lambda *args: run_tool('tools/train.py', *args), work_dir,
+                resumed, demo_data)
 
     result = run_tool('tools/test.py', DEMO_CONFIG, resumed / 'iter_6.pth',
                       '--work-dir', tmp_path / 'test', '--cfg-options',
