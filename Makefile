@@ -12,7 +12,10 @@ install: $(STAMP)
 
 $(STAMP): requirements.txt requirements/*.txt tools/mmcv_lite_ops.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	# --no-compile: half the install time goes into byte-compiling every file
+	# of torch and the CUDA packages; Python compiles what it imports instead.
+	$(PY) -m pip install --disable-pip-version-check -q --no-compile \
+		-r requirements.txt
 	# mmseg imports on mmcv-lite whatever imports first (see the file).
 	$(PY) tools/mmcv_lite_ops.py install
 	@touch $(STAMP)

@@ -21,7 +21,7 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from timm.layers import trunc_normal_
-from timm.models._manipulate import adapt_input_conv, checkpoint_seq
+from timm.models import adapt_input_conv, checkpoint_seq
 from timm.models.inception_next import InceptionDWConv2d, MetaNeXtStage
 from torch.nn.modules.batchnorm import _BatchNorm
 

@@ -153,6 +153,26 @@ print('init_model', tuple(result.pred_sem_seg.shape))
     assert (tmp_path / 'out' / 'vis' / image.name).is_file()
 
 
+def test_mmseg_benchmark_measures_the_trained_model(trained,
+                                                   tmp_path_factory):
+    """mmseg's benchmark.py times 200 test images (no --cfg-options)."""
+    from seg_ext.demo_data import make_ade20k_like
+    work_dir, _ = trained
+    folder = tmp_path_factory.mktemp('bench')
+    root = make_ade20k_like(folder / 'ADEChallengeData2016', num_train=1,
+                            num_val=201, size=(32, 48))
+    config = folder / 'bench_config.py'
+    config.write_text(
+        f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
+        f"test_dataloader = dict(num_workers=0, persistent_workers=False, "
+        f"dataset=dict(data_root='{root}'))\n")
+    result = run_mmseg_tool('analysis_tools/benchmark.py', config,
+                            work_dir / 'iter_4.pth', '--work-dir',
+                            folder / 'wd')
+    assert re.search(r'Overall fps: [\d.]+ img / s', result.stdout), \
+        result.stdout[-2000:]
+
+
 # ------------------------------------------------- a checkpoint that does
 # not fit: an atto checkpoint with the tiny config, on every loading path.
 MISMATCH = 'The checkpoint does not fit this model'
