@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Two workers: most tests wait on tool subprocesses, which use one thread each.
-PYTEST_ARGS ?= -n 2
+# Two workers: most tests wait on tool subprocesses, which use one thread
+# each; loadgroup keeps the tests of one generated run on one worker.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+# Let Python cache the byte code of what it imports in .venv even where the
+# environment turns that off (PYTHONDONTWRITEBYTECODE): every tool subprocess
+# would compile torch & co. again.
+CACHE_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
 
 .PHONY: install demo test clean
 
@@ -12,22 +17,19 @@ install: $(STAMP)
 
 $(STAMP): requirements.txt requirements/*.txt tools/mmcv_lite_ops.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# pip byte-compiles the ~20k files of torch & co. on one core, half the
-	# install time; compileall does it on every core (like pip, it skips the
-	# few files that do not compile: a speed-up only, hence `|| true`).
+	# --no-compile: byte-compiling all ~20k files of torch & co. is half the
+	# install time; the first run compiles only what it imports (below).
 	$(PY) -m pip install --disable-pip-version-check -q --no-compile \
 		-r requirements.txt
-	$(PY) -m compileall -q -j 0 "$$($(PY) -c 'import sysconfig; \
-		print(sysconfig.get_paths()["purelib"])')" > /dev/null || true
 	# mmseg imports on mmcv-lite whatever imports first (see the file).
 	$(PY) tools/mmcv_lite_ops.py install
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) tools/demo.py
+	$(CACHE_BYTECODE) $(PY) tools/demo.py
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(CACHE_BYTECODE) $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) work_dirs .pytest_cache
