@@ -127,7 +127,9 @@ def mmengine_data_globals() -> List[Any]:
     """
     import numpy as np
     from mmengine.logging import HistoryBuffer
-    # numpy 2 moved numpy.core to numpy._core; pickles name either module.
+    # numpy 2 moved numpy.core to numpy._core; pickles name either module
+    # (private numpy names, pinned by tests/test_seg_ext/
+    # test_checkpoint_loading.py's stock-checkpoint test).
     core = importlib.import_module('numpy._core.multiarray' if hasattr(
         np, '_core') else 'numpy.core.multiarray')
     allowed: List[Any] = [HistoryBuffer, np.ndarray, np.dtype,

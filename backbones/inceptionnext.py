@@ -200,7 +200,7 @@ class InceptionNeXt(BaseModule):
                     f"'checkpoint' here (the checkpoint layout is detected); "
                     f"got keys {sorted(cfg)}.")
             self.load_pretrained(cfg['checkpoint'])
-            self._is_init = True
+            self.is_init = True  # mmengine does not initialise it again
         else:
             super().init_weights()
 

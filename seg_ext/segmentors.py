@@ -66,6 +66,8 @@ class StrictEncoderDecoder(EncoderDecoder):
         # torch and mmengine call this first on the model itself, with the
         # whole state dict (keys under `prefix`), then on each submodule with
         # its part of the same dict; keys removed here are not loaded below.
+        # torch's documented per-module loading hook, which mmengine's loader
+        # calls too; tests/test_seg_ext/test_strict_segmentor.py pins both.
         self._check_state_dict(state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 

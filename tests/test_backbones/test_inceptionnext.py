@@ -12,13 +12,6 @@ def build(**kwargs) -> InceptionNeXt:
     return MODELS.build(dict(type='InceptionNeXt', **kwargs))
 
 
-def reference_features(backbone, timm_model, x):
-    """timm's intermediates passed through the backbone's own output norms."""
-    feats = timm_model.forward_intermediates(x, intermediates_only=True)
-    return [getattr(backbone, f'norm{i}')(feats[i])
-            for i in backbone.out_indices]
-
-
 def test_registered_and_feature_info():
     model = build(arch='atto').eval()
     outs = model(torch.randn(ODD))

@@ -1,6 +1,8 @@
 """CheckedADE20KDataset names what is missing before any compute."""
 import shutil
 
+import cv2
+import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
@@ -96,7 +98,13 @@ def test_loaders_are_the_checked_ones(root):
     names = [type(t).__name__ for t in dataset.pipeline.transforms]
     assert names[:2] == ['CheckedLoadImageFromFile', 'CheckedLoadAnnotations']
     packed = dataset[0]
-    assert packed['data_samples'].gt_sem_seg.data.max() <= 255
+    # ADE20K's encoding read as mmseg does: 0 ("other") ignored as 255,
+    # classes 1..150 shifted to 0..149.
+    sample_ = packed['data_samples']
+    raw = cv2.imread(sample_.seg_map_path, cv2.IMREAD_UNCHANGED)
+    expected = np.where(raw == 0, 255, raw.astype(np.int64) - 1)
+    np.testing.assert_array_equal(sample_.gt_sem_seg.data[0].numpy(),
+                                  expected)
 
 
 def corrupt(root, kind):
