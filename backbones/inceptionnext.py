@@ -121,6 +121,9 @@ class InceptionNeXt(BaseModule):
         self.feature_info: List[dict] = []
         for i in range(num_built):
             start = sum(depths[:i])
+            # `stride=` is timm's name in every release that ships
+            # InceptionNeXt (0.9.7 on); `ds_stride=` is the official repo's.
+            # tests/test_backbones/test_inceptionnext.py pins the signature.
             self.stages.append(MetaNeXtStage(
                 dims[i - 1] if i > 0 else dims[0],
                 dims[i],

@@ -34,11 +34,21 @@ class ChannelsLastSegDataPreProcessor(SegDataPreProcessor):
 
 
 def bf16_supported(device: str) -> bool:
-    """Whether bf16 autocast runs natively on ``device`` ('cpu' or 'cuda')."""
+    """Whether bf16 autocast runs natively on ``device`` ('cpu' or 'cuda').
+
+    torch has no public query for the CPU: ``torch.backends.cpu.
+    get_cpu_capability()`` names the vector ISA (AVX2, AVX512) but not
+    AVX512-BF16/AMX. oneDNN's own answer, the private
+    ``torch.ops.mkldnn._is_mkldnn_bf16_supported`` (torch 1.12 to today),
+    is what decides whether bf16 kernels run natively;
+    tests/test_speed.py pins that it exists and returns a bool. Should a
+    torch drop it, this answers False (fp32), never an error.
+    """
     if device.startswith('cuda'):
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    return bool(torch.backends.mkldnn.is_available()
-                and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    query = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
+    return bool(torch.backends.mkldnn.is_available() and query is not None
+                and query())
 
 
 @OPTIM_WRAPPERS.register_module()

@@ -158,3 +158,19 @@ def test_bad_arguments_list_valid_values(kwargs, match):
 def test_misspelt_argument_is_an_error():
     with pytest.raises(TypeError, match='drop_path_rat'):
         build(arch='atto', drop_path_rat=0.1)
+
+
+def test_timm_interfaces_this_backbone_relies_on():
+    """The backbone builds its stages from timm's `MetaNeXtStage` and
+    `InceptionDWConv2d` with keyword arguments; a timm that renames them
+    must fail here with the names, not deep inside a build."""
+    import inspect
+
+    from timm.models.inception_next import InceptionDWConv2d, MetaNeXtStage
+    stage = inspect.signature(MetaNeXtStage).parameters
+    mixer = inspect.signature(InceptionDWConv2d).parameters
+    for name in ('stride', 'depth', 'drop_path_rates', 'ls_init_value',
+                 'token_mixer', 'norm_layer', 'mlp_ratio'):
+        assert name in stage, f'timm MetaNeXtStage lost {name!r}: {stage}'
+    for name in ('square_kernel_size', 'band_kernel_size', 'branch_ratio'):
+        assert name in mixer, f'timm InceptionDWConv2d lost {name!r}'
