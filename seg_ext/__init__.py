@@ -16,7 +16,10 @@ them (configs do it through ``custom_imports``).
                             checkpoint loader (configs import it by name)
 ``distributed.py``          CPU fallbacks for the distributed GPU recipes
 ``speed.py``                channels-last preprocessor, bf16 optim wrapper
-``runtime.py``              config loading for the tools
+``runtime.py``              config loading, a config's segmentor for
+                            analysis, synthetic batches (tools and tests)
+``profiling.py``            timing, MACs and memory primitives of
+                            ``tools/benchmark.py``
 ``demo_data.py``            the procedural dataset of ``make demo``
 ==========================  ==================================================
 """

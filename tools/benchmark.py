@@ -23,19 +23,26 @@ with each model. Example:
 """
 import argparse
 import json
-import resource
-import statistics
 import subprocess
 import sys
-import time
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable, Dict, List
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Three library notices that repeat for every model this tool builds and
+# would bury the tables; every other warning is shown.
+for _notice in (r'pkg_resources is deprecated',
+                r'``build_loss`` would be deprecated',
+                r'Default ``avg_non_ignore`` is False'):
+    warnings.filterwarnings('ignore', message=_notice)
+
+from _common import ROOT  # noqa: E402 (import path, mmcv-lite check)
+from seg_ext.profiling import (count_macs, interleaved,  # noqa: E402
+                               params_m, peak_rss_mb, reset_peak_rss,
+                               rss_mb, saved_activations_mb, table)
+from seg_ext.runtime import synthetic_batch  # noqa: E402
 
 BACKBONES = ('InceptionNeXt-T (ours)', 'InceptionNeXt-T (timm)',
              'ConvNeXt-T (timm)', 'ResNet-50 (timm)')
@@ -44,6 +51,12 @@ SEGMENTORS = {
     'UperNet': 'configs/upernet_inceptionnext_t_ade20k.py',
     'FPN': 'configs/fpn_inceptionnext_t_ade20k.py',
 }
+MEMORY_MODELS = (('backbone', 'InceptionNeXt-T (ours)'),
+                 ('backbone', WITH_CP),
+                 ('backbone', 'ConvNeXt-T (timm)'),
+                 ('segmentor', 'UperNet|InceptionNeXt-T'),
+                 ('segmentor', 'UperNet|InceptionNeXt-T with_cp'),
+                 ('segmentor', 'UperNet|ConvNeXt-T'))
 DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 
 
@@ -65,37 +78,19 @@ def build_backbone(name: str) -> torch.nn.Module:
 
 def build_segmentor(head: str, backbone: str, size: int,
                     recommended: bool = False) -> torch.nn.Module:
-    from mmengine.model import revert_sync_batchnorm
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-
-    from seg_ext.runtime import load_config
-    cfg = load_config(str(ROOT / SEGMENTORS[head]))
-    init_default_scope('mmseg')
-    cfg.model.backbone.init_cfg = None
-    cfg.model.data_preprocessor.size = (size, size)
+    from seg_ext.runtime import build_segmentor_for_analysis, load_config
+    config = str(ROOT / SEGMENTORS[head])
+    options = {'model.data_preprocessor.size': (size, size)}
     if backbone == 'ConvNeXt-T':
         # Same heads and widths (96/192/384/768), timm's ConvNeXt-T.
-        cfg.model.backbone = dict(
-            type='TIMMBackbone', model_name='convnext_tiny',
+        options['model.backbone'] = dict(
+            _delete_=True, type='TIMMBackbone', model_name='convnext_tiny',
             features_only=True, pretrained=False,
-            drop_path_rate=cfg.model.backbone.drop_path_rate)
+            drop_path_rate=load_config(config).model.backbone.drop_path_rate)
     if recommended:
-        cfg.model.data_preprocessor.type = 'ChannelsLastSegDataPreProcessor'
-    # One process: SyncBN would need a process group.
-    return revert_sync_batchnorm(MODELS.build(cfg.model))
-
-
-def count_macs(model: torch.nn.Module, forward: Callable) -> float:
-    from torch.utils.flop_counter import FlopCounterMode
-    model.eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        forward()
-    return counter.get_total_flops() / 2
-
-
-def params_m(model: torch.nn.Module) -> float:
-    return sum(p.numel() for p in model.parameters()) / 1e6
+        options['model.data_preprocessor.type'] = (
+            'ChannelsLastSegDataPreProcessor')
+    return build_segmentor_for_analysis(config, options)
 
 
 # ---------------------------------------------------------------- settings
@@ -134,11 +129,6 @@ class Settings:
                 f'{", compiled" if self.compile else ""}')
 
 
-def sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
 # ------------------------------------------------------------------- steps
 def backbone_steps(name: str, size: int, batch: int, s: Settings):
     model = s.prepare(build_backbone(name))
@@ -161,24 +151,6 @@ def backbone_steps(name: str, size: int, batch: int, s: Settings):
     return model, train, infer, macs
 
 
-def segmentor_batch(size: int, batch: int):
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    gen = torch.Generator().manual_seed(0)
-    inputs, samples = [], []
-    for _ in range(batch):
-        inputs.append(torch.randint(0, 256, (3, size, size), generator=gen,
-                                    dtype=torch.uint8))
-        sample = SegDataSample()
-        sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, 150, (1, size, size), generator=gen))
-        sample.set_metainfo(dict(img_shape=(size, size),
-                                 ori_shape=(size, size),
-                                 pad_shape=(size, size)))
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
 def segmentor_steps(head: str, backbone: str, size: int, batch: int,
                     s: Settings, recommended: bool = False):
     with_cp = backbone.endswith('with_cp')
@@ -187,7 +159,7 @@ def segmentor_steps(head: str, backbone: str, size: int, batch: int,
     model.backbone.with_cp = with_cp
     if s.channels_last and not recommended:
         model = model.to(memory_format=torch.channels_last)
-    data = model.data_preprocessor(segmentor_batch(size, batch), True)
+    data = model.data_preprocessor(synthetic_batch(batch, size), True)
     if s.channels_last:
         data['inputs'] = data['inputs'].contiguous(
             memory_format=torch.channels_last)
@@ -207,65 +179,12 @@ def segmentor_steps(head: str, backbone: str, size: int, batch: int,
         with torch.inference_mode(), s.autocast():
             model.predict(data['inputs'][:1], data['data_samples'][:1])
 
-    macs = count_macs(model, lambda: model._forward(data['inputs'][:1]))
+    macs = count_macs(
+        model, lambda: model(data['inputs'][:1], mode='tensor'))
     return model, train, infer, macs
 
 
-def interleaved(steps: Dict[str, Callable], warmup: int, repeats: int,
-                device: torch.device) -> Dict[str, float]:
-    """Median seconds per call, one call of each step per round."""
-    times: Dict[str, List[float]] = {k: [] for k in steps}
-    for round_ in range(warmup + repeats):
-        for key, step in steps.items():
-            sync(device)
-            start = time.perf_counter()
-            step()
-            sync(device)
-            if round_ >= warmup:
-                times[key].append(time.perf_counter() - start)
-    return {k: statistics.median(v) for k, v in times.items()}
-
-
 # ------------------------------------------------------------------ memory
-def rss_mb() -> float:
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-
-
-def reset_peak_rss() -> bool:
-    """Reset the kernel's peak-RSS mark (Linux >= 4.0), so that the peak
-    after a step is the step's own."""
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-        return True
-    except OSError:
-        return False
-
-
-def peak_rss_mb() -> float:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def saved_activations_mb(train: Callable) -> float:
-    """Bytes autograd keeps for the backward pass (unique storages): the
-    allocator-independent part of training memory."""
-    storages = {}
-
-    def pack(t):
-        storage = t.untyped_storage()
-        storages[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        train()
-    return sum(storages.values()) / 2**20
-
-
 def memory_child(args) -> None:
     """Peak memory of one train step, in this fresh process (JSON line)."""
     s = Settings(args)
@@ -305,17 +224,6 @@ def measure_memory(kind: str, name: str, args) -> dict:
 
 
 # ------------------------------------------------------------------ report
-def table(title: str, header: List[str], rows: List[List]) -> str:
-    cells = [header] + [[f'{c:.2f}' if isinstance(c, float) else str(c)
-                         for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    line = lambda r: '| ' + ' | '.join(  # noqa: E731
-        c.ljust(w) for c, w in zip(r, widths)) + ' |'
-    sep = '|' + '|'.join('-' * (w + 2) for w in widths) + '|'
-    return '\n'.join([f'\n{title}', line(cells[0]), sep] +
-                     [line(r) for r in cells[1:]])
-
-
 def run_backbones(args, s: Settings, results: dict) -> None:
     for size in args.sizes:
         steps, info = {}, {}
@@ -383,13 +291,9 @@ def run_segmentors(args, s: Settings, results: dict) -> None:
 
 def run_memory(args, results: dict) -> None:
     rows = []
-    pairs = [('backbone', 'InceptionNeXt-T (ours)'),
-             ('backbone', WITH_CP),
-             ('backbone', 'ConvNeXt-T (timm)'),
-             ('segmentor', 'UperNet|InceptionNeXt-T'),
-             ('segmentor', 'UperNet|InceptionNeXt-T with_cp'),
-             ('segmentor', 'UperNet|ConvNeXt-T')]
-    for kind, name in pairs:
+    for kind, name in MEMORY_MODELS:
+        if args.memory_models and name not in args.memory_models:
+            continue
         mem = measure_memory(kind, name, args)
         rows.append([name.replace('|', ' + '), mem['peak_mb'],
                      mem['saved_mb']])
@@ -427,14 +331,14 @@ def run_recommended(args, results: dict) -> None:
         recommended=True)
     model_b.load_state_dict(model_a.state_dict())
     # Same weights, same input: how far do the logits move?
-    x = model_a.data_preprocessor(segmentor_batch(args.seg_size, 1), False)
+    x = model_a.data_preprocessor(synthetic_batch(1, args.seg_size), False)
     model_a.eval()
     model_b.eval()
     with torch.no_grad():
-        ref = model_a._forward(x['inputs'])
+        ref = model_a(x['inputs'], mode='tensor')
         inputs = x['inputs'].contiguous(memory_format=torch.channels_last)
         with best.autocast():
-            out = model_b._forward(inputs).float()
+            out = model_b(inputs, mode='tensor').float()
     rel = ((out - ref).abs().max() / ref.abs().max()).item()
     agree = (out.argmax(1) == ref.argmax(1)).float().mean().item() * 100
     secs = interleaved({'default': train_a, 'recommended': train_b,
@@ -477,6 +381,10 @@ def parse_args(argv=None):
     parser.add_argument('--seg-size', type=int, default=512)
     parser.add_argument('--memory-size', type=int, default=512,
                         help='backbone input size for the memory part')
+    parser.add_argument('--memory-models', nargs='+', metavar='NAME',
+                        choices=[name for _, name in MEMORY_MODELS],
+                        help='only these rows of the memory part (each '
+                        'runs in a fresh process); default: all')
     parser.add_argument('--dtype', choices=list(DTYPES), default='fp32',
                         help='autocast dtype for parts 1-3')
     parser.add_argument('--channels-last', action='store_true')
@@ -494,8 +402,6 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    import warnings
-    warnings.filterwarnings('ignore')
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

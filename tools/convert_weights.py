@@ -22,14 +22,14 @@ from backbones import InceptionNeXt, load_backbone_state_dict  # noqa: E402
 from backbones.checkpoint import CheckpointError, describe_arch  # noqa: E402
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='checkpoint path, URL or timm hub id')
     parser.add_argument('dst', help='output file (.pth or .safetensors)')
     parser.add_argument(
         '--arch', choices=sorted(InceptionNeXt.arch_settings),
         help='variant to check against (default: detected from the weights)')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def detect_arch(state) -> str:
@@ -43,8 +43,8 @@ def detect_arch(state) -> str:
         f'{sorted(InceptionNeXt.arch_settings)}.')
 
 
-def main() -> int:
-    args = parse_args()
+def main(argv=None) -> int:
+    args = parse_args(argv)
     try:
         state = load_backbone_state_dict(args.src)
         arch = args.arch or detect_arch(state)

@@ -208,8 +208,8 @@ def test_pickle_payload_is_refused_and_never_runs(tmp_path):
     assert marker.exists()
 
 
-def test_offline_url_says_which_file_to_fetch_and_where(monkeypatch,
-                                                       tmp_path):
+def test_offline_url_says_which_file_to_fetch_and_where(
+        monkeypatch, tmp_path):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
     url = 'http://127.0.0.1:9/model/inceptionnext_atto.pth'
     cache = tmp_path / 'torch' / 'hub' / 'checkpoints' / \
@@ -244,19 +244,34 @@ def test_offline_hub_id_fails_with_instructions(monkeypatch, tmp_path):
 
 
 def run_convert(*args):
+    """tools/convert_weights.py as a user runs it (a subprocess)."""
     return subprocess.run(
         [sys.executable, str(ROOT / 'tools' / 'convert_weights.py'), *map(
             str, args)], capture_output=True, text=True, cwd=ROOT)
 
 
+def convert_in_process(capsys, *args):
+    """The same tool's ``main``, in this process (no start-up cost)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'convert_weights', ROOT / 'tools' / 'convert_weights.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    code = tool.main([str(a) for a in args])
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
 @pytest.mark.parametrize('suffix', ['.pth', '.safetensors'])
-def test_convert_weights_tool(suffix, timm_models, tmp_path):
+def test_convert_weights_tool(suffix, timm_models, tmp_path, capsys):
     ref = timm_models('atto')
     src = tmp_path / 'src.pth'
     torch.save({'model': {f'module.{k}': v
                           for k, v in ref.state_dict().items()}}, src)
     dst = tmp_path / f'clean{suffix}'
-    result = run_convert(src, dst)
+    # The command line once; the other cases through the same main().
+    result = (run_convert(src, dst) if suffix == '.pth' else
+              convert_in_process(capsys, src, dst))
     assert result.returncode == 0, result.stderr
     assert 'InceptionNeXt-atto' in result.stdout
     converted = load_backbone_state_dict(dst)
@@ -264,12 +279,13 @@ def test_convert_weights_tool(suffix, timm_models, tmp_path):
     assert_matches_timm(pretrained('atto', dst), ref)
 
 
-def test_convert_weights_refuses_bad_sources(timm_models, tmp_path):
+def test_convert_weights_refuses_bad_sources(timm_models, tmp_path, capsys):
     path, marker = malicious_checkpoint(tmp_path)
-    result = run_convert(path, tmp_path / 'out.pth')
+    result = convert_in_process(capsys, path, tmp_path / 'out.pth')
     assert result.returncode == 1
     assert 'Refused to load' in result.stderr
     assert not marker.exists() and not (tmp_path / 'out.pth').exists()
     src = _save(timm_models('tiny'), tmp_path)
-    result = run_convert(src, tmp_path / 'out.pth', '--arch', 'small')
+    result = convert_in_process(capsys, src, tmp_path / 'out.pth', '--arch',
+                                'small')
     assert result.returncode == 1 and 'does not fit' in result.stderr

@@ -8,8 +8,9 @@ import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
 
-from seg_ext.runtime import build_segmentor_for_analysis, load_config
-from tool_helpers import make_batch, make_timm_model
+from seg_ext.runtime import (build_segmentor_for_analysis, load_config,
+                             synthetic_batch)
+from tool_helpers import make_timm_model
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
@@ -148,7 +149,7 @@ def test_full_size_config_initialises_from_imagenet_and_trains_a_step(
     optim_wrapper = build_optim_wrapper(model,
                                         load_config(str(path)).optim_wrapper)
     before = model.decode_head.conv_seg.weight.detach().clone()
-    data = model.data_preprocessor(make_batch(), training=True)
+    data = model.data_preprocessor(synthetic_batch(), training=True)
     losses = model(**data, mode='loss')
     assert 'decode.loss_ce' in losses
     if head == 'upernet':
@@ -160,7 +161,7 @@ def test_full_size_config_initialises_from_imagenet_and_trains_a_step(
     assert not torch.equal(model.decode_head.conv_seg.weight, before)
     model.eval()
     with torch.no_grad():
-        preds = model(**model.data_preprocessor(make_batch(1), False),
+        preds = model(**model.data_preprocessor(synthetic_batch(1), False),
                       mode='predict')
     assert preds[0].pred_sem_seg.data.shape == (1, 64, 64)
 
