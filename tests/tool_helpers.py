@@ -24,7 +24,8 @@ def data_options(root, splits=('train', 'val', 'test')):
 def tiny_run_options(root, max_iters=4, interval=2):
     """Options that make the demo config train in seconds on the CPU."""
     return data_options(root) + [
-        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={interval}',
         f'default_hooks.checkpoint.interval={interval}',
         'default_hooks.logger.interval=1',
         'train_dataloader.batch_size=2',
@@ -39,36 +40,25 @@ def tiny_run_options(root, max_iters=4, interval=2):
     ]
 
 
-def run_tool(*args, env=None, timeout=600, check=True):
-    """Run a tool (python script or shell script) from the repo root."""
+def run_tool(*args, env=None, timeout=600, check=True, gpu=False):
+    """Run a tool (python script or shell script) from the repo root.
+
+    The tool sees no GPU unless ``gpu`` (tests/test_gpu.py), so that the
+    tiny CPU runs behave the same on machines with and without CUDA."""
     args = [str(a) for a in args]
     cmd = args if args[0].endswith('.sh') else [sys.executable] + args
     full_env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
-                    OMP_NUM_THREADS='1', **(env or {}))
+                    OMP_NUM_THREADS='1')
+    if not gpu:
+        full_env['CUDA_VISIBLE_DEVICES'] = ''
+    full_env.update(env or {})
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                             env=full_env, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f'{" ".join(args)} failed ({result.returncode}):'
-                             f'\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
+        raise AssertionError(
+            f'{" ".join(args)} failed ({result.returncode}):\n'
+            f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
     return result
-
-
-def make_batch(n=2, size=64, num_classes=150):
-    """A random uint8 batch with labels, as mmseg's dataloader gives it."""
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    torch.manual_seed(0)
-    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8)
-              for _ in range(n)]
-    samples = []
-    for _ in range(n):
-        s = SegDataSample()
-        s.gt_sem_seg = PixelData(
-            data=torch.randint(0, num_classes, (1, size, size)))
-        s.set_metainfo(dict(img_shape=(size, size), ori_shape=(size, size),
-                            pad_shape=(size, size)))
-        samples.append(s)
-    return dict(inputs=inputs, data_samples=samples)
 
 
 def mmseg_tool(name: str) -> str:

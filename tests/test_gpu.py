@@ -1,0 +1,117 @@
+"""The CUDA paths: AMP training, SyncBN over two NCCL processes,
+channels-last on CUDA, and tools/benchmark.py on a GPU.
+
+Each test runs where CUDA is present and skips with the reason elsewhere;
+the rest of the suite runs its tools with the GPUs hidden, so it behaves the
+same on either kind of machine."""
+import json
+import re
+
+import pytest
+import torch
+
+from seg_ext.runtime import build_segmentor_for_analysis, synthetic_batch
+from seg_ext.speed import bf16_supported
+from tool_helpers import (DEMO_CONFIG, ROOT, data_options, free_port,
+                          run_tool, tiny_run_options)
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(),
+                          reason='needs a CUDA GPU')
+two_gpus = pytest.mark.skipif(torch.cuda.device_count() < 2,
+                              reason='SyncBN over NCCL needs 2 CUDA GPUs '
+                              '(NCCL refuses two ranks on one GPU)')
+
+
+@cuda
+def test_train_with_amp_on_cuda(demo_data, tmp_path):
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
+                      '--amp', '--cfg-options',
+                      *tiny_run_options(demo_data, max_iters=4), gpu=True)
+    log = result.stdout + result.stderr
+    assert "type='AmpOptimWrapper'" in log
+    losses = [float(x) for x in re.findall(
+        r'Iter\(train\) \[\d/4\].*? loss: ([\d.]+|nan|inf)', log)]
+    assert len(losses) == 4 and all(0 < x < 100 for x in losses), losses
+    ckpt = torch.load(tmp_path / 'iter_4.pth', weights_only=True,
+                      map_location='cpu')
+    assert ckpt['meta']['iter'] == 4
+
+
+@cuda
+@two_gpus
+def test_syncbn_trains_and_tests_on_two_nccl_processes(demo_data, tmp_path):
+    syncbn = ['model.backbone.norm_cfg.type=SyncBN',
+              'model.decode_head.norm_cfg.type=SyncBN']
+    result = run_tool('tools/dist_train.sh', DEMO_CONFIG, 2, '--work-dir',
+                      tmp_path / 'train', '--cfg-options',
+                      *tiny_run_options(demo_data), *syncbn,
+                      env=dict(PORT=str(free_port())), gpu=True)
+    log = result.stdout + result.stderr
+    assert 'Distributed training: True' in log
+    assert "backend='nccl'" in log
+    # SyncBN stays SyncBN: neither mmengine's single-process revert nor our
+    # CPU fallback ran.
+    assert 'automatically reverted' not in log
+    assert 'using BN instead of SyncBN' not in log
+    ckpt = tmp_path / 'train' / 'iter_4.pth'
+    assert ckpt.is_file()
+    test_opts = ['--cfg-options', *data_options(demo_data, ['test']),
+                 'test_dataloader.num_workers=0',
+                 'test_dataloader.persistent_workers=False']
+    run_tool('tools/dist_test.sh', DEMO_CONFIG, ckpt, 2, '--work-dir',
+             tmp_path / 'test', *test_opts, env=dict(PORT=str(free_port())),
+             gpu=True)
+    metrics = json.loads(next(
+        (tmp_path / 'test').glob('*/test_metrics.json')).read_text())
+    assert 0 <= metrics['mIoU'] <= 100
+
+
+@cuda
+def test_channels_last_and_autocast_on_cuda_keep_predictions():
+    torch.manual_seed(0)
+    config = str(ROOT / 'configs/upernet_inceptionnext_t_ade20k.py')
+    options = {'model.data_preprocessor.size': (128, 128)}
+    plain = build_segmentor_for_analysis(config, options).cuda()
+    fast = build_segmentor_for_analysis(config, dict(
+        options, **{'model.data_preprocessor.type':
+                    'ChannelsLastSegDataPreProcessor'})).cuda()
+    fast.load_state_dict(plain.state_dict())
+    batch = synthetic_batch(2, 128)
+    a = plain.data_preprocessor(batch, False)['inputs']
+    b = fast.data_preprocessor(batch, False)['inputs']
+    assert b.is_cuda and b.is_contiguous(memory_format=torch.channels_last)
+    dtype = torch.bfloat16 if bf16_supported('cuda') else torch.float16
+    with torch.no_grad():
+        ref = plain(a, mode='tensor')
+        out = fast(b, mode='tensor')
+        with torch.autocast('cuda', dtype=dtype):
+            low = fast(b, mode='tensor').float()
+    # cuDNN picks other kernels (and TF32) per layout: close, not equal.
+    scale = ref.abs().max()
+    assert (out - ref).abs().max() / scale < 1e-2
+    assert (out.argmax(1) == ref.argmax(1)).float().mean() > 0.99
+    assert (low.argmax(1) == ref.argmax(1)).float().mean() > 0.9
+
+
+@cuda
+def test_benchmark_tool_on_cuda(tmp_path):
+    out = tmp_path / 'bench.json'
+    result = run_tool(
+        'tools/benchmark.py', '--device', 'cuda', '--sizes', '64',
+        '--seg-size', '128', '--memory-size', '64', '--batch', '2',
+        '--warmup', '1', '--repeats', '2', '--seg-warmup', '1',
+        '--seg-repeats', '2', '--parts', 'backbone', 'memory',
+        'recommended', '--json', out, gpu=True)
+    figures = json.loads(out.read_text())
+    assert figures['device'] == torch.cuda.get_device_name(0)
+    assert 'Backbones at 64x64, batch 2, float32, NCHW (cuda)' in result.stdout
+    assert 'CUDA max allocated' in result.stdout
+    memory = figures['memory']
+    assert memory['UperNet|InceptionNeXt-T']['peak_mb'] > 0
+    assert memory['UperNet|InceptionNeXt-T']['saved_mb'] > memory[
+        'UperNet|InceptionNeXt-T with_cp']['saved_mb'] > 0
+    recommended = figures['recommended']
+    assert recommended['settings'] == (
+        'bfloat16' if bf16_supported('cuda') else 'float16') + \
+        ', channels-last'
+    assert 90 < recommended['argmax_agreement_pct'] <= 100
