@@ -91,6 +91,16 @@ def test_recipe_values(path):
         assert cfg.model.neck.in_channels == DIMS[v]
         assert cfg.model.neck.out_channels == 256
         assert cfg.model.decode_head.channels == 128
+        # mmseg's PoolFormer FPN port: resize to a multiple of 32 at test.
+        for loader in (cfg.val_dataloader, cfg.test_dataloader):
+            steps = [(t.type, t.get('size_divisor'))
+                     for t in loader.dataset.pipeline]
+            assert steps == [('LoadImageFromFile', None), ('Resize', None),
+                             ('ResizeToMultiple', 32),
+                             ('LoadAnnotations', None),
+                             ('PackSegInputs', None)]
+    if head == 'upernet':
+        assert 'ResizeToMultiple' not in str(cfg.test_dataloader)
     # What every run gets, whichever tool starts it.
     assert cfg.model.type == 'StrictEncoderDecoder'
     assert cfg.custom_imports.imports == [
@@ -176,3 +186,25 @@ def test_get_flops_prints_params_and_macs():
     macs = float(result.stdout.split('MACs:')[1].strip().rstrip('G'))
     # MACs scale with the pixel count: 44G at 512x512 in the paper.
     assert abs(macs * 16 - 44) < 1.5
+
+
+def test_fpn_test_pipeline_gives_multiples_of_32_and_full_size_labels(
+        tmp_path):
+    import cv2
+    import numpy as np
+    from mmcv.transforms import Compose
+    from mmseg.registry import TRANSFORMS
+    cfg = load_config(str(ROOT / 'configs/fpn_inceptionnext_t_ade20k.py'))
+    image, label = tmp_path / 'img.jpg', tmp_path / 'seg.png'
+    cv2.imwrite(str(image), np.zeros((61, 97, 3), np.uint8))
+    cv2.imwrite(str(label), np.ones((61, 97), np.uint8))
+    pipeline = Compose([TRANSFORMS.build(t)
+                        for t in cfg.test_dataloader.dataset.pipeline])
+    sample = pipeline(dict(
+        img_path=str(image), seg_map_path=str(label), seg_fields=[],
+        reduce_zero_label=True))
+    height, width = sample['inputs'].shape[1:]
+    assert height % 32 == 0 and width % 32 == 0
+    # 61x97 -> 512x814 (keep ratio) -> 512x832 (up to a multiple of 32)
+    assert (height, width) == (512, 832)
+    assert sample['data_samples'].gt_sem_seg.data.shape == (1, 61, 97)
