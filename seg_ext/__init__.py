@@ -16,6 +16,7 @@ them (configs do it through ``custom_imports``).
                             checkpoint loader (configs import it by name)
 ``distributed.py``          CPU fallbacks for the distributed GPU recipes
 ``speed.py``                channels-last preprocessor, bf16 optim wrapper
+``optim.py``                layer-wise / stage-wise lr decay (ConvNeXt's)
 ``runtime.py``              config loading, a config's segmentor for
                             analysis, synthetic batches (tools and tests)
 ``profiling.py``            timing, MACs and memory primitives of
@@ -27,6 +28,7 @@ from .checkpoint_io import (AtomicLocalBackend, is_complete_checkpoint,
                             latest_good_checkpoint)
 from .datasets import ADE20K_HELP, CheckedADE20KDataset, DatasetLayoutError
 from .distributed import CPUDistributedDataParallel, use_cpu_processes
+from .optim import InceptionNeXtLearningRateDecayOptimizerConstructor
 from .hooks import (CorruptSampleReportHook, NonFiniteLossHook,
                     PlainCheckpointHook, ProgressBarHook,
                     ResumableRandomnessHook)
@@ -46,5 +48,6 @@ __all__ = [
     'CheckpointMismatchError', 'StrictEncoderDecoder', 'BF16OptimWrapper',
     'ChannelsLastSegDataPreProcessor', 'bf16_supported',
     'CheckedLoadAnnotations', 'CheckedLoadImageFromFile', 'CorruptSampleError',
-    'ContiguousSegLocalVisualizer'
+    'ContiguousSegLocalVisualizer',
+    'InceptionNeXtLearningRateDecayOptimizerConstructor'
 ]
