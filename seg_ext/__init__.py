@@ -15,8 +15,10 @@ them (configs do it through ``custom_imports``).
 ``safe_checkpoint_loader``  NOT imported here: replaces mmengine's local
                             checkpoint loader (configs import it by name)
 ``distributed.py``          CPU fallbacks for the distributed GPU recipes
-``speed.py``                channels-last preprocessor, bf16 optim wrapper
+``speed.py``                channels-last preprocessor, bf16 optim wrapper,
+                            the mixed-precision choice of ``--amp``
 ``optim.py``                layer-wise / stage-wise lr decay (ConvNeXt's)
+``schedule.py``             the recipe's batch on fewer GPUs (accumulation)
 ``runtime.py``              config loading, a config's segmentor for
                             analysis, synthetic batches (tools and tests)
 ``profiling.py``            timing, MACs and memory primitives of
@@ -33,8 +35,9 @@ from .hooks import (CorruptSampleReportHook, NonFiniteLossHook,
                     PlainCheckpointHook, ProgressBarHook,
                     ResumableRandomnessHook)
 from .segmentors import CheckpointMismatchError, StrictEncoderDecoder
+from .schedule import UpdateParamSchedulerHook, keep_recipe_batch
 from .speed import (BF16OptimWrapper, ChannelsLastSegDataPreProcessor,
-                    bf16_supported)
+                    amp_optim_wrapper, bf16_supported)
 from .transforms import (CheckedLoadAnnotations, CheckedLoadImageFromFile,
                          CorruptSampleError)
 from .visualization import ContiguousSegLocalVisualizer, TestVisualizationHook
@@ -46,7 +49,8 @@ __all__ = [
     'CorruptSampleReportHook', 'NonFiniteLossHook', 'PlainCheckpointHook',
     'ProgressBarHook', 'ResumableRandomnessHook', 'TestVisualizationHook',
     'CheckpointMismatchError', 'StrictEncoderDecoder', 'BF16OptimWrapper',
-    'ChannelsLastSegDataPreProcessor', 'bf16_supported',
+    'ChannelsLastSegDataPreProcessor', 'bf16_supported', 'amp_optim_wrapper',
+    'UpdateParamSchedulerHook', 'keep_recipe_batch',
     'CheckedLoadAnnotations', 'CheckedLoadImageFromFile', 'CorruptSampleError',
     'ContiguousSegLocalVisualizer',
     'InceptionNeXtLearningRateDecayOptimizerConstructor'

@@ -9,6 +9,7 @@
   Ampere+ GPUs). ``tools/train.py --amp`` picks it on CPUs.
 """
 from contextlib import contextmanager
+from typing import Optional, Tuple
 
 import torch
 from mmengine.optim import OptimWrapper
@@ -22,7 +23,8 @@ class ChannelsLastSegDataPreProcessor(SegDataPreProcessor):
     """``SegDataPreProcessor`` returning channels-last (NHWC-strided) inputs.
 
     Switch a config to it with
-    ``model = dict(data_preprocessor=dict(type='ChannelsLastSegDataPreProcessor'))``.
+    ``model = dict(data_preprocessor=dict(
+    type='ChannelsLastSegDataPreProcessor'))``.
     Results are unchanged; only the memory layout differs.
     """
 
@@ -45,7 +47,10 @@ def bf16_supported(device: str) -> bool:
     torch drop it, this answers False (fp32), never an error.
     """
     if device.startswith('cuda'):
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        # Native bf16 from Ampere (compute capability 8.0) on; newer torch's
+        # is_bf16_supported() also says True for emulated bf16 on older GPUs.
+        return (torch.cuda.is_available()
+                and torch.cuda.get_device_capability(device) >= (8, 0))
     query = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
     return bool(torch.backends.mkldnn.is_available() and query is not None
                 and query())
@@ -65,3 +70,52 @@ class BF16OptimWrapper(OptimWrapper):
         with super().optim_context(model), torch.autocast(
                 device_type=device, dtype=torch.bfloat16):
             yield
+
+
+def amp_optim_wrapper(optim_wrapper: dict, dtype: Optional[str] = None,
+                      cuda: Optional[bool] = None) -> Tuple[dict, str]:
+    """The ``optim_wrapper`` for mixed precision (``tools/train.py --amp``).
+
+    ``dtype`` None picks: on CUDA, bf16 autocast without a loss scaler where
+    the GPU has native bf16 (Ampere and newer), else fp16 with mmengine's
+    ``AmpOptimWrapper`` and a dynamic loss scaler; on a CPU, bf16 where it is
+    native (AVX512-BF16/AMX). ``'bf16'`` / ``'fp16'`` force the dtype.
+
+    Returns:
+        The new ``optim_wrapper`` config and a line for the log.
+
+    Raises:
+        ValueError: fp16 without CUDA, or ``--amp`` on a CPU without native
+            bf16 (``dtype='bf16'`` runs it emulated, slowly).
+    """
+    if dtype not in (None, 'bf16', 'fp16'):
+        raise ValueError(f"dtype must be 'bf16', 'fp16' or None, got "
+                         f'{dtype!r}.')
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    device = 'cuda' if cuda else 'cpu'
+    native = bf16_supported(device)
+    if dtype is None:
+        if not cuda and not native:
+            raise ValueError(
+                'Mixed precision on this CPU: it has no native bf16 '
+                '(AVX512-BF16 or AMX) and fp16 needs CUDA. Train in fp32, '
+                'or force emulated bf16 (slower) with --amp-dtype bf16.')
+        dtype = 'bf16' if native else 'fp16'
+        why = (f'{"GPU" if cuda else "CPU"} with native bf16' if native else
+               'GPU without native bf16')
+    else:
+        why = 'asked for'
+        if dtype == 'fp16' and not cuda:
+            raise ValueError('fp16 mixed precision needs CUDA; on a CPU use '
+                             'bf16.')
+    wrapper = {k: v for k, v in optim_wrapper.items()
+               if k not in ('type', 'loss_scale', 'dtype')}
+    if dtype == 'bf16':
+        wrapper['type'] = 'BF16OptimWrapper'
+        what = 'bf16 autocast, no loss scaler (BF16OptimWrapper)'
+        if not native:
+            what += ', emulated on this device (slower than fp32)'
+    else:
+        wrapper.update(type='AmpOptimWrapper', loss_scale='dynamic')
+        what = 'fp16 autocast with a dynamic loss scaler (AmpOptimWrapper)'
+    return wrapper, f'Mixed precision: {what}; {why}.'

@@ -24,17 +24,24 @@ two_gpus = pytest.mark.skipif(torch.cuda.device_count() < 2,
 
 @cuda
 def test_train_with_amp_on_cuda(demo_data, tmp_path):
+    """--amp on the GPU, with 2 x 2 accumulation to a batch of 4."""
     result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
-                      '--amp', '--cfg-options',
-                      *tiny_run_options(demo_data, max_iters=4), gpu=True)
+                      '--amp', '--keep-recipe-batch', '1', '2',
+                      '--cfg-options',
+                      *tiny_run_options(demo_data, max_iters=3),
+                      'auto_scale_lr.base_batch_size=4', gpu=True)
     log = result.stdout + result.stderr
-    assert "type='AmpOptimWrapper'" in log
+    # bf16 without a scaler from Ampere on, fp16 with a scaler before.
+    expected = ('BF16OptimWrapper' if bf16_supported('cuda') else
+                'AmpOptimWrapper')
+    assert f"type='{expected}'" in log
     losses = [float(x) for x in re.findall(
-        r'Iter\(train\) \[\d/4\].*? loss: ([\d.]+|nan|inf)', log)]
-    assert len(losses) == 4 and all(0 < x < 100 for x in losses), losses
-    ckpt = torch.load(tmp_path / 'iter_4.pth', weights_only=True,
+        r'Iter\(train\) \[\d/6\].*? loss: ([\d.]+|nan|inf)', log)]
+    assert len(losses) == 6 and all(0 < x < 100 for x in losses), losses
+    assert 'Recipe batch 4 kept as 1 GPU(s) x 2 images x 2' in log
+    ckpt = torch.load(tmp_path / 'iter_6.pth', weights_only=True,
                       map_location='cpu')
-    assert ckpt['meta']['iter'] == 4
+    assert ckpt['meta']['iter'] == 6
 
 
 @cuda

@@ -140,15 +140,16 @@ def test_benchmark_tool_memory_table(tmp_path):
         'InceptionNeXt-T (ours, with_cp)']['saved_mb'] > 0
 
 
-@pytest.mark.skipif(not bf16_supported('cpu'), reason='no native CPU bf16')
-def test_train_amp_on_cpu_uses_bf16(trained, demo_data, tmp_path):
+def test_train_amp_bf16_with_channels_last(demo_data, tmp_path):
+    """`--amp-dtype bf16` runs on any CPU (emulated where not native)."""
     from tool_helpers import DEMO_CONFIG, tiny_run_options
     result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
-                      '--amp', '--cfg-options',
+                      '--amp-dtype', 'bf16', '--cfg-options',
                       *tiny_run_options(demo_data, max_iters=3),
                       'model.data_preprocessor.type='
                       'ChannelsLastSegDataPreProcessor')
     log = result.stdout + result.stderr
     assert "type='BF16OptimWrapper'" in log
+    assert 'Mixed precision: bf16 autocast, no loss scaler' in log
     assert "type='ChannelsLastSegDataPreProcessor'" in log
     assert re.search(r'Iter\(train\) \[3/3\].*loss: \d+\.\d+', log)

@@ -5,14 +5,16 @@ Examples:
     python tools/train.py CONFIG --resume            # latest in the work dir
     python tools/train.py CONFIG --resume CKPT.pth   # a given checkpoint
     tools/dist_train.sh CONFIG 8                     # 8 GPUs (torchrun)
+    tools/dist_train.sh CONFIG 2 --keep-recipe-batch 2 2  # 2 GPUs x 2 x 4
 """
 import argparse
+import os
 
-import torch
 from _common import add_common_args, config_from_args
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
-from seg_ext import bf16_supported, latest_good_checkpoint
+from seg_ext import (amp_optim_wrapper, keep_recipe_batch,
+                     latest_good_checkpoint)
 
 
 def parse_args():
@@ -24,11 +26,21 @@ def parse_args():
         'given checkpoint')
     parser.add_argument(
         '--amp', action='store_true',
-        help='mixed precision: fp16 with a loss scaler on CUDA (as mmseg), '
-        'bf16 autocast on CPUs with native bf16')
+        help='mixed precision: bf16 autocast (no loss scaler) on GPUs and '
+        'CPUs with native bf16, fp16 with a dynamic loss scaler on older GPUs')
+    parser.add_argument(
+        '--amp-dtype', choices=['bf16', 'fp16'],
+        help='force the --amp dtype (implies --amp); bf16 on a CPU without '
+        'native support runs emulated')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the learning rate by (GPUs x batch) / the recipe batch')
+    parser.add_argument(
+        '--keep-recipe-batch', nargs=2, type=int,
+        metavar=('GPUS', 'BATCH_PER_GPU'),
+        help="train the recipe's total batch on GPUS processes of "
+        'BATCH_PER_GPU images through gradient accumulation; iteration '
+        'counts are scaled, the lr curve per optimizer step is kept')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -36,14 +48,29 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = config_from_args(args)
-    if args.amp and torch.cuda.is_available():
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
-    elif args.amp:
-        if not bf16_supported('cpu'):
-            raise SystemExit('--amp on a CPU needs native bf16 (AVX512-BF16 '
-                             'or AMX); this CPU has neither.')
-        cfg.optim_wrapper.type = 'BF16OptimWrapper'
+    notes = []
+    try:
+        if args.amp or args.amp_dtype:
+            cfg.optim_wrapper, note = amp_optim_wrapper(cfg.optim_wrapper,
+                                                        args.amp_dtype)
+            notes.append(note)
+        if args.keep_recipe_batch:
+            if args.auto_scale_lr:
+                raise ValueError('--keep-recipe-batch keeps the recipe\'s '
+                                 'batch and lr; --auto-scale-lr would scale '
+                                 'the lr: use one of them.')
+            gpus, batch = args.keep_recipe_batch
+            launched = 1 if args.launcher == 'none' else int(
+                os.environ.get('WORLD_SIZE')
+                or os.environ.get('SLURM_NTASKS') or 1)
+            if gpus != launched:
+                raise ValueError(
+                    f'--keep-recipe-batch {gpus} {batch}, but this run has '
+                    f'{launched} process(es) (tools/dist_train.sh CONFIG '
+                    f'{gpus} ... starts {gpus}).')
+            notes.append(keep_recipe_batch(cfg, gpus, batch))
+    except ValueError as err:
+        raise SystemExit(f'error: {err}') from None
     if args.resume == 'auto':
         # The newest complete checkpoint; a broken one is skipped with a
         # warning (mmengine would take `last_checkpoint` as it is).
@@ -60,6 +87,8 @@ def main():
         cfg.auto_scale_lr.enable = True
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
+    for note in notes:
+        runner.logger.info(note)
     runner.train()
 
 
