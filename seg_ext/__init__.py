@@ -8,6 +8,7 @@ them (configs do it through ``custom_imports``).
 ``transforms.py``           loaders that name a corrupt image or annotation
 ``hooks.py``                plain checkpoints, exact resume, non-finite loss
                             stop, skipped-sample report, test progress bar
+``curves.py``               ``training_curves.png`` of every training run
 ``visualization.py``        mmseg's visualizer and drawing hook, fixed for
                             any image layout and for test-only machines
 ``checkpoint_io.py``        plain serialisation, atomic file backend, newest
@@ -26,6 +27,7 @@ them (configs do it through ``custom_imports``).
 ``demo_data.py``            the procedural dataset of ``make demo``
 ==========================  ==================================================
 """
+from .curves import TrainingCurvesHook, plot_curves
 from .checkpoint_io import (AtomicLocalBackend, is_complete_checkpoint,
                             latest_good_checkpoint)
 from .datasets import ADE20K_HELP, CheckedADE20KDataset, DatasetLayoutError
@@ -50,7 +52,8 @@ __all__ = [
     'ProgressBarHook', 'ResumableRandomnessHook', 'TestVisualizationHook',
     'CheckpointMismatchError', 'StrictEncoderDecoder', 'BF16OptimWrapper',
     'ChannelsLastSegDataPreProcessor', 'bf16_supported', 'amp_optim_wrapper',
-    'UpdateParamSchedulerHook', 'keep_recipe_batch',
+    'UpdateParamSchedulerHook', 'keep_recipe_batch', 'TrainingCurvesHook',
+    'plot_curves',
     'CheckedLoadAnnotations', 'CheckedLoadImageFromFile', 'CorruptSampleError',
     'ContiguousSegLocalVisualizer',
     'InceptionNeXtLearningRateDecayOptimizerConstructor'

@@ -50,6 +50,7 @@ def main():
     print(f'\nDemo done: mIoU {result["mIoU"]:.2f} (aAcc {result["aAcc"]:.2f}, '
           f'mAcc {result["mAcc"]:.2f}) on the demo validation set.\n'
           f'Checkpoint:           {checkpoint}\n'
+          f'Training curves:      {work_dir / "training_curves.png"}\n'
           f'ADE20K-encoded PNGs:  {out / "labels"}\n'
           f'Coloured predictions: {out / "coloured"}/vis_data/vis_image')
 

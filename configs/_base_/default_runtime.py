@@ -22,7 +22,11 @@ custom_hooks = [
     dict(type='NonFiniteLossHook'),
     # report samples skipped with train_dataloader.dataset.skip_corrupt=True
     dict(type='CorruptSampleReportHook'),
+    # WORK_DIR/training_curves.png: loss, lr and validation metrics
+    dict(type='TrainingCurvesHook'),
 ]
 # mmseg's visualizer, made to accept any image layout (mmseg's own
 # browse_dataset.py passes images that OpenCV refuses to draw on).
+# TensorBoard too (pip install tensorboard): add
+# vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 visualizer = dict(type='ContiguousSegLocalVisualizer')

@@ -107,7 +107,7 @@ def test_recipe_values(path):
         'backbones', 'seg_ext', 'seg_ext.safe_checkpoint_loader']
     assert [h.type for h in cfg.custom_hooks] == [
         'PlainCheckpointHook', 'ResumableRandomnessHook',
-        'NonFiniteLossHook', 'CorruptSampleReportHook']
+        'NonFiniteLossHook', 'CorruptSampleReportHook', 'TrainingCurvesHook']
     assert cfg.default_hooks.checkpoint.backend_args == dict(
         backend='atomic_local')
     assert cfg.default_hooks.visualization.type == 'TestVisualizationHook'

@@ -29,6 +29,45 @@ def test_checkpoints_load_with_weights_only(trained):
     assert 'message_hub' in ckpt and 'optimizer' in ckpt
 
 
+def logged(log: str):
+    """(iteration, loss) per train line and (mIoU, ...) per validation."""
+    train = [(int(i), float(v)) for i, v in re.findall(
+        r'Iter\(train\) \[(\d+)/\d+\].*? loss: ([\d.]+)', log)]
+    val = [float(v) for v in re.findall(
+        r'Iter\(val\) \[\d+/\d+\]\s+aAcc: [\d.]+\s+mIoU: ([\d.]+)', log)]
+    return train, val
+
+
+def test_training_curves_png_with_loss_lr_and_miou(trained):
+    import cv2
+    work_dir, result = trained
+    log = result.stdout + result.stderr
+    png = work_dir / 'training_curves.png'
+    assert f'Training curves: {png}' in log
+    image = cv2.imread(str(png))
+    assert image is not None and image.shape == (800, 700, 3)
+    assert image.std() > 10  # something is drawn
+    # What is drawn is what the log says, iteration by iteration (the log
+    # shows the running mean over mmengine's window of 10 iterations).
+    curves = json.loads((work_dir / 'training_curves.json').read_text())
+    train, val = logged(log)
+    assert [r[0] for r in curves['train']] == [i for i, _ in train]
+    losses = [r[1] for r in curves['train']]
+    assert [round(sum(losses[:i + 1]) / (i + 1), 4)
+            for i in range(len(losses))] == [v for _, v in train]
+    assert [r[0] for r in curves['val']] == [2, 4]
+    assert [round(m['mIoU'], 2) for _, m in curves['val']] == val
+    logged_lrs = [float(v) for v in re.findall(
+        r'Iter\(train\) \[\d+/\d+\]\s+lr: ([\d.e+-]+)', log)]
+    drawn_lrs = [r[2] for r in curves['train']]
+    assert drawn_lrs == pytest.approx(logged_lrs, rel=1e-4)
+    assert logged_lrs[0] < logged_lrs[1] > logged_lrs[-1]  # warm-up, decay
+    # The checkpoints carry the history up to their iteration.
+    meta = torch.load(work_dir / 'iter_4.pth',
+                      weights_only=True)['meta']['training_curves']
+    assert meta['train'] == curves['train']
+
+
 def test_resume_continues_to_the_end_and_test_reports_miou(
         trained, demo_data, tmp_path):
     work_dir, _ = trained
@@ -36,6 +75,11 @@ def test_resume_continues_to_the_end_and_test_reports_miou(
     # Continue the run from its own work dir (auto-latest) to 6 iterations.
     resume_copy(lambda *args: run_tool('tools/train.py', *args), work_dir,
                 resumed, demo_data)
+    # The curves of the resumed run start at iteration 1, not 5.
+    curves = json.loads((resumed / 'training_curves.json').read_text())
+    assert [r[0] for r in curves['train']] == [1, 2, 3, 4, 5, 6]
+    assert [r[0] for r in curves['val']] == [2, 4, 6]
+    assert (resumed / 'training_curves.png').is_file()
 
     result = run_tool('tools/test.py', DEMO_CONFIG, resumed / 'iter_6.pth',
                       '--work-dir', tmp_path / 'test', '--cfg-options',
