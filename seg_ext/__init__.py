@@ -22,8 +22,9 @@ them (configs do it through ``custom_imports``).
 ``schedule.py``             the recipe's batch on fewer GPUs (accumulation)
 ``runtime.py``              config loading, a config's segmentor for
                             analysis, synthetic batches (tools and tests)
-``profiling.py``            timing, MACs and memory primitives of
-                            ``tools/benchmark.py``
+``profiling.py``            parameters/MACs, timing and memory primitives
+                            (``get_flops``, ``benchmark``, ``summarize``)
+``paper.py``                the paper's ADE20K results (``summarize``)
 ``demo_data.py``            the procedural dataset of ``make demo``
 ==========================  ==================================================
 """

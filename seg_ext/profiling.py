@@ -8,8 +8,23 @@ from typing import Callable, Dict, List
 
 import torch
 
-__all__ = ['count_macs', 'params_m', 'sync', 'interleaved', 'rss_mb',
-           'reset_peak_rss', 'peak_rss_mb', 'saved_activations_mb', 'table']
+__all__ = ['segmentor_complexity', 'count_macs', 'params_m', 'sync',
+           'interleaved', 'rss_mb', 'reset_peak_rss', 'peak_rss_mb',
+           'saved_activations_mb', 'table']
+
+
+def segmentor_complexity(model: torch.nn.Module, shape) -> tuple:
+    """(parameters, MACs) of a segmentor at input ``shape`` (H, W), with
+    mmengine's complexity counter, as ``tools/get_flops.py`` prints them:
+    parameters of every head, MACs of the inference path (backbone, neck,
+    decode head; the auxiliary head runs only in training)."""
+    from mmengine.analysis import get_model_complexity_info
+    params = sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        info = get_model_complexity_info(
+            model.eval(), inputs=(torch.zeros(1, 3, *shape), ),
+            show_table=False, show_arch=False)
+    return params, info['flops']
 
 
 def count_macs(model: torch.nn.Module, forward: Callable) -> float:

@@ -8,12 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mmengine.config import DictAction  # noqa: E402
 
+from seg_ext.profiling import segmentor_complexity  # noqa: E402
 from seg_ext.runtime import build_segmentor_for_analysis  # noqa: E402
 
 
@@ -29,23 +28,16 @@ def parse_args():
 
 
 def main():
-    from mmengine.analysis import get_model_complexity_info
     args = parse_args()
     model = build_segmentor_for_analysis(args.config, args.cfg_options)
-    params = sum(p.numel() for p in model.parameters())
     h, w = args.shape
-    # Count the inference path (backbone, neck, decode head); the auxiliary
-    # head only runs in training but its parameters are counted above.
-    with torch.no_grad():
-        info = get_model_complexity_info(
-            model, inputs=(torch.zeros(1, 3, h, w), ), show_table=False,
-            show_arch=False)
+    params, macs = segmentor_complexity(model, (h, w))
     print(f'config:     {args.config}')
     print(f'input:      1x3x{h}x{w}')
     aux = ' (auxiliary head included)' if getattr(
         model, 'with_auxiliary_head', False) else ''
     print(f'parameters: {params / 1e6:.2f}M{aux}')
-    print(f'MACs:       {info["flops"] / 1e9:.1f}G')
+    print(f'MACs:       {macs / 1e9:.1f}G')
 
 
 if __name__ == '__main__':
