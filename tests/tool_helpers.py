@@ -1,8 +1,13 @@
 """Running the tools in tests: options for tiny CPU runs, subprocess helper."""
+import atexit
+import json
 import os
+import select
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import torch
@@ -40,20 +45,85 @@ def tiny_run_options(root, max_iters=4, interval=2):
     ]
 
 
-def run_tool(*args, env=None, timeout=600, check=True, gpu=False):
+class ToolServer:
+    """Runs python tools as children forked from tests/tool_server.py, which
+    has imported torch, timm, mmengine and mmseg once (see that file): each
+    run skips ~8 s of imports and is otherwise ``python SCRIPT ARGS``."""
+
+    def __init__(self, env: dict):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / 'tests' / 'tool_server.py')],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env=env, cwd=ROOT)
+        self.lock = threading.Lock()
+
+    def _answer(self, timeout):
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            return None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError('tests/tool_server.py stopped')
+        return json.loads(line)
+
+    def run(self, argv, env, timeout):
+        import tempfile
+        with self.lock, tempfile.TemporaryDirectory() as tmp:
+            out, err = Path(tmp) / 'stdout', Path(tmp) / 'stderr'
+            self.proc.stdin.write(json.dumps(dict(
+                argv=argv, cwd=str(ROOT), env=env, stdout=str(out),
+                stderr=str(err))) + '\n')
+            self.proc.stdin.flush()
+            pid = self._answer(60)['pid']
+            answer = self._answer(timeout)
+            if answer is None:
+                os.kill(pid, signal.SIGKILL)
+                self._answer(60)
+                raise subprocess.TimeoutExpired(argv, timeout)
+            return subprocess.CompletedProcess(
+                argv, answer['returncode'], out.read_text(errors='replace'),
+                err.read_text(errors='replace'))
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+_server = None
+
+
+def _tool_server(env: dict) -> ToolServer:
+    global _server
+    if _server is None:
+        _server = ToolServer(env)
+        atexit.register(_server.close)
+    return _server
+
+
+def run_tool(*args, env=None, timeout=600, check=True, gpu=False,
+             fresh=False):
     """Run a tool (python script or shell script) from the repo root.
 
     The tool sees no GPU unless ``gpu`` (tests/test_gpu.py), so that the
-    tiny CPU runs behave the same on machines with and without CUDA."""
+    tiny CPU runs behave the same on machines with and without CUDA.
+    Python tools run in a child of tests/tool_server.py (the libraries
+    imported once) unless ``fresh``, ``gpu`` or ``TOOL_RUNS=subprocess``:
+    then in a new interpreter, as shell scripts always do."""
     args = [str(a) for a in args]
-    cmd = args if args[0].endswith('.sh') else [sys.executable] + args
-    full_env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
-                    OMP_NUM_THREADS='1')
+    base = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
+                OMP_NUM_THREADS='1')
     if not gpu:
-        full_env['CUDA_VISIBLE_DEVICES'] = ''
-    full_env.update(env or {})
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                            env=full_env, timeout=timeout)
+        base['CUDA_VISIBLE_DEVICES'] = ''
+    full_env = dict(base, **(env or {}))
+    if args[0].endswith('.sh') or fresh or gpu or \
+            os.environ.get('TOOL_RUNS') == 'subprocess':
+        cmd = args if args[0].endswith('.sh') else [sys.executable] + args
+        result = subprocess.run(cmd, cwd=ROOT, capture_output=True,
+                                text=True, env=full_env, timeout=timeout)
+    else:
+        # The server imports with the GPUs hidden (mmengine asks CUDA at
+        # import time), as every run it serves has them hidden.
+        result = _tool_server(base).run(args, full_env, timeout)
     if check and result.returncode != 0:
         raise AssertionError(
             f'{" ".join(args)} failed ({result.returncode}):\n'
