@@ -6,7 +6,8 @@
   that format through the backbone, neck and heads.
 * ``BF16OptimWrapper``: bf16 autocast for training where fp16 AMP with a
   loss scaler is not needed or not available (CPUs with AVX512-BF16/AMX,
-  Ampere+ GPUs). ``tools/train.py --amp`` picks it on CPUs.
+  Ampere+ GPUs). ``tools/train.py --amp`` picks it where bf16 is native
+  (``amp_optim_wrapper``).
 """
 from contextlib import contextmanager
 from typing import Optional, Tuple
