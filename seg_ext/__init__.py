@@ -9,6 +9,8 @@ them (configs do it through ``custom_imports``).
 ``hooks.py``                plain checkpoints, exact resume, non-finite loss
                             stop, skipped-sample report, test progress bar
 ``curves.py``               ``training_curves.png`` of every training run
+``export.py``               ONNX / TorchScript export and its verification
+                            (imported by tools/export.py, not here)
 ``visualization.py``        mmseg's visualizer and drawing hook, fixed for
                             any image layout and for test-only machines
 ``checkpoint_io.py``        plain serialisation, atomic file backend, newest

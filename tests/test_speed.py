@@ -89,7 +89,7 @@ SMALL = ['--sizes', '32', '--seg-size', '64', '--memory-size', '32',
 def test_benchmark_tool_speed_tables_and_ratios(tmp_path):
     out = tmp_path / 'bench.json'
     result = run_tool('tools/benchmark.py', *SMALL, '--parts', 'backbone',
-                      'segmentor', 'recommended', '--json', out)
+                      'segmentor', 'recommended', 'export', '--json', out)
     text = result.stdout
     for title in ('Backbones at 32x32', 'Segmentors at 64x64',
                   'UperNet-T: recommended settings'):
@@ -121,6 +121,11 @@ def test_benchmark_tool_speed_tables_and_ratios(tmp_path):
             b['train_s_per_iter'] / a['train_s_per_iter'])
     # The recommended settings leave the predictions (nearly) unchanged.
     assert 90 < figures['recommended']['argmax_agreement_pct'] <= 100
+    assert 'Exported model (ONNX Runtime, CPU) vs PyTorch eager' in text
+    for head in ('UperNet', 'FPN'):
+        onnx = figures['export'][head]
+        assert onnx['speedup'] == pytest.approx(
+            onnx['eager_s'] / onnx['onnxruntime_s'])
 
 
 def test_benchmark_tool_memory_table(tmp_path):

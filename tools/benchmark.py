@@ -12,7 +12,9 @@ clock speed hit all alike), after warm-up, as medians:
 3. peak memory of a train step (CUDA max allocated on GPU, peak RSS growth on
    CPU), each in a fresh process;
 4. the project's recommended settings against mmseg's defaults for UperNet-T
-   (speed, and how far the outputs move).
+   (speed, and how far the outputs move);
+5. the exported ONNX model in ONNX Runtime against PyTorch eager inference
+   for UperNet-T and FPN-T (CPU).
 
 Parameters and MACs (``torch.utils.flop_counter``, multiply-adds) are given
 with each model. Example:
@@ -361,6 +363,46 @@ def run_recommended(args, results: dict) -> None:
           f'argmax agreement {agree:.2f}%', flush=True)
 
 
+def run_export(args, results: dict) -> None:
+    """Inference of the exported ONNX model (ONNX Runtime, CPU) against
+    PyTorch eager, same model and weights, same input, same threads,
+    interleaved."""
+    import tempfile
+
+    from seg_ext import export
+    threads = torch.get_num_threads()
+    rows = []
+    for head in SEGMENTORS:
+        model = build_segmentor(head, 'InceptionNeXt-T', args.seg_size)
+        model.init_weights()
+        wrapper = export.ExportableSegmentor(
+            export.make_exportable(model)).eval()
+        shape = (args.seg_size, args.seg_size)
+        image = torch.rand(1, 3, *shape) * 255
+        with tempfile.TemporaryDirectory() as tmp:
+            path = f'{tmp}/model.onnx'
+            export.export_onnx(wrapper, path, shape, False, {})
+            run = export.onnx_runner(path, threads=threads)
+
+            def eager():
+                with torch.inference_mode():
+                    wrapper(image)
+
+            secs = interleaved({'eager': eager, 'onnx': lambda: run(image)},
+                               args.seg_warmup, args.seg_repeats,
+                               torch.device('cpu'))
+        ratio = secs['eager'] / secs['onnx']
+        rows.append([f'{head} + InceptionNeXt-T', secs['eager'], secs['onnx'],
+                     ratio])
+        results['export'][head] = dict(eager_s=secs['eager'],
+                                       onnxruntime_s=secs['onnx'],
+                                       speedup=ratio)
+    print(table(f'Exported model (ONNX Runtime, CPU) vs PyTorch eager, '
+                f'{args.seg_size}x{args.seg_size}, batch 1, fp32, {threads} '
+                f'threads', ['segmentor', 'eager s/img', 'ONNX Runtime s/img',
+                             'speed-up'], rows), flush=True)
+
+
 def parse_args(argv=None):
     cuda = torch.cuda.is_available()
     parser = argparse.ArgumentParser(
@@ -369,9 +411,9 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cuda' if cuda else 'cpu')
     parser.add_argument('--parts', nargs='+',
                         default=['backbone', 'segmentor', 'memory',
-                                 'recommended'],
+                                 'recommended', 'export'],
                         choices=['backbone', 'segmentor', 'memory',
-                                 'recommended'])
+                                 'recommended', 'export'])
     parser.add_argument('--batch', type=int, default=64 if cuda else 2,
                         help='backbone batch')
     parser.add_argument('--sizes', type=int, nargs='+', default=[224, 512],
@@ -415,7 +457,7 @@ def main(argv=None) -> dict:
                    f'CPU, {torch.get_num_threads()} threads')
     print(f'Device: {device_name}; torch {torch.__version__}', flush=True)
     results = dict(device=device_name, settings=s.describe(), backbone={},
-                   segmentor={}, memory={}, recommended={})
+                   segmentor={}, memory={}, recommended={}, export={})
     if 'backbone' in args.parts:
         run_backbones(args, s, results)
     if 'segmentor' in args.parts:
@@ -424,6 +466,11 @@ def main(argv=None) -> dict:
         run_memory(args, results)
     if 'recommended' in args.parts:
         run_recommended(args, results)
+    if 'export' in args.parts:
+        if args.device != 'cpu':
+            print('export part: CPU only (ONNX Runtime CPU provider)')
+        else:
+            run_export(args, results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return results

@@ -1,0 +1,126 @@
+"""tools/export.py (ONNX, TorchScript) with its verification, and
+tools/infer_onnx.py against PyTorch."""
+import re
+
+import cv2
+import pytest
+import torch
+
+from seg_ext import export
+from seg_ext.runtime import build_segmentor_for_analysis
+from tool_helpers import DEMO_CONFIG, ROOT, run_tool
+
+CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
+CHECKED = re.compile(r'(\d+)x(\d+): max \|logit diff\| \S+ \(\S+ of the '
+                     r'largest logit\), class agreement ([\d.]+)%  ok')
+
+
+@pytest.fixture(scope='module')
+def demo_onnx(trained, tmp_path_factory):
+    work_dir, _ = trained
+    out = tmp_path_factory.mktemp('export') / 'demo.onnx'
+    result = run_tool('tools/export.py', DEMO_CONFIG, work_dir / 'iter_4.pth',
+                      '--format', 'onnx', '--out', out, '--shape', '160',
+                      '320', '--dynamic')
+    return out, result.stdout
+
+
+def test_onnx_export_of_a_trained_model_verifies_at_three_sizes(demo_onnx):
+    path, log = demo_onnx
+    assert path.is_file()
+    sizes = [(int(h), int(w)) for h, w, _ in CHECKED.findall(log)]
+    assert sizes == [(160, 320), (224, 256), (128, 416)], log
+
+
+def test_torchscript_export_verifies(trained, tmp_path):
+    work_dir, _ = trained
+    out = tmp_path / 'demo.pt'
+    log = run_tool('tools/export.py', DEMO_CONFIG, work_dir / 'iter_4.pth',
+                   '--format', 'torchscript', '--out', out, '--shape', '128',
+                   '128', '--dynamic', '--output', 'labels').stdout
+    assert len(re.findall(r'class agreement 100\.000%  ok', log)) == 3, log
+    traced = torch.jit.load(str(out))
+    labels = traced(torch.rand(1, 3, 96, 160) * 255)
+    assert labels.shape == (1, 96, 160) and labels.dtype == torch.int64
+
+
+def test_wrong_weights_are_caught_by_the_verification(tmp_path):
+    """An export that does not compute what the model computes fails."""
+    def wrapper(seed):
+        torch.manual_seed(seed)
+        model = build_segmentor_for_analysis(str(ROOT / DEMO_CONFIG))
+        model.init_weights()
+        return export.ExportableSegmentor(export.make_exportable(model))
+
+    path = str(tmp_path / 'a.onnx')
+    export.export_onnx(wrapper(0), path, (64, 64), True, {})
+    run = export.onnx_runner(path)
+    assert all(r['ok'] for r in export.verify(run, wrapper(0), [(64, 64)]))
+    report = export.verify(run, wrapper(1), [(64, 64), (96, 128)])
+    assert not any(r['ok'] for r in report)
+    assert all(r['max_rel_diff'] > export.TOLERANCE['max_rel_diff']
+               for r in report)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_each_config_exports_and_verifies_in_both_formats(path, tmp_path):
+    """Random weights, small sizes, dynamic shapes (UperNet's pooling
+    pyramid and FPNHead's upsampling are the parts that would fix them)."""
+    torch.manual_seed(0)
+    model = build_segmentor_for_analysis(str(path))
+    model.init_weights()
+    shapes = [(64, 64), (128, 32), (32, 160)]
+    onnx_wrapper = export.ExportableSegmentor(
+        export.make_exportable(model)).eval()
+    onnx_path = str(tmp_path / 'model.onnx')
+    export.export_onnx(onnx_wrapper, onnx_path, (64, 64), True, {})
+    for r in export.verify(export.onnx_runner(onnx_path), onnx_wrapper,
+                           shapes):
+        assert r['ok'], r
+    torch.manual_seed(0)
+    model = build_segmentor_for_analysis(str(path))
+    model.init_weights()
+    ts_wrapper = export.ExportableSegmentor(
+        export.make_exportable(model, pooling=False)).eval()
+    ts_path = str(tmp_path / 'model.pt')
+    export.export_torchscript(ts_wrapper, ts_path, (64, 64))
+    for r in export.verify(export.torchscript_runner(ts_path), ts_wrapper,
+                           shapes):
+        assert r['ok'], r
+
+
+def test_dynamic_pooling_equals_adaptive_avg_pool():
+    x = torch.rand(2, 3, 13, 7)
+    for size in (1, 2, 3, 6, 9):
+        torch.testing.assert_close(
+            export.DynamicAdaptiveAvgPool2d(size)(x),
+            torch.nn.functional.adaptive_avg_pool2d(x, size))
+
+
+def test_onnx_infer_gives_pytorchs_label_map_and_picture(
+        demo_onnx, trained, ade_samples, tmp_path):
+    from mmseg.apis import inference_model, init_model
+
+    from seg_ext.runtime import load_config
+    path, _ = demo_onnx
+    cfg = load_config(str(ROOT / DEMO_CONFIG))
+    cfg.model.backbone.init_cfg = None
+    checkpoint = trained[0] / 'iter_4.pth'
+    model = init_model(cfg, str(checkpoint), device='cpu')
+    images = sorted((ade_samples / 'images' / 'validation').glob('*.jpg'))
+    assert len(images) == 3
+    for i, image in enumerate(images):
+        labels = tmp_path / f'{image.stem}_labels.png'
+        run_tool('tools/infer_onnx.py', image, path, '--out',
+                 tmp_path / f'{image.stem}.png', '--labels-out', labels)
+        ours = cv2.imread(str(labels), cv2.IMREAD_UNCHANGED)
+        ref = inference_model(model, str(image)).pred_sem_seg.data[0].numpy()
+        assert ours.shape == ref.shape
+        assert (ours == ref).mean() >= 0.999, (image, (ours == ref).mean())
+    # The picture is the one tools/infer.py paints with mmseg's visualizer.
+    torch_png = tmp_path / 'torch.png'
+    run_tool('tools/infer.py', images[0], DEMO_CONFIG, checkpoint, '--out',
+             torch_png)
+    ours = cv2.imread(str(tmp_path / f'{images[0].stem}.png'))
+    ref = cv2.imread(str(torch_png))
+    assert (ours == ref).all(axis=2).mean() >= 0.999
