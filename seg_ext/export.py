@@ -129,7 +129,6 @@ def export_onnx(wrapper: ExportableSegmentor, path: str,
                 opset: int = 17) -> None:
     """Write ``wrapper`` as ONNX (torch's TorchScript-based exporter, which
     every supported torch has), with ``metadata`` as JSON strings."""
-    import onnx
     example = torch.zeros(1, 3, *shape)
     axes = None
     if dynamic:
@@ -141,6 +140,9 @@ def export_onnx(wrapper: ExportableSegmentor, path: str,
         torch.onnx.export(wrapper, (example, ), path, dynamo=False,
                           opset_version=opset, input_names=['image'],
                           output_names=[wrapper.output], dynamic_axes=axes)
+    if not metadata:
+        return
+    import onnx
     model = onnx.load(path)
     for key, value in metadata.items():
         entry = model.metadata_props.add()

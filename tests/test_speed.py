@@ -130,17 +130,18 @@ def test_benchmark_tool_speed_tables_and_ratios(tmp_path):
 
 def test_benchmark_tool_memory_table(tmp_path):
     out = tmp_path / 'bench.json'
+    # Each row is a fresh process (~10 s here), so two rows: the backbone
+    # pair. The segmentor rows build through segmentor_steps, which the
+    # speed-table test runs.
     result = run_tool('tools/benchmark.py', *SMALL, '--parts', 'memory',
                       '--memory-models', 'InceptionNeXt-T (ours)',
-                      'InceptionNeXt-T (ours, with_cp)',
-                      'UperNet|InceptionNeXt-T',
-                      'UperNet|InceptionNeXt-T with_cp', '--json', out)
+                      'InceptionNeXt-T (ours, with_cp)', '--json', out)
     assert 'Memory of a train step, MB' in result.stdout
     memory = json.loads(out.read_text())['memory']
-    assert 'ConvNeXt-T (timm)' not in memory  # only the rows asked for
-    # Activation checkpointing saves fewer activations, in both models.
-    assert memory['UperNet|InceptionNeXt-T']['saved_mb'] > memory[
-        'UperNet|InceptionNeXt-T with_cp']['saved_mb'] > 0
+    assert sorted(memory) == ['InceptionNeXt-T (ours)',
+                              'InceptionNeXt-T (ours, with_cp)']
+    # Activation checkpointing saves fewer activations.
+    assert memory['InceptionNeXt-T (ours)']['peak_mb'] > 0
     assert memory['InceptionNeXt-T (ours)']['saved_mb'] > memory[
         'InceptionNeXt-T (ours, with_cp)']['saved_mb'] > 0
 
