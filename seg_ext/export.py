@@ -220,4 +220,3 @@ def metadata_for(cfg, checkpoint: str, output: str) -> dict:
                 size_divisor=multiple[0]['size_divisor'] if multiple else None,
                 output=output, input='float32 NCHW BGR 0..255',
                 checkpoint=str(checkpoint))
-

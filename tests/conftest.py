@@ -57,9 +57,23 @@ def demo_data(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def trained(demo_data, tmp_path_factory):
-    """A short training run: 4 iterations, checkpoints at 2 and 4."""
-    work_dir = tmp_path_factory.mktemp('train')
-    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
-                      '--cfg-options', *tiny_run_options(demo_data))
-    return work_dir, result
+def trained(demo_data, tmp_path_factory, worker_id):
+    """A short training run: 4 iterations, checkpoints at 2 and 4. Run once
+    for all xdist workers (a lock in their shared temp folder); the tests
+    only read it."""
+    import json
+    from types import SimpleNamespace
+
+    from filelock import FileLock
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != 'master':
+        root = root.parent
+    work_dir, log = root / 'trained', root / 'trained.json'
+    with FileLock(str(root / 'trained.lock')):
+        if not log.is_file():
+            result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir',
+                              work_dir, '--cfg-options',
+                              *tiny_run_options(demo_data))
+            log.write_text(json.dumps(dict(stdout=result.stdout,
+                                           stderr=result.stderr)))
+    return work_dir, SimpleNamespace(**json.loads(log.read_text()))

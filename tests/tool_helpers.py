@@ -100,22 +100,21 @@ def _tool_server(env: dict) -> ToolServer:
     return _server
 
 
-def run_tool(*args, env=None, timeout=600, check=True, gpu=False,
-             fresh=False):
+def run_tool(*args, env=None, timeout=600, check=True, gpu=False):
     """Run a tool (python script or shell script) from the repo root.
 
     The tool sees no GPU unless ``gpu`` (tests/test_gpu.py), so that the
     tiny CPU runs behave the same on machines with and without CUDA.
     Python tools run in a child of tests/tool_server.py (the libraries
-    imported once) unless ``fresh``, ``gpu`` or ``TOOL_RUNS=subprocess``:
-    then in a new interpreter, as shell scripts always do."""
+    imported once) unless ``gpu`` or ``TOOL_RUNS=subprocess``: then in a
+    new interpreter, as shell scripts (torchrun) always do."""
     args = [str(a) for a in args]
     base = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
                 OMP_NUM_THREADS='1')
     if not gpu:
         base['CUDA_VISIBLE_DEVICES'] = ''
     full_env = dict(base, **(env or {}))
-    if args[0].endswith('.sh') or fresh or gpu or \
+    if args[0].endswith('.sh') or gpu or \
             os.environ.get('TOOL_RUNS') == 'subprocess':
         cmd = args if args[0].endswith('.sh') else [sys.executable] + args
         result = subprocess.run(cmd, cwd=ROOT, capture_output=True,

@@ -1,7 +1,6 @@
 """ImageNet weights: every supported layout loads exactly; anything else fails
 loudly, and no file is unpickled into code."""
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from mmseg.registry import MODELS
 from safetensors.torch import save_file
 
 from backbones import CheckpointError, load_backbone_state_dict
-from tool_helpers import CodeRunningPayload
+from tool_helpers import CodeRunningPayload, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 ODD = (1, 3, 67, 101)
@@ -244,10 +243,8 @@ def test_offline_hub_id_fails_with_instructions(monkeypatch, tmp_path):
 
 
 def run_convert(*args):
-    """tools/convert_weights.py as a user runs it (a subprocess)."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / 'tools' / 'convert_weights.py'), *map(
-            str, args)], capture_output=True, text=True, cwd=ROOT)
+    """tools/convert_weights.py from its command line."""
+    return run_tool('tools/convert_weights.py', *args, check=False)
 
 
 def convert_in_process(capsys, *args):

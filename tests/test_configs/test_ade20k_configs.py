@@ -1,7 +1,5 @@
 """The six ADE20K configs: they build, run, follow the paper's recipes and
 have the paper's parameter counts."""
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +8,7 @@ from mmengine.optim import build_optim_wrapper
 
 from seg_ext.runtime import (build_segmentor_for_analysis, load_config,
                              synthetic_batch)
-from tool_helpers import make_timm_model
+from tool_helpers import make_timm_model, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
@@ -177,11 +175,9 @@ def test_full_size_config_initialises_from_imagenet_and_trains_a_step(
 
 
 def test_get_flops_prints_params_and_macs():
-    result = subprocess.run(
-        [sys.executable, 'tools/get_flops.py',
-         'configs/fpn_inceptionnext_t_ade20k.py', '--shape', '128', '128'],
-        cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = run_tool('tools/get_flops.py',
+                      'configs/fpn_inceptionnext_t_ade20k.py', '--shape',
+                      '128', '128')
     assert 'parameters: 28.35M' in result.stdout
     macs = float(result.stdout.split('MACs:')[1].strip().rstrip('G'))
     # MACs scale with the pixel count: 44G at 512x512 in the paper.

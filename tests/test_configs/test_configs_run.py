@@ -34,8 +34,7 @@ def test_fpn_t_trains_and_evaluates_through_the_tools(demo_data, tmp_path):
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2',
         'default_hooks.checkpoint.save_optimizer=False',
-        'default_hooks.logger.interval=1',
-        fresh=True)  # one run from a new interpreter, start-up included
+        'default_hooks.logger.interval=1')
     log = result.stdout + result.stderr
     assert (f'InceptionNeXt: loaded {len(backbone_tensors)} tensors from '
             f'{weights}') in log

@@ -10,6 +10,8 @@ from seg_ext import export
 from seg_ext.runtime import build_segmentor_for_analysis
 from tool_helpers import DEMO_CONFIG, ROOT, run_tool
 
+# the tests that share the exported demo model run on one worker
+DEMO_EXPORT = pytest.mark.xdist_group('export_demo')
 CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
 CHECKED = re.compile(r'(\d+)x(\d+): max \|logit diff\| \S+ \(\S+ of the '
                      r'largest logit\), class agreement ([\d.]+)%  ok')
@@ -25,6 +27,7 @@ def demo_onnx(trained, tmp_path_factory):
     return out, result.stdout
 
 
+@DEMO_EXPORT
 def test_onnx_export_of_a_trained_model_verifies_at_three_sizes(demo_onnx):
     path, log = demo_onnx
     assert path.is_file()
@@ -94,6 +97,7 @@ def test_dynamic_pooling_equals_adaptive_avg_pool():
             torch.nn.functional.adaptive_avg_pool2d(x, size))
 
 
+@DEMO_EXPORT
 def test_onnx_infer_gives_pytorchs_label_map_and_picture(
         demo_onnx, trained, ade_samples, tmp_path):
     from mmseg.apis import inference_model, init_model
