@@ -130,6 +130,14 @@ def run_tool(*args, env=None, timeout=600, check=True, gpu=False):
     return result
 
 
+def run_snippet(code: str, folder: Path, **kwargs):
+    """Run ``code`` as a user's script from the repo root with
+    ``PYTHONPATH=.`` (as mmseg's projects are used)."""
+    script = Path(folder) / 'snippet.py'
+    script.write_text(code)
+    return run_tool(script, env={'PYTHONPATH': str(ROOT)}, **kwargs)
+
+
 def mmseg_tool(name: str) -> str:
     """Path of one of mmseg's own tools, as its wheel ships them."""
     import mmseg

@@ -66,22 +66,26 @@ def test_wrong_weights_are_caught_by_the_verification(tmp_path):
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=[p.stem for p in CONFIGS])
-def test_each_config_exports_and_verifies_in_both_formats(path, tmp_path):
+def test_each_config_exports_and_verifies(path, tmp_path):
     """Random weights, small sizes, dynamic shapes (UperNet's pooling
     pyramid and FPNHead's upsampling are the parts that would fix them).
-    One model: TorchScript first (it keeps nn.AdaptiveAvgPool2d), then the
-    pooling swapped for ONNX."""
+    T in both formats, from one model: TorchScript first (it keeps
+    nn.AdaptiveAvgPool2d), then the pooling swapped for ONNX. S and B have
+    the same heads and deeper, wider stages: ONNX at two sizes (suite
+    time)."""
     torch.manual_seed(0)
     model = build_segmentor_for_analysis(str(path))
     model.init_weights()
-    shapes = [(64, 64), (128, 32), (32, 160)]
+    tiny = path.stem.endswith('_t_ade20k')
+    shapes = [(64, 64), (128, 32)] + ([(32, 160)] if tiny else [])
     wrapper = export.ExportableSegmentor(
         export.make_exportable(model, pooling=False)).eval()
-    ts_path = str(tmp_path / 'model.pt')
-    export.export_torchscript(wrapper, ts_path, (64, 64))
-    for r in export.verify(export.torchscript_runner(ts_path), wrapper,
-                           shapes):
-        assert r['ok'], r
+    if tiny:
+        ts_path = str(tmp_path / 'model.pt')
+        export.export_torchscript(wrapper, ts_path, (64, 64))
+        for r in export.verify(export.torchscript_runner(ts_path), wrapper,
+                               shapes):
+            assert r['ok'], r
     export.make_exportable(model)  # now the pooling too
     onnx_path = str(tmp_path / 'model.onnx')
     export.export_onnx(wrapper, onnx_path, (64, 64), True, {})

@@ -1,10 +1,7 @@
 """The doors an mmseg user already knows: mmseg's own tools (from its wheel,
 run from the repo root with PYTHONPATH=.) and mmseg.apis, on this project's
 configs. The guarantees come from the configs, so these get them too."""
-import os
 import re
-import subprocess
-import sys
 
 import cv2
 import pytest
@@ -12,7 +9,7 @@ import torch
 
 from tool_helpers import (DEMO_CONFIG, ROOT, CodeRunningPayload,
                           data_options, resume_copy, run_mmseg_tool,
-                          run_tool, tiny_run_options)
+                          run_snippet, run_tool, tiny_run_options)
 
 FPN_T = 'configs/fpn_inceptionnext_t_ade20k.py'
 
@@ -148,10 +145,7 @@ model = init_model({DEMO_CONFIG!r}, {str(work_dir / 'iter_4.pth')!r},
 result = inference_model(model, {str(image)!r})
 print('init_model', tuple(result.pred_sem_seg.shape))
 '''
-    result = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
-                            capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_snippet(code, tmp_path)
     h, w = cv2.imread(str(image)).shape[:2]
     assert f'inferencer ({h}, {w})' in result.stdout
     assert f'init_model ({h}, {w})' in result.stdout
@@ -251,10 +245,7 @@ for name, call in (
         print(name, 'refused:', str(err).splitlines()[0])
         print(str(err).splitlines()[-2])
 '''
-    result = subprocess.run(
-        [sys.executable, '-c', code], cwd=ROOT, capture_output=True,
-        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_snippet(code, tmp_path)
     for api in ('MMSegInferencer', 'init_model'):
         assert f'{api} refused: {MISMATCH}' in result.stdout
     assert result.stdout.count("backbone: checkpoint {'depths': "
