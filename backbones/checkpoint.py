@@ -11,13 +11,15 @@ whose unpickling would run code is refused instead of executed. The only
 objects allowed besides tensors and plain containers are the data classes that
 a checkpoint written by plain mmengine holds (see :func:`mmengine_data_globals`).
 """
+import _compat_pickle
+import codecs
 import importlib
 import inspect
 import os
 import pickle
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
@@ -39,6 +41,10 @@ _DROPPED_PREFIXES = ('head.', )  # the ImageNet classification head
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be found, read, trusted or matched."""
+
+
+class _Refused(pickle.UnpicklingError):
+    """An object outside the allowlist (the reason is the message)."""
 
 
 def _download_url(url: str) -> Path:
@@ -114,7 +120,7 @@ def _history_buffer_method(obj: Any, name: str) -> Any:
     if (obj is HistoryBuffer and not name.startswith('_')
             and inspect.isfunction(vars(HistoryBuffer).get(name))):
         return getattr(HistoryBuffer, name)
-    raise pickle.UnpicklingError(
+    raise _Refused(
         f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
 
 
@@ -141,10 +147,58 @@ def mmengine_data_globals() -> List[Any]:
     return allowed
 
 
+def _global_name(entry: Any) -> Tuple[str, Any]:
+    """``(dotted name, object)`` of an allowlist entry, named as
+    ``torch.serialization.safe_globals`` names it."""
+    if isinstance(entry, tuple):
+        return entry[1], entry[0]
+    return f'{entry.__module__}.{entry.__qualname__}', entry
+
+
+class _AllowlistUnpickler(pickle.Unpickler):
+    """torch < 2.5 (no ``safe_globals``): the same allowlist, enforced where
+    Python's pickle documentation restricts globals, in ``find_class``.
+
+    Every object a pickle builds or calls comes through ``find_class``; only
+    torch's own weights-only set (``torch._weights_only_unpickler.
+    _get_allowed_globals``, a private function of torch 2.1-2.4, pinned by
+    the oldest row of ``make compat``) and :func:`mmengine_data_globals` are
+    returned, so the file still runs no code of its own.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        from torch._weights_only_unpickler import _get_allowed_globals
+        allowed = dict(_get_allowed_globals())
+        allowed.update(_global_name(g) for g in mmengine_data_globals())
+        # Protocol-2 pickles (torch.save's) store bytes as
+        # _codecs.encode(text, 'latin1'); torch >= 2.5 allows it too.
+        allowed['_codecs.encode'] = codecs.encode
+        # Python 2 names of protocol-2 pickles (__builtin__.getattr), mapped
+        # as pickle.Unpickler.find_class maps them (fix_imports).
+        module, name = _compat_pickle.NAME_MAPPING.get(
+            (module, name),
+            (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
+        full = f'{module}.{name}'
+        if full not in allowed:
+            raise _Refused(f'Unsupported global: GLOBAL {full}')
+        return allowed[full]
+
+
+class _AllowlistPickleModule:
+    """What ``torch.load(pickle_module=...)`` uses: ``Unpickler`` and
+    ``load`` (torch's legacy, non-zip format)."""
+    Unpickler = _AllowlistUnpickler
+
+    @staticmethod
+    def load(file: Any, **kwargs: Any) -> Any:
+        return _AllowlistUnpickler(file, **kwargs).load()
+
+
 def _torch_load(path: Path, map_location: str) -> Any:
     safe_globals = getattr(torch.serialization, 'safe_globals', None)
-    if safe_globals is None:  # torch < 2.5: tensors and containers only
-        return torch.load(path, map_location=map_location, weights_only=True)
+    if safe_globals is None:  # torch < 2.5
+        return torch.load(path, map_location=map_location, weights_only=False,
+                          pickle_module=_AllowlistPickleModule)
     with safe_globals(mmengine_data_globals()):
         return torch.load(path, map_location=map_location, weights_only=True)
 
@@ -179,9 +233,12 @@ def read_checkpoint(path: Union[str, Path], map_location: str = 'cpu') -> Any:
     try:
         return _torch_load(path, map_location)
     except pickle.UnpicklingError as err:
-        if 'Weights only load failed' not in str(err):
+        if isinstance(err, _Refused):  # torch < 2.5: our own unpickler
+            reason = str(err)
+        elif 'Weights only load failed' in str(err):
+            reason = _unpickler_reason(str(err))
+        else:
             raise _unreadable(path, err) from err
-        reason = _unpickler_reason(str(err))
         raise CheckpointError(
             f'Refused to load {path}: it holds pickled objects other than '
             f'tensors, plain containers and mmengine\'s logging data '

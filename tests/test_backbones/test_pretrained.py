@@ -196,7 +196,15 @@ def malicious_checkpoint(tmp_path) -> tuple:
     return path, marker
 
 
-def test_pickle_payload_is_refused_and_never_runs(tmp_path):
+@pytest.mark.parametrize('native', [True, False],
+                         ids=['safe_globals', 'allowlist_unpickler'])
+def test_pickle_payload_is_refused_and_never_runs(native, tmp_path,
+                                                  monkeypatch):
+    if not native:  # the path torch 2.1-2.4 take (no safe_globals)
+        monkeypatch.delattr(torch.serialization, 'safe_globals',
+                            raising=False)
+    elif not hasattr(torch.serialization, 'safe_globals'):
+        pytest.skip(f'torch {torch.__version__} has no safe_globals')
     path, marker = malicious_checkpoint(tmp_path)
     with pytest.raises(CheckpointError, match=r'Refused to load .*'
                        r'inceptionnext_atto\.pth.*could run code'):

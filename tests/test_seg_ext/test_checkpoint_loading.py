@@ -16,7 +16,7 @@ from tool_helpers import ROOT
 
 
 def message_hub_state() -> dict:
-    hub = MessageHub.get_instance('test_checkpoint_loading')
+    hub = MessageHub('test_checkpoint_loading')  # a new one for every call
     for value in (2.5, 1.5):
         hub.update_scalar('train/loss', value)
     hub.update_scalar('train/lr', np.float64(1e-3))
@@ -24,6 +24,20 @@ def message_hub_state() -> dict:
     hub.update_info('best_score', np.float32(41.5))
     hub.update_info('palette', np.arange(6, dtype=np.uint8).reshape(2, 3))
     return hub.state_dict()
+
+
+@pytest.fixture(params=['safe_globals', 'allowlist_unpickler'])
+def loading_path(request, monkeypatch):
+    """Both ways read_checkpoint enforces the allowlist, on every torch:
+    torch's ``safe_globals`` (torch >= 2.5) and, as on torch 2.1-2.4, the
+    allowlist unpickler given to ``torch.load`` as its pickle module."""
+    has_native = hasattr(torch.serialization, 'safe_globals')
+    if request.param == 'safe_globals':
+        if not has_native:
+            pytest.skip(f'torch {torch.__version__} has no safe_globals')
+    elif has_native:
+        monkeypatch.delattr(torch.serialization, 'safe_globals')
+    return request.param
 
 
 @pytest.fixture
@@ -38,7 +52,7 @@ def stock_checkpoint(tmp_path):
     return path
 
 
-def test_stock_mmengine_checkpoint_is_read(stock_checkpoint):
+def test_stock_mmengine_checkpoint_is_read(stock_checkpoint, loading_path):
     checkpoint = read_checkpoint(stock_checkpoint)
     hub = checkpoint['message_hub']
     loss = hub['log_scalars']['train/loss']
@@ -66,14 +80,14 @@ class GetattrPayload:
     (HistoryBuffer, '_set_default_statistics'), (np.ndarray, 'tofile'),
     (np.dtype, '__reduce__')])
 def test_getattr_beyond_history_buffer_statistics_is_refused(
-        owner, name, tmp_path):
+        owner, name, tmp_path, loading_path):
     path = tmp_path / 'getattr.pth'
     torch.save({'x': GetattrPayload(owner, name)}, path)
     with pytest.raises(CheckpointError, match=r'Refused to load .*getattr'):
         read_checkpoint(path)
 
 
-def test_code_running_globals_are_refused(tmp_path):
+def test_code_running_globals_are_refused(tmp_path, loading_path):
     from tool_helpers import CodeRunningPayload
     marker = tmp_path / 'PWNED'
     path = tmp_path / 'evil.pth'
