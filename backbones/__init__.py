@@ -4,9 +4,14 @@
 Configs import it with
 ``custom_imports = dict(imports=['backbones'], allow_failed_imports=False)``.
 """
-from .checkpoint import (OFFICIAL_URLS, TIMM_HUB_IDS, CheckpointError,
+from .environment import check_environment
+
+check_environment()  # known-bad library combinations, with the fix
+
+from .checkpoint import (OFFICIAL_URLS, TIMM_HUB_IDS,  # noqa: E402
+                         CheckpointError,
                          load_backbone_state_dict)
-from .inceptionnext import InceptionNeXt
+from .inceptionnext import InceptionNeXt  # noqa: E402
 
 __all__ = [
     'InceptionNeXt', 'CheckpointError', 'load_backbone_state_dict',

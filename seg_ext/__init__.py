@@ -6,7 +6,8 @@ them (configs do it through ``custom_imports``).
                             that does not fit the model, on every loading path
 ``datasets.py``             ``CheckedADE20KDataset``: checks the layout first
 ``transforms.py``           loaders that name a corrupt image or annotation
-``hooks.py``                plain checkpoints, exact resume, non-finite loss
+``hooks.py``                GPUs this torch cannot use, plain checkpoints,
+                            exact resume, non-finite loss
                             stop, skipped-sample report, test progress bar
 ``curves.py``               ``training_curves.png`` of every training run
 ``export.py``               ONNX / TorchScript export and its verification
@@ -37,7 +38,7 @@ from .datasets import ADE20K_HELP, CheckedADE20KDataset, DatasetLayoutError
 from .distributed import CPUDistributedDataParallel, use_cpu_processes
 from .optim import InceptionNeXtLearningRateDecayOptimizerConstructor
 from .hooks import (CorruptSampleReportHook, NonFiniteLossHook,
-                    PlainCheckpointHook, ProgressBarHook,
+                    CudaCheckHook, PlainCheckpointHook, ProgressBarHook,
                     ResumableRandomnessHook)
 from .segmentors import CheckpointMismatchError, StrictEncoderDecoder
 from .schedule import UpdateParamSchedulerHook, keep_recipe_batch
@@ -51,7 +52,8 @@ __all__ = [
     'AtomicLocalBackend', 'is_complete_checkpoint', 'latest_good_checkpoint',
     'ADE20K_HELP', 'CheckedADE20KDataset', 'DatasetLayoutError',
     'CPUDistributedDataParallel', 'use_cpu_processes',
-    'CorruptSampleReportHook', 'NonFiniteLossHook', 'PlainCheckpointHook',
+    'CorruptSampleReportHook', 'CudaCheckHook', 'NonFiniteLossHook',
+    'PlainCheckpointHook',
     'ProgressBarHook', 'ResumableRandomnessHook', 'TestVisualizationHook',
     'CheckpointMismatchError', 'StrictEncoderDecoder', 'BF16OptimWrapper',
     'ChannelsLastSegDataPreProcessor', 'bf16_supported', 'amp_optim_wrapper',

@@ -2,6 +2,7 @@
 default_runtime.py``): plain checkpoints, exact resume, a stop on non-finite
 losses, a report of skipped samples, and the tools' test progress bar."""
 import math
+import os
 
 import torch
 from mmengine.hooks import Hook
@@ -9,10 +10,31 @@ from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 from mmengine.utils import ProgressBar
 
+from backbones.environment import (SKIP_VARIABLE, EnvironmentProblem,
+                                  cuda_problem)
+
 from .checkpoint_io import from_plain, to_plain
 
 __all__ = ['PlainCheckpointHook', 'ResumableRandomnessHook',
            'NonFiniteLossHook', 'CorruptSampleReportHook', 'ProgressBarHook']
+
+
+@HOOKS.register_module()
+class CudaCheckHook(Hook):
+    """Stop before the run when this machine's NVIDIA GPUs cannot be used
+    by this torch (a driver too old for its CUDA, a GPU it was not built
+    for), instead of training on the CPU or failing at the first kernel.
+    See :func:`backbones.environment.cuda_problem`."""
+
+    priority = 'VERY_HIGH'
+
+    def before_run(self, runner) -> None:
+        if os.environ.get(SKIP_VARIABLE) == '1':
+            return
+        problem = cuda_problem()
+        if problem:
+            raise EnvironmentProblem(
+                f'{problem}\n(Set {SKIP_VARIABLE}=1 to go on anyway.)')
 
 
 @HOOKS.register_module()

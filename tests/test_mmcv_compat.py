@@ -8,6 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+pytestmark = pytest.mark.compat  # in every row of `make compat`
+
 ROOT = Path(__file__).resolve().parents[1]
 ops = pytest.importorskip('mmcv.ops')
 if not getattr(ops, '__mmcv_lite_compat__', False):

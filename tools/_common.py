@@ -12,6 +12,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # tools run from anywhere, no `pip install -e`
     sys.path.insert(0, str(ROOT))
 
+# Known-bad library combinations stop here, with the fix, before mmseg's
+# imports fail on them less clearly.
+from backbones.environment import check_environment  # noqa: E402
+
+check_environment()
+
 try:
     import mmseg.models  # noqa: E402,F401
 except ModuleNotFoundError as err:

@@ -14,6 +14,9 @@ custom_imports = dict(
     allow_failed_imports=False)
 # Keep these when adding hooks: custom_hooks = _base_.custom_hooks + [...]
 custom_hooks = [
+    # stop when the GPUs cannot be used by this torch (driver, architecture)
+    # instead of training on the CPU
+    dict(type='CudaCheckHook'),
     # checkpoints that load with plain torch.load(weights_only=True)
     dict(type='PlainCheckpointHook'),
     # a resumed run ends with the weights of an uninterrupted one

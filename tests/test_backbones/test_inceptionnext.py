@@ -5,6 +5,8 @@ from mmseg.registry import MODELS
 
 from backbones import InceptionNeXt
 
+pytestmark = pytest.mark.compat  # in every row of `make compat`
+
 ODD = (1, 3, 67, 101)  # odd input size: exercises padding and floor division
 
 

@@ -11,6 +11,8 @@ from safetensors.torch import save_file
 from backbones import CheckpointError, load_backbone_state_dict
 from tool_helpers import CodeRunningPayload, run_tool
 
+pytestmark = pytest.mark.compat  # in every row of `make compat`
+
 ROOT = Path(__file__).resolve().parents[2]
 ODD = (1, 3, 67, 101)
 

@@ -10,6 +10,8 @@ from seg_ext.runtime import (build_segmentor_for_analysis, load_config,
                              synthetic_batch)
 from tool_helpers import make_timm_model, run_tool
 
+pytestmark = pytest.mark.compat  # in every row of `make compat`
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
 NAMES = [p.stem for p in CONFIGS]
@@ -104,7 +106,7 @@ def test_recipe_values(path):
     assert cfg.custom_imports.imports == [
         'backbones', 'seg_ext', 'seg_ext.safe_checkpoint_loader']
     assert [h.type for h in cfg.custom_hooks] == [
-        'PlainCheckpointHook', 'ResumableRandomnessHook',
+        'CudaCheckHook', 'PlainCheckpointHook', 'ResumableRandomnessHook',
         'NonFiniteLossHook', 'CorruptSampleReportHook', 'TrainingCurvesHook']
     assert cfg.default_hooks.checkpoint.backend_args == dict(
         backend='atomic_local')

@@ -14,6 +14,8 @@ from backbones.checkpoint import CheckpointError, read_checkpoint
 from seg_ext.checkpoint_io import from_plain, to_plain
 from tool_helpers import ROOT
 
+pytestmark = pytest.mark.compat  # in every row of `make compat`
+
 
 def message_hub_state() -> dict:
     hub = MessageHub('test_checkpoint_loading')  # a new one for every call

@@ -12,6 +12,7 @@ from tool_helpers import (DEMO_CONFIG, data_options, free_port,
                           resume_copy, run_tool, tiny_run_options)
 
 
+@pytest.mark.compat
 def test_train_checkpoints_and_validates(trained):
     work_dir, result = trained
     log = result.stdout + result.stderr
@@ -22,6 +23,7 @@ def test_train_checkpoints_and_validates(trained):
     assert 'using BN instead of SyncBN' not in log  # the demo uses BN
 
 
+@pytest.mark.compat
 def test_checkpoints_load_with_weights_only(trained):
     work_dir, _ = trained
     ckpt = torch.load(work_dir / 'iter_4.pth', weights_only=True)
@@ -68,6 +70,7 @@ def test_training_curves_png_with_loss_lr_and_miou(trained):
     assert meta['train'] == curves['train']
 
 
+@pytest.mark.compat
 def test_resume_continues_to_the_end_and_test_reports_miou(
         trained, demo_data, tmp_path):
     work_dir, _ = trained
@@ -111,6 +114,7 @@ def read_metrics(work_dir: Path) -> dict:
     return json.loads(next(work_dir.glob('*/test_metrics.json')).read_text())
 
 
+@pytest.mark.compat
 def test_dist_train_and_dist_test_on_cpu(demo_data, tmp_path):
     work_dir = tmp_path / 'dist'
     opts = tiny_run_options(demo_data)
