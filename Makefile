@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 # would compile torch & co. again.
 CACHE_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
 
-.PHONY: install demo test clean
+.PHONY: install demo test compat clean
 
 install: $(STAMP)
 
@@ -31,5 +31,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(CACHE_BYTECODE) $(PY) -m pytest $(PYTEST_ARGS)
 
+# The support matrix: a fresh venv per row (Python 3.10-3.13, torch 2.1-2.14,
+# NumPy 1 and 2) and the tests marked `compat` in each; see tools/compat.py.
+# Downloads several GB per row. COMPAT_ARGS="--rows oldest" runs one row.
+compat:
+	$(PYTHON) tools/compat.py $(COMPAT_ARGS)
+
 clean:
-	rm -rf $(VENV) work_dirs .pytest_cache
+	rm -rf $(VENV) .compat work_dirs .pytest_cache

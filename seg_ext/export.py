@@ -17,6 +17,7 @@ Slide inference (``test_cfg.mode='slide'``) is not in the graph: run the
 exported model on crops of ``crop_size`` every ``stride`` pixels and average
 the logits where crops overlap, as mmseg's ``slide_inference`` does.
 """
+import inspect
 import json
 from typing import Callable, Dict, List, Sequence
 
@@ -136,10 +137,15 @@ def export_onnx(wrapper: ExportableSegmentor, path: str,
                 wrapper.output: {0: 'batch', 2: 'height', 3: 'width'}
                 if wrapper.output == 'logits' else
                 {0: 'batch', 1: 'height', 2: 'width'}}
+    # torch >= 2.5 has a `dynamo` switch (its default became True in 2.9);
+    # before, the TorchScript-based exporter is the only one.
+    legacy = ({'dynamo': False} if 'dynamo' in inspect.signature(
+        torch.onnx.export).parameters else {})
     with torch.no_grad():
-        torch.onnx.export(wrapper, (example, ), path, dynamo=False,
-                          opset_version=opset, input_names=['image'],
-                          output_names=[wrapper.output], dynamic_axes=axes)
+        torch.onnx.export(wrapper, (example, ), path, opset_version=opset,
+                          input_names=['image'],
+                          output_names=[wrapper.output], dynamic_axes=axes,
+                          **legacy)
     if not metadata:
         return
     import onnx

@@ -28,6 +28,7 @@ def demo_onnx(trained, tmp_path_factory):
 
 
 @DEMO_EXPORT
+@pytest.mark.compat
 def test_onnx_export_of_a_trained_model_verifies_at_three_sizes(demo_onnx):
     path, log = demo_onnx
     assert path.is_file()

@@ -44,6 +44,7 @@ def stock_run(demo_data, tmp_path_factory):
 
 
 @STOCK
+@pytest.mark.compat
 def test_stock_checkpoint_is_what_plain_mmengine_writes(stock_run):
     work_dir, _ = stock_run
     unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
@@ -98,6 +99,7 @@ def test_a_stock_checkpoint_with_a_payload_is_still_refused(
 
 
 @STOCK
+@pytest.mark.compat
 def test_analyze_logs_plots_the_training_curve(stock_run, tmp_path):
     work_dir, _ = stock_run
     scalars = next(work_dir.glob('*/vis_data/scalars.json'))
@@ -129,6 +131,7 @@ def test_print_config_shows_the_guarantees():
     (ROOT / 'example.py').unlink(missing_ok=True)  # print_config writes it
 
 
+@pytest.mark.compat
 def test_mmseg_inferencer_and_init_model_on_a_real_image(trained,
                                                          ade_samples,
                                                          tmp_path):
