@@ -164,10 +164,11 @@ def run_row(row: Row, reuse: bool, pytest_args: List[str]) -> Result:
     code = run([str(python), '-m', 'pytest', '-m', 'compat', '-q',
                 '-p', 'no:cacheprovider'] + pytest_args, log, env=env)
     result.test_s = time.time() - start
-    tail = log[-1].strip().splitlines()
-    result.summary = next((line.strip('= ') for line in reversed(tail)
-                           if re.search(r'\d+ (passed|failed|error)', line)),
-                          'no pytest summary')
+    counts = re.findall(r'(\d+) (passed|failed|skipped|errors?)\b',
+                        log[-1].strip().splitlines()[-1] if log[-1].strip()
+                        else '')
+    result.summary = ', '.join(f'{n} {what}' for n, what in counts) or \
+        'no pytest summary'
     result.ok = code == 0
     result.stage = 'tests' if not result.ok else ''
     result.log = '\n'.join(log)
@@ -183,7 +184,7 @@ def table(results: List[Result]) -> str:
     for r in results:
         v = r.versions
         status = ('passed: ' if r.ok else f'FAILED ({r.stage}): ') + r.summary
-        cells = [r.row.name + (f' ({r.row.note})' if r.row.note else ''),
+        cells = [r.row.name + (f': {r.row.note}' if r.row.note else ''),
                  v.get('python', r.row.python),
                  v.get('torch', r.row.torch),
                  v.get('torchvision', r.row.torchvision)]
