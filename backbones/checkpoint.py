@@ -129,7 +129,8 @@ def mmengine_data_globals() -> List[Any]:
 
     Its ``message_hub`` holds ``HistoryBuffer`` objects (numpy arrays of logged
     values) and numpy scalars and arrays. These are data: constructing them
-    runs no code from the file. Given to ``torch.serialization.safe_globals``.
+    runs no code from the file. Given to ``torch.serialization.safe_globals``
+    (or, before torch 2.6, to :class:`_AllowlistUnpickler`).
     """
     import numpy as np
     from mmengine.logging import HistoryBuffer
@@ -156,14 +157,16 @@ def _global_name(entry: Any) -> Tuple[str, Any]:
 
 
 class _AllowlistUnpickler(pickle.Unpickler):
-    """torch < 2.5 (no ``safe_globals``): the same allowlist, enforced where
-    Python's pickle documentation restricts globals, in ``find_class``.
+    """torch < 2.6 (see :func:`native_safe_globals`): the same allowlist,
+    enforced where Python's pickle documentation restricts globals, in
+    ``find_class``.
 
     Every object a pickle builds or calls comes through ``find_class``; only
     torch's own weights-only set (``torch._weights_only_unpickler.
-    _get_allowed_globals``, a private function of torch 2.1-2.4, pinned by
-    the oldest row of ``make compat``) and :func:`mmengine_data_globals` are
-    returned, so the file still runs no code of its own.
+    _get_allowed_globals``, a private function of torch 2.1-2.14, pinned by
+    the tests that take this path on every torch) and
+    :func:`mmengine_data_globals` are returned, so the file still runs no
+    code of its own.
     """
 
     def find_class(self, module: str, name: str) -> Any:
@@ -194,9 +197,19 @@ class _AllowlistPickleModule:
         return _AllowlistUnpickler(file, **kwargs).load()
 
 
+def native_safe_globals() -> Optional[Any]:
+    """``torch.serialization.safe_globals`` where it takes the allowlist as
+    it is: torch >= 2.6 (2.5 has it but not the ``(object, name)`` entries
+    the ``getattr`` stand-in needs); None before."""
+    version = tuple(int(x) for x in re.findall(r'\d+', torch.__version__)[:2])
+    if version < (2, 6):
+        return None
+    return getattr(torch.serialization, 'safe_globals', None)
+
+
 def _torch_load(path: Path, map_location: str) -> Any:
-    safe_globals = getattr(torch.serialization, 'safe_globals', None)
-    if safe_globals is None:  # torch < 2.5
+    safe_globals = native_safe_globals()
+    if safe_globals is None:  # torch < 2.6
         return torch.load(path, map_location=map_location, weights_only=False,
                           pickle_module=_AllowlistPickleModule)
     with safe_globals(mmengine_data_globals()):
@@ -233,7 +246,7 @@ def read_checkpoint(path: Union[str, Path], map_location: str = 'cpu') -> Any:
     try:
         return _torch_load(path, map_location)
     except pickle.UnpicklingError as err:
-        if isinstance(err, _Refused):  # torch < 2.5: our own unpickler
+        if isinstance(err, _Refused):  # torch < 2.6: our own unpickler
             reason = str(err)
         elif 'Weights only load failed' in str(err):
             reason = _unpickler_reason(str(err))

@@ -42,12 +42,13 @@ class Row:
     torch: str
     torchvision: str
     floors: bool = False  # pin every lower bound of the requirements
+    extra: List[str] = field(default_factory=list)  # as the README says
     note: str = ''
 
 
 ROWS = [
     Row('oldest', '3.10', '2.1.2', '0.16.2', floors=True,
-        note='every lower bound pinned (NumPy 1)'),
+        extra=['numpy<2'], note='every lower bound pinned'),
     Row('mid', '3.12', '2.5.1', '0.20.1'),
     Row('newest', '3.13', '2.14.1', '0.29.1'),
 ]
@@ -117,7 +118,7 @@ def install_commands(row: Row, venv: Path) -> List[List[str]]:
     return [
         pip + ['-q', '--upgrade', 'pip'],
         pip + ['-q', f'torch=={row.torch}', f'torchvision=={row.torchvision}'],
-        pip + ['-q'] + reqs + ['-c', str(constraints)],
+        pip + ['-q'] + reqs + row.extra + ['-c', str(constraints)],
         [str(venv / 'bin' / 'python'), 'tools/mmcv_lite_ops.py', 'install'],
     ]
 

@@ -9,6 +9,7 @@ from mmseg.registry import MODELS
 from safetensors.torch import save_file
 
 from backbones import CheckpointError, load_backbone_state_dict
+from backbones import checkpoint as checkpoint_module
 from tool_helpers import CodeRunningPayload, run_tool
 
 pytestmark = pytest.mark.compat  # in every row of `make compat`
@@ -207,11 +208,11 @@ def malicious_checkpoint(tmp_path) -> tuple:
                          ids=['safe_globals', 'allowlist_unpickler'])
 def test_pickle_payload_is_refused_and_never_runs(native, tmp_path,
                                                   monkeypatch):
-    if not native:  # the path torch 2.1-2.4 take (no safe_globals)
-        monkeypatch.delattr(torch.serialization, 'safe_globals',
-                            raising=False)
-    elif not hasattr(torch.serialization, 'safe_globals'):
-        pytest.skip(f'torch {torch.__version__} has no safe_globals')
+    if not native:  # the path torch 2.1-2.5 take
+        monkeypatch.setattr(checkpoint_module, 'native_safe_globals',
+                            lambda: None)
+    elif checkpoint_module.native_safe_globals() is None:
+        pytest.skip(f'torch {torch.__version__}: no usable safe_globals')
     path, marker = malicious_checkpoint(tmp_path)
     with pytest.raises(CheckpointError, match=r'Refused to load .*'
                        r'inceptionnext_atto\.pth.*could run code'):

@@ -10,6 +10,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
+from backbones import checkpoint
 from backbones.checkpoint import CheckpointError, read_checkpoint
 from seg_ext.checkpoint_io import from_plain, to_plain
 from tool_helpers import ROOT
@@ -31,14 +32,14 @@ def message_hub_state() -> dict:
 @pytest.fixture(params=['safe_globals', 'allowlist_unpickler'])
 def loading_path(request, monkeypatch):
     """Both ways read_checkpoint enforces the allowlist, on every torch:
-    torch's ``safe_globals`` (torch >= 2.5) and, as on torch 2.1-2.4, the
+    torch's ``safe_globals`` (torch >= 2.6) and, as on torch 2.1-2.5, the
     allowlist unpickler given to ``torch.load`` as its pickle module."""
-    has_native = hasattr(torch.serialization, 'safe_globals')
     if request.param == 'safe_globals':
-        if not has_native:
-            pytest.skip(f'torch {torch.__version__} has no safe_globals')
-    elif has_native:
-        monkeypatch.delattr(torch.serialization, 'safe_globals')
+        if checkpoint.native_safe_globals() is None:
+            pytest.skip(f'torch {torch.__version__}: no safe_globals with '
+                        f'(object, name) entries')
+    else:
+        monkeypatch.setattr(checkpoint, 'native_safe_globals', lambda: None)
     return request.param
 
 
