@@ -216,8 +216,8 @@ def main(argv=None) -> int:
         results.append(result)
         VENVS.mkdir(exist_ok=True)
         (VENVS / f'{row.name}.log').write_text(result.log)
-        print(f'[{row.name}] {"passed" if result.ok else "FAILED"}: '
-              f'{result.stage or ""} {result.summary} (install '
+        status = 'passed' if result.ok else f'FAILED ({result.stage})'
+        print(f'[{row.name}] {status}: {result.summary} (install '
               f'{result.install_s:.0f} s, tests {result.test_s:.0f} s; log: '
               f'{VENVS / (row.name + ".log")})', flush=True)
     report = (f'Support matrix, {date.today().isoformat()} '
