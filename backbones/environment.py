@@ -26,7 +26,8 @@ NVIDIA_DRIVER_FILE = Path('/proc/driver/nvidia/version')
 
 
 class EnvironmentProblem(RuntimeError):
-    """A combination of libraries (or of torch and the GPU) that cannot work."""
+    """A combination of libraries, or of torch and the GPU, that cannot
+    work."""
 
 
 def _version(dist: str) -> Optional[str]:

@@ -11,7 +11,7 @@ from mmengine.registry import HOOKS
 from mmengine.utils import ProgressBar
 
 from backbones.environment import (SKIP_VARIABLE, EnvironmentProblem,
-                                  cuda_problem)
+                                   cuda_problem)
 
 from .checkpoint_io import from_plain, to_plain
 

@@ -144,7 +144,8 @@ def run_row(row: Row, reuse: bool, pytest_args: List[str]) -> Result:
     if not (reuse and python.exists()):
         interpreter = find_python(row.python)
         if interpreter is None:
-            result.stage = f'no Python {row.python} (pyenv install {row.python})'
+            result.stage = (f'no Python {row.python} '
+                            f'(pyenv install {row.python})')
             return result
         shutil.rmtree(venv, ignore_errors=True)
         venv.parent.mkdir(exist_ok=True)
