@@ -9,6 +9,7 @@ the process group on gloo and selects :class:`CPUDistributedDataParallel`.
 A single process needs none of this: mmengine turns SyncBN into BN itself when
 training is not distributed.
 """
+import atexit
 import os
 
 import torch
@@ -61,3 +62,13 @@ def use_cpu_processes(cfg: Config, launcher: str) -> None:
     os.environ.setdefault('LOCAL_RANK', '0')
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
+        # The group started here is ended here: left to the C++ static
+        # destructors at exit, gloo's threads can abort the process
+        # ("terminate called without an active exception", seen with
+        # Python 3.13 + torch 2.14 after a finished run).
+        atexit.register(_destroy_process_group)
+
+
+def _destroy_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
