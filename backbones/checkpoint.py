@@ -169,22 +169,25 @@ class _AllowlistUnpickler(pickle.Unpickler):
     code of its own.
     """
 
-    def find_class(self, module: str, name: str) -> Any:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         from torch._weights_only_unpickler import _get_allowed_globals
-        allowed = dict(_get_allowed_globals())
-        allowed.update(_global_name(g) for g in mmengine_data_globals())
+        self.allowed = dict(_get_allowed_globals())
+        self.allowed.update(_global_name(g) for g in mmengine_data_globals())
         # Protocol-2 pickles (torch.save's) store bytes as
         # _codecs.encode(text, 'latin1'); torch >= 2.5 allows it too.
-        allowed['_codecs.encode'] = codecs.encode
+        self.allowed['_codecs.encode'] = codecs.encode
+
+    def find_class(self, module: str, name: str) -> Any:
         # Python 2 names of protocol-2 pickles (__builtin__.getattr), mapped
         # as pickle.Unpickler.find_class maps them (fix_imports).
         module, name = _compat_pickle.NAME_MAPPING.get(
             (module, name),
             (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
         full = f'{module}.{name}'
-        if full not in allowed:
+        if full not in self.allowed:
             raise _Refused(f'Unsupported global: GLOBAL {full}')
-        return allowed[full]
+        return self.allowed[full]
 
 
 class _AllowlistPickleModule:

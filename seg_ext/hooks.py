@@ -1,6 +1,7 @@
 """mmengine hooks the configs add to every run (``configs/_base_/
-default_runtime.py``): plain checkpoints, exact resume, a stop on non-finite
-losses, a report of skipped samples, and the tools' test progress bar."""
+default_runtime.py``): the check that the GPUs are usable, plain checkpoints,
+exact resume, a stop on non-finite losses, a report of skipped samples, and
+the tools' test progress bar."""
 import math
 import os
 
@@ -15,7 +16,7 @@ from backbones.environment import (SKIP_VARIABLE, EnvironmentProblem,
 
 from .checkpoint_io import from_plain, to_plain
 
-__all__ = ['PlainCheckpointHook', 'ResumableRandomnessHook',
+__all__ = ['CudaCheckHook', 'PlainCheckpointHook', 'ResumableRandomnessHook',
            'NonFiniteLossHook', 'CorruptSampleReportHook', 'ProgressBarHook']
 
 
