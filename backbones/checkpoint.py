@@ -23,6 +23,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
+from .environment import major_minor
+
 RELEASE_URL = ('https://github.com/sail-sg/inceptionnext/releases/download/'
                'model/inceptionnext_{arch}.pth')
 TIMM_HUB_ID = 'timm/inception_next_{arch}.sail_in1k'
@@ -204,8 +206,8 @@ def native_safe_globals() -> Optional[Any]:
     """``torch.serialization.safe_globals`` where it takes the allowlist as
     it is: torch >= 2.6 (2.5 has it but not the ``(object, name)`` entries
     the ``getattr`` stand-in needs); None before."""
-    version = tuple(int(x) for x in re.findall(r'\d+', torch.__version__)[:2])
-    if version < (2, 6):
+    version = major_minor(torch.__version__)
+    if version is None or version < (2, 6):
         return None
     return getattr(torch.serialization, 'safe_globals', None)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 __all__ = ['EnvironmentProblem', 'check_environment', 'environment_problems',
-           'cuda_problem', 'matching_torchvision']
+           'cuda_problem', 'matching_torchvision', 'major_minor']
 
 SKIP_VARIABLE = 'INCEPTIONNEXT_SKIP_ENV_CHECK'
 NVIDIA_DRIVER_FILE = Path('/proc/driver/nvidia/version')
@@ -37,7 +37,7 @@ def _version(dist: str) -> Optional[str]:
         return None
 
 
-def _major_minor(version: Optional[str]) -> Optional[Tuple[int, int]]:
+def major_minor(version: Optional[str]) -> Optional[Tuple[int, int]]:
     match = re.match(r'(\d+)\.(\d+)', version or '')
     return (int(match.group(1)), int(match.group(2))) if match else None
 
@@ -45,7 +45,7 @@ def _major_minor(version: Optional[str]) -> Optional[Tuple[int, int]]:
 def matching_torchvision(torch_version: str) -> Optional[str]:
     """The torchvision series built for a torch series: 2.N -> 0.(N + 15)
     (2.1 -> 0.16, 2.5 -> 0.20, 2.14 -> 0.29)."""
-    torch_mm = _major_minor(torch_version)
+    torch_mm = major_minor(torch_version)
     if torch_mm is None or torch_mm[0] != 2:
         return None
     return f'0.{torch_mm[1] + 15}'
@@ -70,7 +70,7 @@ def _torchvision_problem() -> Optional[str]:
     torch_version = _version('torch')
     vision_version = _version('torchvision')
     wanted = matching_torchvision(torch_version or '')
-    have = _major_minor(vision_version)
+    have = major_minor(vision_version)
     if wanted is None or have is None or '.'.join(map(str, have)) == wanted:
         return None
     return (f'torchvision {vision_version} does not belong to torch '
