@@ -15,14 +15,16 @@ CACHE_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements/*.txt tools/mmcv_lite_ops.py
+# The project, editable, with the locked stack (requirements.txt); its wheel
+# also puts tools/mmcv_lite_ops.py and its .pth into site-packages, so mmseg
+# imports on mmcv-lite whatever imports first.
+$(STAMP): pyproject.toml requirements.txt requirements/*.txt \
+		tools/mmcv_lite_ops.py tools/mmcv_lite_ops.pth
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# --no-compile: byte-compiling all ~20k files of torch & co. is half the
 	# install time; the first run compiles only what it imports (below).
 	$(PY) -m pip install --disable-pip-version-check -q --no-compile \
 		-r requirements.txt
-	# mmseg imports on mmcv-lite whatever imports first (see the file).
-	$(PY) tools/mmcv_lite_ops.py install
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -38,4 +40,4 @@ compat:
 	$(PYTHON) tools/compat.py $(COMPAT_ARGS)
 
 clean:
-	rm -rf $(VENV) .compat work_dirs .pytest_cache
+	rm -rf $(VENV) .compat work_dirs .pytest_cache build dist

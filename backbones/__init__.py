@@ -4,16 +4,13 @@
 Configs import it with
 ``custom_imports = dict(imports=['backbones'], allow_failed_imports=False)``.
 """
-from .environment import check_environment
-
-check_environment()  # known-bad library combinations, with the fix
-
-from .checkpoint import (OFFICIAL_URLS, TIMM_HUB_IDS,  # noqa: E402
-                         CheckpointError,
-                         load_backbone_state_dict)
-from .inceptionnext import InceptionNeXt  # noqa: E402
+from .inceptionnext import InceptionNeXt
+from .pretrained import (OFFICIAL_URLS, TIMM_HUB_IDS, describe_arch,
+                         extract_backbone_state_dict, read_backbone_weights,
+                         resolve_checkpoint)
 
 __all__ = [
-    'InceptionNeXt', 'CheckpointError', 'load_backbone_state_dict',
-    'OFFICIAL_URLS', 'TIMM_HUB_IDS'
+    'InceptionNeXt', 'OFFICIAL_URLS', 'TIMM_HUB_IDS', 'describe_arch',
+    'extract_backbone_state_dict', 'read_backbone_weights',
+    'resolve_checkpoint'
 ]

@@ -25,8 +25,12 @@ from timm.models import adapt_input_conv, checkpoint_seq
 from timm.models.inception_next import InceptionDWConv2d, MetaNeXtStage
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .checkpoint import (CheckpointError, describe_arch,
-                         load_backbone_state_dict)
+from inceptionnext_seg.checkpoint import (CheckpointMismatchError,
+                                          compare_state_dicts)
+
+from .pretrained import describe_arch, read_backbone_weights
+
+__all__ = ['InceptionNeXt']
 
 _REQUIRED_ARCH_KEYS = ('depths', 'dims')
 _DEFAULT_ARCH = dict(
@@ -208,52 +212,67 @@ class InceptionNeXt(BaseModule):
             super().init_weights()
 
     def load_pretrained(self, source: str) -> None:
-        """Load ImageNet (or segmentor) weights, failing on any mismatch.
-
-        Only the output norms (new layers) may be absent from the checkpoint,
-        and only the classification head and stages this backbone does not
-        build may be left over.
+        """Read ImageNet (or segmentor) weights and load them strictly.
 
         Args:
             source: A file path, URL or hub id (see
-                :func:`backbones.checkpoint.resolve_checkpoint`).
+                :func:`backbones.pretrained.resolve_checkpoint`).
         """
-        state = load_backbone_state_dict(source)
-        self.load_backbone_state_dict(state, source=str(source))
+        state = read_backbone_weights(source)
+        self.load_weights(state, source=str(source))
         print_log(f'InceptionNeXt: loaded {len(state)} tensors from {source}',
                   logger='current')
 
-    def load_backbone_state_dict(self, state: Dict[str, torch.Tensor],
-                                 source: str = 'checkpoint') -> None:
-        """Strictly load an extracted backbone state dict (see above)."""
+    def load_weights(self, state: Dict[str, torch.Tensor],
+                     source: str = 'checkpoint') -> None:
+        """Load a backbone state dict, failing on any mismatch.
+
+        Only the output norms (new layers) may be absent from the checkpoint,
+        and only the stages this backbone does not build may be left over.
+        A stem for another number of input channels is adapted (timm's
+        ``adapt_input_conv``).
+
+        Raises:
+            CheckpointMismatchError: naming the keys and shapes that differ
+                and the variant the checkpoint looks like.
+        """
         own = self.state_dict()
         state = dict(state)
         stem = state.get('stem.0.weight')
         if (stem is not None and stem.shape[1] != self.in_channels
                 and stem.shape[0] == own['stem.0.weight'].shape[0]):
             state['stem.0.weight'] = adapt_input_conv(self.in_channels, stem)
-        built = len(self.stages)
         new_layers = tuple(f'norm{i}.' for i in self.out_indices)
-        missing = [k for k in own if k not in state
-                   and not k.startswith(new_layers)
-                   and not k.endswith('num_batches_tracked')]
-        unexpected = [k for k in state if k not in own and not any(
-            k.startswith(f'stages.{i}.') for i in range(built, self.num_stages))]
-        mismatched = [f'{k}: checkpoint {tuple(v.shape)} vs model '
-                      f'{tuple(own[k].shape)}'
-                      for k, v in state.items()
-                      if k in own and v.shape != own[k].shape]
-        if missing or unexpected or mismatched:
-            found = describe_arch(state)
+        not_built = tuple(f'stages.{i}.'
+                          for i in range(len(self.stages), self.num_stages))
+        diff = compare_state_dicts(
+            own, state, may_be_missing=lambda k: k.startswith(new_layers),
+            may_be_unexpected=lambda k: k.startswith(not_built))
+        if diff:
             want = {k: tuple(self.arch[k]) for k in ('depths', 'dims')}
-            raise CheckpointError(
+            raise CheckpointMismatchError(
                 f'{source} does not fit InceptionNeXt(arch={want}); the '
-                f'checkpoint looks like {found}. '
-                f'Missing keys ({len(missing)}): {missing[:10]}; '
-                f'unexpected keys ({len(unexpected)}): {unexpected[:10]}; '
-                f'shape mismatches ({len(mismatched)}): {mismatched[:10]}.')
+                f'checkpoint looks like {describe_arch(state)}.\n  '
+                + '\n  '.join(diff.lines()))
         self.load_state_dict({k: v for k, v in state.items() if k in own},
                              strict=False)
+
+    @staticmethod
+    def describe_state_dict(state: Dict[str, torch.Tensor]) -> Optional[dict]:
+        """Depths and widths of a backbone state dict (for error messages;
+        ``StrictEncoderDecoder`` asks its backbone for this)."""
+        return describe_arch(state)
+
+    @classmethod
+    def arch_of(cls, state: Dict[str, torch.Tensor]) -> Optional[str]:
+        """The name of the variant whose depths and widths a backbone state
+        dict has, or None."""
+        found = describe_arch(state)
+        for name, setting in cls.arch_settings.items():
+            if found == dict(depths=tuple(setting['depths']),
+                             dims=tuple(setting['dims'])):
+                return name
+        return None
 
     # -------------------------------------------------------------- forward
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:

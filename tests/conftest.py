@@ -1,26 +1,15 @@
+"""Fixtures of the whole suite. The project is installed (``make install``:
+editable, with mmcv_lite_ops in site-packages); importing ``backbones``
+checks the environment first and says what to fix."""
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / 'tests'):  # the project, and tests/tool_helpers.py
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-try:
-    import mmseg.models  # noqa: E402,F401
-except ModuleNotFoundError as err:  # mmcv-lite without tools/mmcv_lite_ops.py
-    if err.name != 'mmcv._ext':
-        raise
-    pytest.exit(f'mmseg cannot import on mmcv-lite here: run `{sys.executable} '
-                f'tools/mmcv_lite_ops.py install` (make install does).',
-                returncode=4)
-import backbones  # noqa: E402,F401  (registers InceptionNeXt)
-from tool_helpers import (DEMO_CONFIG, make_timm_model, run_tool,  # noqa: E402
-                          tiny_run_options)
+import backbones  # noqa: F401  (registers InceptionNeXt)
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, make_timm_model, run_tool,
+                                 tiny_run_options)
 
 SHARED_SAMPLES = ROOT.parent / 'shared' / 'data' / 'ade20k_samples'
 
@@ -51,7 +40,7 @@ def ade_samples() -> Path:
 
 @pytest.fixture(scope='session')
 def demo_data(tmp_path_factory):
-    from seg_ext.demo_data import make_ade20k_like
+    from inceptionnext_seg.datasets.synthetic_ade20k import make_ade20k_like
     root = tmp_path_factory.mktemp('data') / 'ADEChallengeData2016'
     return make_ade20k_like(root, num_train=12, num_val=4, size=(64, 96))
 

@@ -10,10 +10,11 @@ import re
 import pytest
 import torch
 
-from seg_ext.runtime import build_segmentor_for_analysis, synthetic_batch
-from seg_ext.speed import bf16_supported
-from tool_helpers import (DEMO_CONFIG, ROOT, data_options, free_port,
-                          run_tool, tiny_run_options)
+from inceptionnext_seg.engine.mixed_precision import bf16_supported
+from inceptionnext_seg.utils.config import build_segmentor_for_analysis
+from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options, free_port,
+                                 run_tool, tiny_run_options)
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(),
                           reason='needs a CUDA GPU')
@@ -93,18 +94,41 @@ def test_channels_last_and_autocast_on_cuda_keep_predictions():
     b = fast.data_preprocessor(batch, False)['inputs']
     assert b.is_cuda and b.is_contiguous(memory_format=torch.channels_last)
     dtype = torch.bfloat16 if bf16_supported('cuda') else torch.float16
-    with torch.no_grad():
-        ref = plain(a, mode='tensor')
-        out = fast(b, mode='tensor')
-        with torch.autocast('cuda', dtype=dtype):
-            low = fast(b, mode='tensor').float()
-    # cuDNN picks other kernels (and TF32) per layout: close, not equal;
-    # an untrained model has near ties, so the class agreement is loose.
+    # fp32 on both layouts: no TF32, so only the summation order differs.
+    tf32 = (torch.backends.cuda.matmul.allow_tf32,
+            torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        with torch.no_grad():
+            ref = plain(a, mode='tensor')
+            out = fast(b, mode='tensor')
+            with torch.autocast('cuda', dtype=dtype):
+                low = fast(b, mode='tensor').float()
+    finally:
+        (torch.backends.cuda.matmul.allow_tf32,
+         torch.backends.cudnn.allow_tf32) = tf32
     scale = ref.abs().max()
-    assert (out - ref).abs().max() / scale < 1e-2
-    assert (low - ref).abs().max() / scale < 0.1
-    assert (out.argmax(1) == ref.argmax(1)).float().mean() > 0.95
-    assert (low.argmax(1) == ref.argmax(1)).float().mean() > 0.8
+    top2 = ref.topk(2, dim=1).values
+    margin = (top2[:, 0] - top2[:, 1]) / scale
+    labels = ref.argmax(1)
+
+    def agreement(x, decided):
+        """Share of the pixels whose reference class is decided by more
+        than ``decided`` (of the largest logit) that keep their class; an
+        untrained model has near ties, which any rounding may flip."""
+        keep = margin > decided
+        assert keep.float().mean() > 0.5  # the check covers most pixels
+        return (x.argmax(1) == labels)[keep].float().mean().item()
+
+    fp32_diff = ((out - ref).abs().max() / scale).item()
+    low_diff = ((low - ref).abs().max() / scale).item()
+    print(f'channels-last fp32: max diff {fp32_diff:.2e} of the largest '
+          f'logit; {dtype} autocast: {low_diff:.2e}')
+    assert fp32_diff < 1e-4
+    assert agreement(out, 1e-3) == 1.0
+    assert low_diff < 0.05
+    assert agreement(low, 0.05) >= 0.999
 
 
 @cuda

@@ -27,24 +27,22 @@ import argparse
 import json
 import subprocess
 import sys
-import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
 import torch
 
-# Three library notices that repeat for every model this tool builds and
-# would bury the tables; every other warning is shown.
-for _notice in (r'pkg_resources is deprecated',
-                r'``build_loss`` would be deprecated',
-                r'Default ``avg_non_ignore`` is False'):
-    warnings.filterwarnings('ignore', message=_notice)
+from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
-from _common import ROOT  # noqa: E402 (import path, mmcv-lite check)
-from seg_ext.profiling import (count_macs, interleaved,  # noqa: E402
-                               params_m, peak_rss_mb, reset_peak_rss,
-                               rss_mb, saved_activations_mb, table)
-from seg_ext.runtime import synthetic_batch  # noqa: E402
+quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
+
+from inceptionnext_seg.analysis import (count_macs, interleaved, params_m,
+                                        peak_rss_mb, reset_peak_rss, rss_mb,
+                                        saved_activations_mb)
+from inceptionnext_seg.utils.markdown import table
+from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BACKBONES = ('InceptionNeXt-T (ours)', 'InceptionNeXt-T (timm)',
              'ConvNeXt-T (timm)', 'ResNet-50 (timm)')
@@ -65,9 +63,9 @@ DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 # ------------------------------------------------------------------ models
 def build_backbone(name: str) -> torch.nn.Module:
     import timm
+    from mmseg.registry import MODELS
 
     import backbones  # noqa: F401
-    from mmseg.registry import MODELS
     if name in ('InceptionNeXt-T (ours)', WITH_CP):
         return MODELS.build(dict(type='InceptionNeXt', arch='tiny',
                                  with_cp=name == WITH_CP))
@@ -80,7 +78,8 @@ def build_backbone(name: str) -> torch.nn.Module:
 
 def build_segmentor(head: str, backbone: str, size: int,
                     recommended: bool = False) -> torch.nn.Module:
-    from seg_ext.runtime import build_segmentor_for_analysis, load_config
+    from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
+                                                load_config)
     config = str(ROOT / SEGMENTORS[head])
     options = {'model.data_preprocessor.size': (size, size)}
     if backbone == 'ConvNeXt-T':
@@ -310,7 +309,7 @@ def run_memory(args, results: dict) -> None:
 
 
 def recommended_settings(device: str) -> Settings:
-    from seg_ext.speed import bf16_supported
+    from inceptionnext_seg.engine.mixed_precision import bf16_supported
     args = argparse.Namespace(device=device, dtype='fp32', compile=False,
                               channels_last=True)
     if device.startswith('cuda'):
@@ -369,20 +368,21 @@ def run_export(args, results: dict) -> None:
     interleaved."""
     import tempfile
 
-    from seg_ext import export
+    from inceptionnext_seg import deploy
+    from inceptionnext_seg.utils.quiet import init_weights_quietly
     threads = torch.get_num_threads()
     rows = []
     for head in SEGMENTORS:
         model = build_segmentor(head, 'InceptionNeXt-T', args.seg_size)
-        model.init_weights()
-        wrapper = export.ExportableSegmentor(
-            export.make_exportable(model)).eval()
+        init_weights_quietly(model)
+        wrapper = deploy.ExportableSegmentor(
+            deploy.make_exportable(model)).eval()
         shape = (args.seg_size, args.seg_size)
         image = torch.rand(1, 3, *shape) * 255
         with tempfile.TemporaryDirectory() as tmp:
             path = f'{tmp}/model.onnx'
-            export.export_onnx(wrapper, path, shape, False, {})
-            run = export.onnx_runner(path, threads=threads)
+            deploy.export_onnx(wrapper, path, shape, False, {})
+            run = deploy.onnx_runner(path, threads=threads)
 
             def eager():
                 with torch.inference_mode():

@@ -5,12 +5,13 @@ the tests (``pytest -m compat``) in each, and a table of what ran.
     python3 tools/compat.py --rows oldest   # some rows
     python3 tools/compat.py --reuse         # keep existing row venvs
 
-Each row is installed as the README tells a GPU user to install: the torch
-and torchvision of the row first, then ``requirements/runtime.txt`` and
-``requirements/tests.txt`` (ranges) without touching torch, then
-``tools/mmcv_lite_ops.py install``. The oldest row also pins every lower
-bound of ``requirements/runtime.txt`` and ``requirements/tests.txt``, so the
-floors are what it tests. The interpreters come from ``pythonX.Y`` on PATH or
+Each row is installed as docs/install.md tells a GPU user to install: the
+torch and torchvision of the row first, then this project (``pip install
+.[tests]``, a regular install from the clone: its dependencies are the
+ranges of ``requirements/``, and its wheel brings ``mmcv_lite_ops``) without
+touching torch. The oldest row also pins every lower bound of
+``requirements/runtime.txt`` and ``requirements/tests.txt``, so the floors are
+what it tests. The interpreters come from ``pythonX.Y`` on PATH or
 pyenv; the wheels from the package index (PyPI's torch wheels are CUDA builds,
 which run on a CPU). The venvs live in ``.compat/ROW``. Standard library only:
 it runs with any Python 3.
@@ -106,7 +107,7 @@ def run(cmd: List[str], log: List[str], env=None) -> int:
 
 
 def install_commands(row: Row, venv: Path) -> List[List[str]]:
-    """The row's install, as the README gives it (pip of the venv)."""
+    """The row's install, as docs/install.md gives it (pip of the venv)."""
     pip = [str(venv / 'bin' / 'python'), '-m', 'pip', 'install',
            '--disable-pip-version-check', '--no-compile']
     constraints = venv / 'row-constraints.txt'
@@ -114,12 +115,10 @@ def install_commands(row: Row, venv: Path) -> List[List[str]]:
     if row.floors:
         pins += floor_pins(REQUIREMENTS)
     constraints.write_text('\n'.join(pins) + '\n')
-    reqs = [arg for name in REQUIREMENTS for arg in ('-r', name)]
     return [
         pip + ['-q', '--upgrade', 'pip'],
         pip + ['-q', f'torch=={row.torch}', f'torchvision=={row.torchvision}'],
-        pip + ['-q'] + reqs + row.extra + ['-c', str(constraints)],
-        [str(venv / 'bin' / 'python'), 'tools/mmcv_lite_ops.py', 'install'],
+        pip + ['-q', f'{ROOT}[tests]'] + row.extra + ['-c', str(constraints)],
     ]
 
 

@@ -14,12 +14,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from inceptionnext_seg.utils.quiet import quiet_library_warnings
+
+quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
+
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from backbones import InceptionNeXt, load_backbone_state_dict  # noqa: E402
-from backbones.checkpoint import CheckpointError, describe_arch  # noqa: E402
+from backbones import InceptionNeXt, describe_arch, read_backbone_weights
+from inceptionnext_seg.checkpoint import CheckpointError
 
 
 def parse_args(argv=None):
@@ -33,22 +35,20 @@ def parse_args(argv=None):
 
 
 def detect_arch(state) -> str:
-    found = describe_arch(state)
-    for name, setting in InceptionNeXt.arch_settings.items():
-        if found and found['depths'] == tuple(setting['depths']) and \
-                found['dims'] == tuple(setting['dims']):
-            return name
-    raise CheckpointError(
-        f'The weights ({found}) match no InceptionNeXt variant of '
-        f'{sorted(InceptionNeXt.arch_settings)}.')
+    arch = InceptionNeXt.arch_of(state)
+    if arch is None:
+        raise CheckpointError(
+            f'The weights ({describe_arch(state)}) match no InceptionNeXt '
+            f'variant of {sorted(InceptionNeXt.arch_settings)}.')
+    return arch
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        state = load_backbone_state_dict(args.src)
+        state = read_backbone_weights(args.src)
         arch = args.arch or detect_arch(state)
-        InceptionNeXt(arch=arch).load_backbone_state_dict(state, args.src)
+        InceptionNeXt(arch=arch).load_weights(state, args.src)
     except CheckpointError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

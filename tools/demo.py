@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
 DATA_ROOT = 'data/ade_demo/ADEChallengeData2016'
@@ -29,7 +28,7 @@ def main():
                         help='training iterations (default: the config)')
     args = parser.parse_args()
 
-    from seg_ext.demo_data import make_ade20k_like
+    from inceptionnext_seg.datasets.synthetic_ade20k import make_ade20k_like
     if not (ROOT / DATA_ROOT / 'images').is_dir():
         print(f'Generating the demo dataset in {DATA_ROOT} ...', flush=True)
         make_ade20k_like(ROOT / DATA_ROOT)

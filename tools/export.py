@@ -2,7 +2,8 @@
 
 The exported model takes float32 N x 3 x H x W BGR images in 0..255 (what
 OpenCV reads) and returns logits or the label map at the input size, for
-whole-image inference (see seg_ext/export.py, also for slide inference).
+whole-image inference (see inceptionnext_seg/deploy/exportable.py, also
+for slide inference).
 After export the file is run (ONNX Runtime on the CPU, or torch.jit.load)
 next to PyTorch on the same images, at the export size and, with
 --dynamic, at two other sizes; the largest logit difference and the share
@@ -20,8 +21,13 @@ import argparse
 import os
 import sys
 
-from _common import load_config
+from inceptionnext_seg.utils.quiet import quiet_library_warnings
+
+quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
+
 from mmengine.config import DictAction
+
+from inceptionnext_seg.utils.config import load_config
 
 
 def parse_args(argv=None):
@@ -56,8 +62,9 @@ def main(argv=None) -> int:
     import torch
     from mmengine.runner import load_checkpoint
 
-    from seg_ext import export
-    from seg_ext.runtime import build_segmentor_for_analysis
+    from inceptionnext_seg import deploy
+    from inceptionnext_seg.utils.config import build_segmentor_for_analysis
+    from inceptionnext_seg.utils.quiet import init_weights_quietly
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     model = build_segmentor_for_analysis(args.config, args.cfg_options)
@@ -65,30 +72,31 @@ def main(argv=None) -> int:
         # strict (StrictEncoderDecoder) and safe (the configs' loader)
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     else:
-        model.init_weights()
-    model = export.make_exportable(model,
+        init_weights_quietly(model)
+    model = deploy.make_exportable(model,
                                    pooling=args.format == 'onnx').eval()
-    wrapper = export.ExportableSegmentor(model, args.output).eval()
+    wrapper = deploy.ExportableSegmentor(model, args.output).eval()
     torch.set_grad_enabled(False)
     if args.format == 'onnx':
-        export.export_onnx(wrapper, args.out, args.shape, args.dynamic,
-                           export.metadata_for(cfg, args.checkpoint,
+        deploy.export_onnx(wrapper, args.out, args.shape, args.dynamic,
+                           deploy.metadata_for(cfg, args.checkpoint,
                                                args.output), args.opset)
-        run = export.onnx_runner(args.out)
+        run = deploy.onnx_runner(args.out)
     else:
         if not args.dynamic:
             print('note: a TorchScript trace runs at any size; --dynamic '
                   'only adds the checks at other sizes.')
-        export.export_torchscript(wrapper, args.out, args.shape)
-        run = export.torchscript_runner(args.out)
+        deploy.export_torchscript(wrapper, args.out, args.shape)
+        run = deploy.torchscript_runner(args.out)
     print(f'wrote {args.out} ({os.path.getsize(args.out) / 2**20:.1f} MB, '
           f'{args.format}, output {args.output}, input 1x3x{args.shape[0]}'
           f'x{args.shape[1]}{", dynamic" if args.dynamic else ""})')
     mode = cfg.model.get('test_cfg', {}).get('mode', 'whole')
     if mode != 'whole':
         print(f'note: the config tests with {mode!r} inference; the export '
-              f'is whole-image (see seg_ext/export.py for slide).')
-    report = export.verify(run, wrapper, check_shapes(args.shape,
+              f'is whole-image (see inceptionnext_seg/deploy/exportable.py '
+              f'for slide).')
+    report = deploy.verify(run, wrapper, check_shapes(args.shape,
                                                       args.dynamic))
     print('verification against PyTorch (random images):')
     for r in report:
@@ -99,7 +107,7 @@ def main(argv=None) -> int:
     if not all(r['ok'] for r in report):
         os.remove(args.out)
         print(f'error: the export disagrees with PyTorch beyond the '
-              f'tolerance {export.TOLERANCE}; {args.out} was deleted.',
+              f'tolerance {deploy.TOLERANCE}; {args.out} was deleted.',
               file=sys.stderr)
         return 1
     return 0

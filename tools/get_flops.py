@@ -5,15 +5,15 @@ Example:
         --shape 512 2048
 """
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
-from mmengine.config import DictAction  # noqa: E402
+quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
 
-from seg_ext.profiling import segmentor_complexity  # noqa: E402
-from seg_ext.runtime import build_segmentor_for_analysis  # noqa: E402
+from mmengine.config import DictAction
+
+from inceptionnext_seg.analysis import segmentor_complexity
+from inceptionnext_seg.utils.config import build_segmentor_for_analysis
 
 
 def parse_args():

@@ -6,9 +6,14 @@ Example:
 """
 import argparse
 
+from inceptionnext_seg.utils.quiet import quiet_library_warnings
+
+quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
+
 import torch
-from _common import load_config
 from mmengine.config import DictAction
+
+from inceptionnext_seg.utils.config import load_config
 
 
 def parse_args():

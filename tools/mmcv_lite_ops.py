@@ -74,7 +74,8 @@ class _StandInLoader(importlib.abc.Loader):
         return None  # a plain module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        module.__doc__ = 'mmcv.ops stand-in for mmcv-lite (tools/mmcv_lite_ops.py)'
+        module.__doc__ = ('mmcv.ops stand-in for mmcv-lite '
+                          '(tools/mmcv_lite_ops.py)')
         module.__mmcv_lite_compat__ = True
         spec = importlib.util.spec_from_file_location(
             'mmcv.ops.point_sample',
@@ -152,8 +153,20 @@ def status() -> int:
     return 0
 
 
-if __name__ == '__main__':
+def main(argv=None) -> int:
+    import argparse
     commands = dict(install=install, uninstall=uninstall, status=status)
-    if len(sys.argv) != 2 or sys.argv[1] not in commands:
-        sys.exit(f'usage: python {sys.argv[0]} {{{",".join(commands)}}}')
-    sys.exit(commands[sys.argv[1]]() or 0)
+    parser = argparse.ArgumentParser(
+        description='Let mmseg import on mmcv-lite: put this stand-in for '
+        'mmcv.ops (and the .pth line that registers it at start-up) into the '
+        "running Python's site-packages, remove it, or check it. pip "
+        'install of this project does the install step itself.')
+    parser.add_argument('command', choices=sorted(commands),
+                        help='install, uninstall, or status (exit 1 when '
+                        'not installed or out of date)')
+    args = parser.parse_args(argv)
+    return commands[args.command]() or 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

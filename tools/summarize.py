@@ -19,10 +19,15 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from _common import ROOT  # noqa: F401 (import path, mmcv-lite check)
-from seg_ext.paper import MACS_SHAPE, PAPER_ADE20K
-from seg_ext.profiling import segmentor_complexity, table
-from seg_ext.runtime import build_segmentor_for_analysis, load_config
+from inceptionnext_seg.utils.quiet import quiet_library_warnings
+
+quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
+
+from inceptionnext_seg.analysis import (MACS_SHAPE, PAPER_ADE20K,
+                                        segmentor_complexity)
+from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
+                                            load_config)
+from inceptionnext_seg.utils.markdown import table
 
 
 def newest_test(work_dir: Path, tta: bool) -> Optional[dict]:

@@ -10,9 +10,15 @@ import argparse
 import json
 import os.path as osp
 
-from _common import add_common_args, add_hook, config_from_args
+from inceptionnext_seg.utils.quiet import quiet_library_warnings
+
+quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
+
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
+
+from inceptionnext_seg.utils.tool_args import (add_common_args, add_hook,
+                                               config_from_args)
 
 
 def parse_args():

@@ -10,11 +10,16 @@ Examples:
 import argparse
 import os
 
-from _common import add_common_args, config_from_args
+from inceptionnext_seg.utils.quiet import quiet_library_warnings
+
+quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
+
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
-from seg_ext import (amp_optim_wrapper, keep_recipe_batch,
-                     latest_good_checkpoint)
+
+from inceptionnext_seg.checkpoint import latest_good_checkpoint
+from inceptionnext_seg.engine import amp_optim_wrapper, keep_recipe_batch
+from inceptionnext_seg.utils.tool_args import add_common_args, config_from_args
 
 
 def parse_args():

@@ -5,11 +5,21 @@ _base_ = ['mmseg::_base_/default_runtime.py']
 custom_imports = dict(
     imports=[
         'backbones',  # the InceptionNeXt backbone
-        'seg_ext',  # strict segmentor, checked ADE20K, hooks, file backend
+        # StrictEncoderDecoder, the channels-last preprocessor
+        'inceptionnext_seg.models',
+        # CheckedADE20KDataset and the loaders that name a corrupt file
+        'inceptionnext_seg.datasets',
+        # the hooks below, optimizers, the CPU model wrapper
+        'inceptionnext_seg.engine',
+        # ContiguousSegLocalVisualizer
+        'inceptionnext_seg.visualization',
+        # the 'atomic_local' file backend of the checkpoint hook
+        'inceptionnext_seg.checkpoint',
         # Replaces mmengine's loader of local checkpoint files, for the whole
         # process, by one that never unpickles code: weights_only=True plus an
-        # allowlist of mmengine's data classes (seg_ext/safe_checkpoint_loader).
-        'seg_ext.safe_checkpoint_loader',
+        # allowlist of mmengine's data classes
+        # (inceptionnext_seg/checkpoint/mmengine_loader.py).
+        'inceptionnext_seg.checkpoint.mmengine_loader',
     ],
     allow_failed_imports=False)
 # Keep these when adding hooks: custom_hooks = _base_.custom_hooks + [...]

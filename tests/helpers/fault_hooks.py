@@ -1,13 +1,14 @@
 """Test-only hooks that inject faults into a training run.
 
-Imported by test configs through ``custom_imports`` (PYTHONPATH=tests/helpers).
+Imported by test configs through ``custom_imports``
+(``tests.helpers.fault_hooks``, with the clone on ``PYTHONPATH``).
 """
 import os
 import signal
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.registry import HOOKS
+from mmseg.registry import HOOKS
 
 
 @HOOKS.register_module()

@@ -66,10 +66,19 @@ def test_frozen_stages_stay_frozen_and_in_eval():
     for module in [model.stages[2], model.stages[3], model.norm2]:
         assert module.training
         assert all(p.requires_grad for p in module.parameters())
-    before = model.stages[1].downsample[0].running_mean.clone()
-    model(torch.randn(2, 3, 64, 64)).__len__()
-    torch.testing.assert_close(model.stages[1].downsample[0].running_mean,
-                               before)
+    frozen_bn = model.stages[1].downsample[0]
+    trained_bn = model.stages[2].downsample[0]
+    frozen_mean = frozen_bn.running_mean.clone()
+    trained_mean = trained_bn.running_mean.clone()
+    outs = model(torch.randn(2, 3, 64, 64))
+    assert len(outs) == 4
+    # Frozen statistics stay, the trained stage's move.
+    torch.testing.assert_close(frozen_bn.running_mean, frozen_mean)
+    assert not torch.allclose(trained_bn.running_mean, trained_mean)
+    # Gradients reach the trained stages only.
+    sum(o.sum() for o in outs).backward()
+    assert all(p.grad is None for p in model.stages[1].parameters())
+    assert all(p.grad is not None for p in model.stages[2].parameters())
 
 
 def test_frozen_stem_only():

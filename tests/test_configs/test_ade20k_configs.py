@@ -6,9 +6,10 @@ import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
 
-from seg_ext.runtime import (build_segmentor_for_analysis, load_config,
-                             synthetic_batch)
-from tool_helpers import make_timm_model, run_tool
+from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
+                                            load_config)
+from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
+from tests.helpers.tools import make_timm_model, run_tool
 
 pytestmark = pytest.mark.compat  # in every row of `make compat`
 
@@ -104,7 +105,10 @@ def test_recipe_values(path):
     # What every run gets, whichever tool starts it.
     assert cfg.model.type == 'StrictEncoderDecoder'
     assert cfg.custom_imports.imports == [
-        'backbones', 'seg_ext', 'seg_ext.safe_checkpoint_loader']
+        'backbones', 'inceptionnext_seg.models', 'inceptionnext_seg.datasets',
+        'inceptionnext_seg.engine', 'inceptionnext_seg.visualization',
+        'inceptionnext_seg.checkpoint',
+        'inceptionnext_seg.checkpoint.mmengine_loader']
     assert [h.type for h in cfg.custom_hooks] == [
         'CudaCheckHook', 'PlainCheckpointHook', 'ResumableRandomnessHook',
         'NonFiniteLossHook', 'CorruptSampleReportHook', 'TrainingCurvesHook']

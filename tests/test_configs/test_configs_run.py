@@ -7,7 +7,7 @@ import re
 
 import torch
 
-from tool_helpers import ROOT, data_options, make_timm_model, run_tool
+from tests.helpers.tools import ROOT, data_options, make_timm_model, run_tool
 
 CONFIG = ROOT / 'configs' / 'fpn_inceptionnext_t_ade20k.py'
 

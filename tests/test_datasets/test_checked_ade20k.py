@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from seg_ext.datasets import CheckedADE20KDataset
-from seg_ext.demo_data import CLASSES, make_ade20k_like
+from inceptionnext_seg.datasets import CheckedADE20KDataset
+from inceptionnext_seg.datasets.synthetic_ade20k import (CLASSES,
+                                                         make_ade20k_like)
 
 
 @pytest.fixture
@@ -146,7 +147,7 @@ KINDS = ['garbage_image', 'truncated_image', 'garbage_annotation',
 
 @pytest.mark.parametrize('kind', KINDS)
 def test_bad_samples_name_the_file(root, kind):
-    from seg_ext.transforms import CorruptSampleError
+    from inceptionnext_seg.datasets.transforms import CorruptSampleError
     path, message = corrupt(root, kind)
     dataset = build_with_pipeline(root)
     dataset[0]  # a good sample loads
@@ -161,14 +162,24 @@ def test_ignore_value_255_is_allowed(root):
     label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     label[0, 0] = 255
     cv2.imwrite(str(path), label)
-    assert build_with_pipeline(root)[0]['data_samples'] is not None
+    loaded = build_with_pipeline(root)[0]['data_samples']
+    assert loaded.seg_map_path == str(path)
+    # 255 stays the ignore value (reduce_zero_label keeps it), the rest is
+    # ADE20K's encoding shifted as usual.
+    expected = np.where(label == 0, 255, label.astype(np.int64) - 1)
+    expected[0, 0] = 255
+    np.testing.assert_array_equal(loaded.gt_sem_seg.data[0].numpy(),
+                                  expected)
 
 
 def test_skip_corrupt_counts_and_reports(root):
     corrupt(root, 'out_of_range')
     dataset = build_with_pipeline(root, skip_corrupt=True)
-    for i in range(len(dataset)):  # index 1 is replaced by another sample
-        assert dataset[i]['data_samples'] is not None
+    paths = [dataset[i]['data_samples'].img_path for i in range(len(dataset))]
+    good = [str(sample(root, 1)), str(sample(root, 3))]
+    # The valid samples are themselves; index 1 (the bad one) is replaced
+    # by one of them.
+    assert [paths[0], paths[2]] == good and paths[1] in good
     skipped = dataset.skipped_samples()
     # One entry per skip; the replacement is drawn at random, so the bad
     # sample may be drawn (and skipped) again.
@@ -177,7 +188,7 @@ def test_skip_corrupt_counts_and_reports(root):
 
 
 def test_skip_corrupt_never_in_test_mode(root):
-    from seg_ext.transforms import CorruptSampleError
+    from inceptionnext_seg.datasets.transforms import CorruptSampleError
     corrupt(root, 'garbage_image')
     dataset = build_with_pipeline(root, skip_corrupt=True, test_mode=True)
     with pytest.raises(CorruptSampleError):

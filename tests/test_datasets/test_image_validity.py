@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from seg_ext.transforms import (CheckedLoadImageFromFile, CorruptSampleError,
-                                jpeg_truncation)
+from inceptionnext_seg.datasets.transforms import (CheckedLoadImageFromFile,
+                                                   CorruptSampleError,
+                                                   jpeg_truncation)
 
 
 def scene(h: int = 96, w: int = 128) -> np.ndarray:

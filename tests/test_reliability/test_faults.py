@@ -4,17 +4,17 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from tool_helpers import (DEMO_CONFIG, ROOT, CodeRunningPayload,
-                          data_options, free_port, run_mmseg_tool, run_tool,
-                          tiny_run_options)
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, CodeRunningPayload,
+                                 data_options, free_port, run_mmseg_tool,
+                                 run_tool, tiny_run_options)
 
-HELPERS = str(ROOT / 'tests' / 'helpers')
+# The test-only fault hooks are imported from the clone.
+FAULT_HOOKS_PATH = dict(PYTHONPATH=str(ROOT))
 
 
 def fault_config(tmp_path, hooks: str) -> Path:
@@ -23,7 +23,7 @@ def fault_config(tmp_path, hooks: str) -> Path:
     path.write_text(
         f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
         "custom_imports = dict(imports=_base_.custom_imports.imports + "
-        "['fault_hooks'], allow_failed_imports=False)\n"
+        "['tests.helpers.fault_hooks'], allow_failed_imports=False)\n"
         f"custom_hooks = _base_.custom_hooks + [{hooks}]\n")
     return path
 
@@ -45,7 +45,7 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(demo_data, tmp_path):
     config = fault_config(tmp_path, "dict(type='KillAtIterHook', at_iter=4)")
     result = run_mmseg_tool('train.py', config, '--work-dir', killed,
                             '--cfg-options', *deterministic(demo_data),
-                            env=dict(PYTHONPATH=f'{ROOT}:{HELPERS}'),
+                            env=FAULT_HOOKS_PATH,
                             check=False)
     assert result.returncode == -9  # SIGKILL
     assert (killed / 'iter_4.pth').is_file()
@@ -90,8 +90,8 @@ def test_resume_skips_a_broken_latest_checkpoint(trained, demo_data,
 
 
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
-    from seg_ext.checkpoint_io import (AtomicLocalBackend,
-                                       is_complete_checkpoint)
+    from inceptionnext_seg.checkpoint import (AtomicLocalBackend,
+                                              is_complete_checkpoint)
     target = tmp_path / 'iter_2.pth'
     torch.save({'a': torch.ones(3)}, target)
     before = target.read_bytes()
@@ -119,7 +119,7 @@ def test_non_finite_loss_stops_the_run(demo_data, tmp_path):
     config = fault_config(tmp_path, "dict(type='InjectNaNHook', at_iter=3)")
     result = run_mmseg_tool('train.py', config, '--work-dir', tmp_path,
                             '--cfg-options', *tiny_run_options(demo_data),
-                            env=dict(PYTHONPATH=f'{ROOT}:{HELPERS}'),
+                            env=FAULT_HOOKS_PATH,
                             check=False)
     assert result.returncode != 0
     assert 'FloatingPointError: Non-finite loss at iteration 3' in \
@@ -130,16 +130,19 @@ def test_non_finite_loss_stops_the_run(demo_data, tmp_path):
 def test_a_dead_rank_stops_the_others(demo_data, tmp_path):
     config = fault_config(tmp_path,
                           "dict(type='KillAtIterHook', at_iter=2, rank=1)")
-    start = time.monotonic()
     result = run_tool('tools/dist_train.sh', config, 2, '--work-dir',
                       tmp_path, '--cfg-options',
                       *tiny_run_options(demo_data, max_iters=40, interval=20),
-                      env=dict(PYTHONPATH=HELPERS, PORT=str(free_port())),
+                      env=dict(FAULT_HOOKS_PATH, PORT=str(free_port())),
                       check=False, timeout=300)
-    elapsed = time.monotonic() - start
+    log = result.stdout + result.stderr
     assert result.returncode != 0
-    assert 'Signal 9' in result.stderr or 'SIGKILL' in result.stderr
-    assert elapsed < 120
+    assert 'Signal 9' in log or 'SIGKILL' in log
+    # Rank 0 logs every iteration: it stopped where rank 1 died (it cannot
+    # finish iteration 3 without rank 1's gradients), not at a time-out.
+    done = [int(n) for n in re.findall(r'Iter\(train\) \[\s*(\d+)/40\]',
+                                       log)]
+    assert done and max(done) <= 2, done
     assert not (tmp_path / 'iter_20.pth').exists()
 
 

@@ -6,13 +6,10 @@ import cv2
 import pytest
 import torch
 
-from seg_ext import export
-from seg_ext.runtime import build_segmentor_for_analysis
-from tool_helpers import DEMO_CONFIG, ROOT, run_tool
+from tests.helpers.tools import DEMO_CONFIG, ROOT, run_tool
 
 # the tests that share the exported demo model run on one worker
 DEMO_EXPORT = pytest.mark.xdist_group('export_demo')
-CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
 CHECKED = re.compile(r'(\d+)x(\d+): max \|logit diff\| \S+ \(\S+ of the '
                      r'largest logit\), class agreement ([\d.]+)%  ok')
 
@@ -48,66 +45,12 @@ def test_torchscript_export_verifies(trained, tmp_path):
     assert labels.shape == (1, 96, 160) and labels.dtype == torch.int64
 
 
-def test_wrong_weights_are_caught_by_the_verification(tmp_path):
-    """An export that does not compute what the model computes fails."""
-    def wrapper(seed):
-        torch.manual_seed(seed)
-        model = build_segmentor_for_analysis(str(ROOT / DEMO_CONFIG))
-        model.init_weights()
-        return export.ExportableSegmentor(export.make_exportable(model))
-
-    path = str(tmp_path / 'a.onnx')
-    export.export_onnx(wrapper(0), path, (64, 64), True, {})
-    run = export.onnx_runner(path)
-    assert all(r['ok'] for r in export.verify(run, wrapper(0), [(64, 64)]))
-    report = export.verify(run, wrapper(1), [(64, 64), (96, 128)])
-    assert not any(r['ok'] for r in report)
-    assert all(r['max_rel_diff'] > export.TOLERANCE['max_rel_diff']
-               for r in report)
-
-
-@pytest.mark.parametrize('path', CONFIGS, ids=[p.stem for p in CONFIGS])
-def test_each_config_exports_and_verifies(path, tmp_path):
-    """Random weights, small sizes, dynamic shapes (UperNet's pooling
-    pyramid and FPNHead's upsampling are the parts that would fix them).
-    T in both formats, from one model: TorchScript first (it keeps
-    nn.AdaptiveAvgPool2d), then the pooling swapped for ONNX. S and B have
-    the same heads and deeper, wider stages: ONNX at two sizes (suite
-    time)."""
-    torch.manual_seed(0)
-    model = build_segmentor_for_analysis(str(path))
-    model.init_weights()
-    tiny = path.stem.endswith('_t_ade20k')
-    shapes = [(64, 64), (128, 32)] + ([(32, 160)] if tiny else [])
-    wrapper = export.ExportableSegmentor(
-        export.make_exportable(model, pooling=False)).eval()
-    if tiny:
-        ts_path = str(tmp_path / 'model.pt')
-        export.export_torchscript(wrapper, ts_path, (64, 64))
-        for r in export.verify(export.torchscript_runner(ts_path), wrapper,
-                               shapes):
-            assert r['ok'], r
-    export.make_exportable(model)  # now the pooling too
-    onnx_path = str(tmp_path / 'model.onnx')
-    export.export_onnx(wrapper, onnx_path, (64, 64), True, {})
-    for r in export.verify(export.onnx_runner(onnx_path), wrapper, shapes):
-        assert r['ok'], r
-
-
-def test_dynamic_pooling_equals_adaptive_avg_pool():
-    x = torch.rand(2, 3, 13, 7)
-    for size in (1, 2, 3, 6, 9):
-        torch.testing.assert_close(
-            export.DynamicAdaptiveAvgPool2d(size)(x),
-            torch.nn.functional.adaptive_avg_pool2d(x, size))
-
-
 @DEMO_EXPORT
 def test_onnx_infer_gives_pytorchs_label_map_and_picture(
         demo_onnx, trained, ade_samples, tmp_path):
     from mmseg.apis import inference_model, init_model
 
-    from seg_ext.runtime import load_config
+    from inceptionnext_seg.utils.config import load_config
     path, _ = demo_onnx
     cfg = load_config(str(ROOT / DEMO_CONFIG))
     cfg.model.backbone.init_cfg = None

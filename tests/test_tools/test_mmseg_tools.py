@@ -9,9 +9,9 @@ import cv2
 import pytest
 import torch
 
-from tool_helpers import (DEMO_CONFIG, ROOT, CodeRunningPayload,
-                          data_options, resume_copy, run_mmseg_tool,
-                          run_snippet, run_tool, tiny_run_options)
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, CodeRunningPayload,
+                                 data_options, resume_copy, run_mmseg_tool,
+                                 run_snippet, run_tool, tiny_run_options)
 
 FPN_T = 'configs/fpn_inceptionnext_t_ade20k.py'
 
@@ -130,13 +130,16 @@ def test_browse_dataset_writes_the_samples(demo_data, tmp_path):
     assert drawn is not None and drawn.shape[2] == 3
 
 
-def test_print_config_shows_the_guarantees():
-    result = run_mmseg_tool('misc/print_config.py', FPN_T)
-    for text in ("type='StrictEncoderDecoder'", "'seg_ext.safe_checkpoint_"
-                 "loader'", "type='NonFiniteLossHook'",
+def test_print_config_shows_the_guarantees(tmp_path):
+    # print_config.py writes example.py into its working directory.
+    result = run_mmseg_tool('misc/print_config.py', ROOT / FPN_T,
+                            cwd=tmp_path)
+    for text in ("type='StrictEncoderDecoder'",
+                 "'inceptionnext_seg.checkpoint.mmengine_loader'",
+                 "type='NonFiniteLossHook'",
                  "backend='atomic_local'", "type='CheckedADE20KDataset'"):
         assert text in result.stdout, text
-    (ROOT / 'example.py').unlink(missing_ok=True)  # print_config writes it
+    assert (tmp_path / 'example.py').is_file()
 
 
 @pytest.mark.compat
@@ -147,11 +150,11 @@ def test_mmseg_inferencer_and_init_model_on_a_real_image(trained,
     image = sorted(ade_samples.glob('images/validation/*.jpg'))[0]
     code = f'''
 from mmseg.apis import MMSegInferencer, inference_model, init_model
-inferencer = MMSegInferencer({DEMO_CONFIG!r}, weights={str(work_dir /
+inferencer = MMSegInferencer({str(ROOT / DEMO_CONFIG)!r}, weights={str(work_dir /
 'iter_4.pth')!r}, device='cpu')
 out = inferencer({str(image)!r}, out_dir={str(tmp_path / 'out')!r})
 print('inferencer', tuple(out['predictions'].shape))
-model = init_model({DEMO_CONFIG!r}, {str(work_dir / 'iter_4.pth')!r},
+model = init_model({str(ROOT / DEMO_CONFIG)!r}, {str(work_dir / 'iter_4.pth')!r},
                    device='cpu')
 result = inference_model(model, {str(image)!r})
 print('init_model', tuple(result.pred_sem_seg.shape))
@@ -166,7 +169,7 @@ print('init_model', tuple(result.pred_sem_seg.shape))
 def test_mmseg_benchmark_measures_the_trained_model(trained,
                                                    tmp_path_factory):
     """mmseg's benchmark.py times 200 test images (no --cfg-options)."""
-    from seg_ext.demo_data import make_ade20k_like
+    from inceptionnext_seg.datasets.synthetic_ade20k import make_ade20k_like
     work_dir, _ = trained
     folder = tmp_path_factory.mktemp('bench')
     root = make_ade20k_like(folder / 'ADEChallengeData2016', num_train=1,
@@ -243,12 +246,12 @@ def test_mismatched_checkpoint_is_refused_by_infer_and_the_apis(
     # Both APIs in one process: each call must raise.
     code = f'''
 from mmseg.apis import MMSegInferencer, init_model
-from seg_ext import CheckpointMismatchError
+from inceptionnext_seg.checkpoint import CheckpointMismatchError
 for name, call in (
         ('MMSegInferencer', lambda: MMSegInferencer(
-            {FPN_T!r}, weights={str(atto_checkpoint)!r}, device='cpu')),
+            {str(ROOT / FPN_T)!r}, weights={str(atto_checkpoint)!r}, device='cpu')),
         ('init_model', lambda: init_model(
-            {FPN_T!r}, {str(atto_checkpoint)!r}, device='cpu'))):
+            {str(ROOT / FPN_T)!r}, {str(atto_checkpoint)!r}, device='cpu'))):
     try:
         call()
         print(name, 'loaded')
@@ -291,3 +294,71 @@ def test_fine_tuning_with_another_class_count_when_asked(
     # the stem is within 0.01 of it (a fresh initialisation is not).
     stem = 'backbone.stem.0.weight'
     assert (tuned[stem] - start[stem]).abs().max() < 0.01
+
+
+USER_CONFIG = '''\
+# A user's own config: mmseg's base files, the backbone by custom_imports.
+_base_ = ['mmseg::_base_/models/fpn_r50.py',
+          'mmseg::_base_/datasets/ade20k.py',
+          'mmseg::_base_/default_runtime.py',
+          'mmseg::_base_/schedules/schedule_20k.py']
+custom_imports = dict(imports=['backbones'], allow_failed_imports=False)
+crop_size = (64, 64)
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    pretrained=None,
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(_delete_=True, type='InceptionNeXt', arch='atto',
+                  norm_cfg=norm_cfg),
+    neck=dict(in_channels=[40, 80, 160, 320], out_channels=32),
+    decode_head=dict(in_channels=[32, 32, 32, 32], channels=32,
+                     num_classes=150, norm_cfg=norm_cfg))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='RandomResize', scale=(128, 64), ratio_range=(0.5, 2.0),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 64), keep_ratio=True),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(data_root='{root}',
+                                     pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, persistent_workers=False,
+                      dataset=dict(data_root='{root}',
+                                   pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=2, val_interval=2)
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval=2))
+'''
+
+
+@pytest.mark.compat
+def test_mmseg_train_on_a_users_config_in_its_own_folder(demo_data,
+                                                         tmp_path):
+    """The door of docs/own_project.md: with the project installed, a config
+    in the user's folder names the backbone in ``custom_imports`` and mmseg's
+    own train.py runs it from a third folder, in a new interpreter with no
+    ``PYTHONPATH``."""
+    own = tmp_path / 'my_project'
+    elsewhere = tmp_path / 'elsewhere'
+    own.mkdir()
+    elsewhere.mkdir()
+    config = own / 'my_config.py'
+    config.write_text(USER_CONFIG.replace('{root}', str(demo_data)))
+    result = run_mmseg_tool('train.py', config, '--work-dir',
+                            tmp_path / 'work', cwd=elsewhere, fresh=True,
+                            env={'PYTHONPATH': ''})
+    log = result.stdout + result.stderr
+    assert "type='InceptionNeXt'" in log
+    assert re.search(r'Iter\(train\) \[2/2\].*loss: \d+\.\d+', log), \
+        log[-2000:]
+    assert re.search(r'Iter\(val\) \[4/4\]', log)
+    assert (tmp_path / 'work' / 'iter_2.pth').is_file()

@@ -1,19 +1,9 @@
 """tools/summarize.py: finished runs against the paper in one table."""
-import importlib.util
 import json
 import shutil
-import sys
 
-from tool_helpers import DEMO_CONFIG, ROOT, data_options, run_tool
-
-
-def load_tool():
-    sys.path.insert(0, str(ROOT / 'tools'))
-    spec = importlib.util.spec_from_file_location(
-        'summarize', ROOT / 'tools' / 'summarize.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options, load_tool,
+                                 run_tool)
 
 
 def test_summary_of_a_trained_and_tested_run(trained, demo_data, tmp_path):
@@ -35,7 +25,7 @@ def test_summary_of_a_trained_and_tested_run(trained, demo_data, tmp_path):
            if line.startswith('| fpn_inceptionnext_atto_demo')]
     assert row, text
     cells = [c.strip() for c in row[0].strip('|').split('|')]
-    from seg_ext.runtime import build_segmentor_for_analysis
+    from inceptionnext_seg.utils.config import build_segmentor_for_analysis
     model = build_segmentor_for_analysis(str(ROOT / DEMO_CONFIG))
     params = sum(p.numel() for p in model.parameters()) / 1e6
     assert cells[1] == f'{val:.2f} (val) / {ms["mIoU"]:.2f}'
@@ -45,7 +35,7 @@ def test_summary_of_a_trained_and_tested_run(trained, demo_data, tmp_path):
 
 
 def test_paper_row_and_single_scale_test(tmp_path):
-    tool = load_tool()
+    tool = load_tool('summarize')
     work_dir = tmp_path / 'upernet'
     (work_dir / 'test' / '20261126_000000').mkdir(parents=True)
     shutil.copy(ROOT / 'configs' / 'upernet_inceptionnext_t_ade20k.py',

@@ -10,7 +10,8 @@ data_preprocessor = dict(
     seg_pad_val=255)
 model = dict(
     # mmseg's EncoderDecoder that refuses a checkpoint which does not fit it
-    # (load_from, resume, test, inference); see seg_ext/segmentors.py.
+    # (load_from, resume, test, inference); see
+    # inceptionnext_seg/models/segmentors/strict_encoder_decoder.py.
     type='StrictEncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(

@@ -1,0 +1,32 @@
+"""mmsegmentation extensions for InceptionNeXt segmentation, laid out by kind
+as mmseg is. Each sub-package registers its modules in mmseg's registries
+when imported; configs import them through ``custom_imports``
+(``configs/_base_/default_runtime.py``).
+
+====================  =======================================================
+``checkpoint``        reading any checkpoint without unpickling code, the
+                      strict state-dict comparison, plain and atomic writing,
+                      the newest complete checkpoint; ``mmengine_loader``
+                      (imported by name only) makes mmengine read that way
+``models``            ``StrictEncoderDecoder``, the channels-last
+                      preprocessor
+``datasets``          ``CheckedADE20KDataset``, loaders that name a corrupt
+                      file, the procedural dataset of ``make demo``
+``engine``            hooks, optimizers, ``--amp``, ``--keep-recipe-batch``,
+                      CPU fallbacks of the distributed recipes
+``visualization``     mmseg's visualizer for any image layout, training curves
+``deploy``            ONNX / TorchScript export and its verification
+``analysis``          parameters, MACs, timing, memory, the paper's results
+``utils``             what the tools and tests share
+``environment``       known-bad library combinations, refused with the fix
+====================  =======================================================
+
+The InceptionNeXt backbone itself is the ``backbones`` package.
+"""
+from .environment import check_environment
+
+__version__ = '0.1.0'
+
+# Known-bad library combinations stop here, with the fix, before mmseg's
+# imports fail on them less clearly (once per process, whichever door).
+check_environment()

@@ -1,0 +1,34 @@
+"""Parameters and MACs: of a segmentor as ``tools/get_flops.py`` and
+``tools/summarize.py`` print them (mmengine's counter), and of any forward
+pass (``torch.utils.flop_counter``, ``tools/benchmark.py``)."""
+from typing import Callable
+
+import torch
+
+__all__ = ['segmentor_complexity', 'count_macs', 'params_m']
+
+
+def segmentor_complexity(model: torch.nn.Module, shape) -> tuple:
+    """(parameters, MACs) of a segmentor at input ``shape`` (H, W), with
+    mmengine's complexity counter, as ``tools/get_flops.py`` prints them:
+    parameters of every head, MACs of the inference path (backbone, neck,
+    decode head; the auxiliary head runs only in training)."""
+    from mmengine.analysis import get_model_complexity_info
+    params = sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        info = get_model_complexity_info(
+            model.eval(), inputs=(torch.zeros(1, 3, *shape), ),
+            show_table=False, show_arch=False)
+    return params, info['flops']
+
+
+def count_macs(model: torch.nn.Module, forward: Callable) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        forward()
+    return counter.get_total_flops() / 2
+
+
+def params_m(model: torch.nn.Module) -> float:
+    return sum(p.numel() for p in model.parameters()) / 1e6

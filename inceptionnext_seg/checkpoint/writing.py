@@ -1,0 +1,74 @@
+"""Writing checkpoints that are safe to read back: plain values only
+(``PlainCheckpointHook``) and atomic files (the ``atomic_local`` backend)."""
+import os
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import torch
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import HistoryBuffer
+
+__all__ = ['to_plain', 'from_plain', 'AtomicLocalBackend']
+
+_BUFFER_TAG = '__mmengine_history_buffer__'
+
+
+def to_plain(obj: Any) -> Any:
+    """Replace mmengine ``HistoryBuffer``s and numpy objects by tensors and
+    plain containers, so ``torch.load(weights_only=True)`` reads them with no
+    allowlist."""
+    if isinstance(obj, HistoryBuffer):
+        log, count = obj.data
+        return {_BUFFER_TAG: True, 'max_length': obj.max_length,
+                'log': torch.from_numpy(np.asarray(log)),
+                'count': torch.from_numpy(np.asarray(count))}
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj)
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        return type(obj)((k, to_plain(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_plain(v) for v in obj)
+    return obj
+
+
+def from_plain(obj: Any) -> Any:
+    """Turn the buffers stored by :func:`to_plain` back into
+    ``HistoryBuffer``s (anything else is returned as it is)."""
+    if isinstance(obj, dict):
+        if obj.get(_BUFFER_TAG):
+            return HistoryBuffer(obj['log'].numpy(), obj['count'].numpy(),
+                                 obj['max_length'])
+        return type(obj)((k, from_plain(v)) for k, v in obj.items())
+    return obj
+
+
+@register_backend('atomic_local')
+class AtomicLocalBackend(LocalBackend):
+    """Local files written to a temporary name, synced, then renamed.
+
+    A process killed while writing a checkpoint (or ``last_checkpoint``)
+    leaves the previous file intact and never a half-written one under the
+    final name. The configs select it for the checkpoint hook with
+    ``backend_args=dict(backend='atomic_local')``.
+    """
+
+    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        filepath = str(filepath)
+        os.makedirs(os.path.dirname(filepath) or '.', exist_ok=True)
+        tmp = f'{filepath}.tmp-{os.getpid()}'
+        try:
+            with open(tmp, 'wb') as f:
+                f.write(obj)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def put_text(self, obj: str, filepath: Union[str, Path],
+                 encoding: str = 'utf-8') -> None:
+        self.put(obj.encode(encoding), filepath)

@@ -1,0 +1,9 @@
+"""Datasets and transforms (mmseg's ``DATASETS`` and ``TRANSFORMS``)."""
+from .ade20k import ADE20K_HELP, CheckedADE20KDataset, DatasetLayoutError
+from .transforms import (CheckedLoadAnnotations, CheckedLoadImageFromFile,
+                         CorruptSampleError)
+
+__all__ = [
+    'ADE20K_HELP', 'CheckedADE20KDataset', 'DatasetLayoutError',
+    'CheckedLoadAnnotations', 'CheckedLoadImageFromFile', 'CorruptSampleError'
+]

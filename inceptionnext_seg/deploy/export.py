@@ -1,0 +1,68 @@
+"""Writing the exportable segmentor as ONNX or TorchScript, with the metadata
+a runtime without mmseg needs (``tools/export.py``, ``tools/infer_onnx.py``)."""
+import inspect
+import json
+from typing import Sequence
+
+import torch
+
+from .exportable import ExportableSegmentor
+
+__all__ = ['export_onnx', 'export_torchscript', 'metadata_for']
+
+
+def export_onnx(wrapper: ExportableSegmentor, path: str,
+                shape: Sequence[int], dynamic: bool, metadata: dict,
+                opset: int = 17) -> None:
+    """Write ``wrapper`` as ONNX (torch's TorchScript-based exporter, which
+    every supported torch has), with ``metadata`` as JSON strings."""
+    example = torch.zeros(1, 3, *shape)
+    axes = None
+    if dynamic:
+        axes = {'image': {0: 'batch', 2: 'height', 3: 'width'},
+                wrapper.output: {0: 'batch', 2: 'height', 3: 'width'}
+                if wrapper.output == 'logits' else
+                {0: 'batch', 1: 'height', 2: 'width'}}
+    # torch >= 2.5 has a `dynamo` switch (its default became True in 2.9);
+    # before, the TorchScript-based exporter is the only one.
+    legacy = ({'dynamo': False} if 'dynamo' in inspect.signature(
+        torch.onnx.export).parameters else {})
+    with torch.no_grad():
+        torch.onnx.export(wrapper, (example, ), path, opset_version=opset,
+                          input_names=['image'],
+                          output_names=[wrapper.output], dynamic_axes=axes,
+                          **legacy)
+    if not metadata:
+        return
+    import onnx
+    model = onnx.load(path)
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, json.dumps(value)
+    onnx.save(model, path)
+
+
+def export_torchscript(wrapper: ExportableSegmentor, path: str,
+                       shape: Sequence[int]) -> None:
+    example = torch.zeros(1, 3, *shape)
+    with torch.no_grad():
+        traced = torch.jit.trace(wrapper, (example, ), check_trace=False)
+    traced.save(path)
+
+
+def metadata_for(cfg, checkpoint: str, output: str) -> dict:
+    """What a runtime without mmseg needs: classes, palette, the test-time
+    resize of the config and what the graph returns."""
+    from mmseg.registry import DATASETS
+    dataset_cls = DATASETS.get(cfg.test_dataloader.dataset.type)
+    meta = getattr(dataset_cls, 'METAINFO', {})
+    resize = [t for t in cfg.test_dataloader.dataset.pipeline
+              if t['type'] == 'Resize']
+    multiple = [t for t in cfg.test_dataloader.dataset.pipeline
+                if t['type'] == 'ResizeToMultiple']
+    return dict(classes=list(meta.get('classes', ())),
+                palette=[list(map(int, c)) for c in meta.get('palette', ())],
+                test_scale=list(resize[0]['scale']) if resize else None,
+                size_divisor=multiple[0]['size_divisor'] if multiple else None,
+                output=output, input='float32 NCHW BGR 0..255',
+                checkpoint=str(checkpoint))

@@ -1,0 +1,17 @@
+"""Hooks, one per file (mmseg's ``HOOKS``). Every config's ``custom_hooks``
+has the first six (``configs/_base_/default_runtime.py``)."""
+from .corrupt_sample_report_hook import CorruptSampleReportHook
+from .cuda_check_hook import CudaCheckHook
+from .non_finite_loss_hook import NonFiniteLossHook
+from .param_scheduler_hook import UpdateParamSchedulerHook
+from .plain_checkpoint_hook import PlainCheckpointHook
+from .progress_bar_hook import ProgressBarHook
+from .resumable_randomness_hook import ResumableRandomnessHook
+from .training_curves_hook import TrainingCurvesHook
+from .visualization_hook import TestVisualizationHook
+
+__all__ = [
+    'CorruptSampleReportHook', 'CudaCheckHook', 'NonFiniteLossHook',
+    'UpdateParamSchedulerHook', 'PlainCheckpointHook', 'ProgressBarHook',
+    'ResumableRandomnessHook', 'TrainingCurvesHook', 'TestVisualizationHook'
+]

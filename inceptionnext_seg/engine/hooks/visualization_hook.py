@@ -1,0 +1,34 @@
+"""mmseg's drawing hook at test time without a training set
+(``tools/test.py --show-dir``)."""
+import os
+
+import mmcv
+from mmengine import fileio
+from mmseg.engine.hooks import SegVisualizationHook
+from mmseg.registry import HOOKS
+
+__all__ = ['TestVisualizationHook']
+
+
+@HOOKS.register_module()
+class TestVisualizationHook(SegVisualizationHook):
+    """mmseg's ``SegVisualizationHook`` that works without a training set.
+
+    mmseg 1.2.2 passes ``runner.iter`` as the step of each drawing; at test
+    time that builds the training loop and its dataset, so
+    ``test.py --show-dir`` fails on a machine that has only the validation
+    images. Test drawings here use step 0 (file names stay unique).
+    """
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
+                        outputs=None) -> None:
+        if not self.draw:
+            return
+        for output in outputs:
+            img_bytes = fileio.get(output.img_path,
+                                   backend_args=self.backend_args)
+            img = mmcv.imfrombytes(img_bytes, channel_order='rgb')
+            self._visualizer.add_datasample(
+                f'test_{os.path.basename(output.img_path)}', img,
+                data_sample=output, show=self.show,
+                wait_time=self.wait_time, step=0)

@@ -1,0 +1,211 @@
+"""Refuse, at start-up and with the fix, the library combinations that are
+known not to work (docs/install.md: the support table).
+
+:func:`check_environment` runs once, when ``inceptionnext_seg`` is first
+imported: by ``backbones``, by every config's ``custom_imports`` (so mmseg's
+own tools and ``mmseg.apis`` get it) and by this project's tools. It only
+reads versions, probes torch and looks for mmcv's compiled ops; it changes
+nothing. :func:`cuda_problem` is for the start of a run
+(:class:`~inceptionnext_seg.engine.hooks.CudaCheckHook`): probing CUDA at
+import time would initialise it in processes that fork later.
+
+Set ``INCEPTIONNEXT_SKIP_ENV_CHECK=1`` to go on anyway (for instance with a
+torch built from source whose version says nothing about its NumPy).
+"""
+import importlib.machinery
+import importlib.metadata
+import importlib.util
+import os
+import re
+import sys
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+__all__ = ['EnvironmentProblem', 'check_environment', 'environment_problems',
+           'cuda_problem', 'matching_torchvision', 'major_minor']
+
+SKIP_VARIABLE = 'INCEPTIONNEXT_SKIP_ENV_CHECK'
+NVIDIA_DRIVER_FILE = Path('/proc/driver/nvidia/version')
+
+
+class EnvironmentProblem(RuntimeError):
+    """A combination of libraries, or of torch and the GPU, that cannot
+    work."""
+
+
+def _version(dist: str) -> Optional[str]:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def major_minor(version: Optional[str]) -> Optional[Tuple[int, int]]:
+    match = re.match(r'(\d+)\.(\d+)', version or '')
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def matching_torchvision(torch_version: str) -> Optional[str]:
+    """The torchvision series built for a torch series: 2.N -> 0.(N + 15)
+    (2.1 -> 0.16, 2.5 -> 0.20, 2.14 -> 0.29)."""
+    torch_mm = major_minor(torch_version)
+    if torch_mm is None or torch_mm[0] != 2:
+        return None
+    return f'0.{torch_mm[1] + 15}'
+
+
+def _numpy_problem() -> Optional[str]:
+    import numpy as np
+    import torch
+    try:
+        torch.from_numpy(np.zeros(1))
+    except RuntimeError as err:  # "Numpy is not available"
+        return (f'torch {torch.__version__} cannot exchange arrays with numpy '
+                f'{np.__version__} ({err}): this torch was built against '
+                f'NumPy 1 (every torch before 2.3 is). Install NumPy 1 and an '
+                f'OpenCV built for it:\n'
+                f'    pip install "numpy<2" "opencv-python<4.12"\n'
+                f'or a torch >= 2.3 (docs/install.md).')
+    return None
+
+
+def _torchvision_problem() -> Optional[str]:
+    torch_version = _version('torch')
+    vision_version = _version('torchvision')
+    wanted = matching_torchvision(torch_version or '')
+    have = major_minor(vision_version)
+    if wanted is None or have is None or '.'.join(map(str, have)) == wanted:
+        return None
+    return (f'torchvision {vision_version} does not belong to torch '
+            f'{torch_version} (its operators fail to load: "operator '
+            f'torchvision::nms does not exist"). Install the matching one '
+            f'from the same index as torch:\n'
+            f'    pip install "torchvision=={wanted}.*"')
+
+
+def _setuptools_problem() -> Optional[str]:
+    if importlib.util.find_spec('pkg_resources') is not None:
+        return None
+    return (f'setuptools {_version("setuptools")} has no pkg_resources '
+            f'(removed in setuptools 82), which mmengine 0.10 uses to find '
+            f'the `mmseg::` config bases the configs inherit:\n'
+            f'    pip install "setuptools<82"')
+
+
+def _mmcv_ops_problem() -> Optional[str]:
+    """mmcv-lite (no compiled ``mmcv._ext``) without the stand-in for
+    ``mmcv.ops`` that lets mmseg import (``tools/mmcv_lite_ops.py``, put into
+    site-packages by ``pip install`` of this project). Looks at files only:
+    mmcv is not imported here."""
+    spec = importlib.util.find_spec('mmcv')
+    if spec is None or not spec.submodule_search_locations:
+        return None  # no mmcv: mmseg's own import error says so
+    if importlib.machinery.PathFinder.find_spec(
+            'mmcv._ext', list(spec.submodule_search_locations)) is not None:
+        return None  # a full mmcv with compiled ops
+    if any(type(f).__name__ == 'MmcvOpsFinder' for f in sys.meta_path):
+        return None
+    return (f'mmcv {_version("mmcv") or _version("mmcv-lite")} has no '
+            f'compiled ops (mmcv-lite) and the stand-in that lets mmseg '
+            f'import without them is not active in {sys.executable}. '
+            f'Install this project with pip (it puts mmcv_lite_ops.pth into '
+            f'site-packages), or add the stand-in alone:\n'
+            f'    python tools/mmcv_lite_ops.py install\n'
+            f'or install the full mmcv (docs/install.md).')
+
+
+def environment_problems() -> List[str]:
+    """Every known-bad combination found, each with its fix."""
+    problems = [_numpy_problem(), _torchvision_problem(),
+                _setuptools_problem(), _mmcv_ops_problem()]
+    return [p for p in problems if p]
+
+
+def check_environment() -> None:
+    """Raise :class:`EnvironmentProblem` naming every problem and its fix."""
+    if os.environ.get(SKIP_VARIABLE) == '1':
+        return
+    problems = environment_problems()
+    if problems:
+        raise EnvironmentProblem(
+            'This environment cannot run InceptionNeXt segmentation:\n- '
+            + '\n- '.join(problems)
+            + f'\n(Set {SKIP_VARIABLE}=1 to go on anyway.)')
+
+
+def _driver_version() -> Optional[str]:
+    try:
+        text = NVIDIA_DRIVER_FILE.read_text()
+    except OSError:
+        return None
+    match = re.search(r'Kernel Module\s+(?:for \S+\s+)?([\d.]+)', text)
+    return match.group(1) if match else 'unknown'
+
+
+def _gpus_hidden() -> bool:
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    return visible is not None and visible.strip() in ('', '-1')
+
+
+def _arch_supported(capability: Tuple[int, int], arch_list: List[str]) -> bool:
+    """Whether a build for ``arch_list`` runs on a GPU of ``capability``:
+    a cubin sm_XY runs on X.Y' >= X.Y of the same major, PTX compute_XY is
+    compiled by the driver for any later GPU."""
+    major, minor = capability
+    for arch in arch_list:
+        match = re.match(r'(sm|compute)_(\d+)(\d)[a-z]?$', arch)
+        if not match:
+            continue
+        kind, a_major, a_minor = match.group(1), int(match.group(2)), \
+            int(match.group(3))
+        if kind == 'sm' and a_major == major and a_minor <= minor:
+            return True
+        if kind == 'compute' and (a_major, a_minor) <= (major, minor):
+            return True
+    return False
+
+
+def cuda_problem() -> Optional[str]:
+    """Why this machine's NVIDIA GPUs would not be used, or None.
+
+    Catches what otherwise trains on the CPU without a word (a torch whose
+    CUDA needs a newer driver than the machine has) or fails at the first
+    kernel (a torch not built for the GPU's architecture, e.g. the CUDA 13
+    builds on Volta).
+    """
+    import torch
+    driver = _driver_version()
+    if driver is None or _gpus_hidden():
+        return None  # no NVIDIA driver, or the GPUs are hidden on purpose
+    built = torch.version.cuda
+    if built is None:
+        return (f'this machine has an NVIDIA driver ({driver}) but torch '
+                f'{torch.__version__} is a CPU-only build, so training '
+                f'would run on the CPU. Install a CUDA build of torch '
+                f'(docs/install.md), or hide the GPUs on purpose with '
+                f'CUDA_VISIBLE_DEVICES="".')
+    if not torch.cuda.is_available():
+        return (f'torch {torch.__version__} is built for CUDA {built}, but '
+                f'CUDA is not usable with this machine\'s NVIDIA driver '
+                f'{driver} (CUDA 13 builds need driver >= 580, CUDA 12.x '
+                f'>= 525, CUDA 11.8 >= 450), so training would run on the '
+                f'CPU. Install the torch build for a CUDA your driver '
+                f'supports (`nvidia-smi` shows it), e.g.\n'
+                f'    pip install torch torchvision --index-url '
+                f'https://download.pytorch.org/whl/cu126\n'
+                f'or hide the GPUs on purpose with CUDA_VISIBLE_DEVICES="".')
+    arch_list = torch.cuda.get_arch_list()
+    for index in range(torch.cuda.device_count()):
+        capability = torch.cuda.get_device_capability(index)
+        if not _arch_supported(capability, arch_list):
+            name = torch.cuda.get_device_name(index)
+            return (f'GPU {index} ({name}, compute capability '
+                    f'{capability[0]}.{capability[1]}) is not among the '
+                    f'architectures torch {torch.__version__} (CUDA {built}) '
+                    f'was built for ({" ".join(arch_list)}): every kernel '
+                    f'would fail. Install a torch build for sm_'
+                    f'{capability[0]}{capability[1]} (CUDA 13 builds start at '
+                    f'Turing, sm_75; for Volta and Pascal take a CUDA 12.6 '
+                    f'build: --index-url '
+                    f'https://download.pytorch.org/whl/cu126).')
+    return None

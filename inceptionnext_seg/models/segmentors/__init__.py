@@ -1,0 +1,3 @@
+from .strict_encoder_decoder import StrictEncoderDecoder
+
+__all__ = ['StrictEncoderDecoder']

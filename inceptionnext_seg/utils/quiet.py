@@ -1,0 +1,59 @@
+"""A quiet start for the tools: the library notices that do not concern the
+user are filtered by message where a tool starts (never at the import of a
+module of this project), and mmengine's per-parameter initialisation log is
+kept for the debug level.
+
+Tools call :func:`quiet_library_warnings` before they import mmengine, mmcv or
+mmseg (the notices are raised at import time)."""
+import contextlib
+import logging
+import warnings
+from typing import Iterator
+
+import torch
+
+__all__ = ['LIBRARY_NOTICES', 'quiet_library_warnings', 'quiet_init_log',
+           'init_weights_quietly']
+
+#: (message regex, category) of each notice filtered at tool start, and why
+#: it does not concern the user.
+LIBRARY_NOTICES = (
+    # mmcv-lite has no compiled ops; UperNet and FPN need none.
+    (r'Fail to import ``MultiScaleDeformableAttention``', UserWarning),
+    # setuptools' notice about mmengine 0.10's use of pkg_resources.
+    (r'pkg_resources is deprecated', UserWarning),
+    # mmseg's notices about its own API, raised for every model built.
+    (r'``build_loss`` would be deprecated', UserWarning),
+    (r'Default ``avg_non_ignore`` is False', UserWarning),
+)
+
+
+def quiet_library_warnings() -> None:
+    """Ignore :data:`LIBRARY_NOTICES` in this process (every other warning is
+    shown)."""
+    for message, category in LIBRARY_NOTICES:
+        warnings.filterwarnings('ignore', message=message, category=category)
+
+
+@contextlib.contextmanager
+def quiet_init_log() -> Iterator[None]:
+    """Hide mmengine's per-parameter initialisation log (one entry per
+    tensor, thousands of lines for a segmentor) while ``init_weights`` runs,
+    unless mmengine's logger is at the debug level."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    if logger.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def init_weights_quietly(model: torch.nn.Module) -> None:
+    """``model.init_weights()`` under :func:`quiet_init_log`."""
+    with quiet_init_log():
+        model.init_weights()

@@ -1,0 +1,6 @@
+"""Drawing (mmseg's ``VISUALIZERS``): the visualizer for any image layout and
+the training curves."""
+from .local_visualizer import ContiguousSegLocalVisualizer
+from .training_curves import plot_curves
+
+__all__ = ['ContiguousSegLocalVisualizer', 'plot_curves']

@@ -1,0 +1,95 @@
+"""Start-up server for the tool runs of the test suite.
+
+Importing torch, torchvision, timm, mmengine and mmseg takes about 8 s on a
+2-core CPU, longer than most tiny tool runs themselves. This process imports
+those third-party libraries once (nothing of this project: `backbones`,
+`inceptionnext_seg` and the configs' `custom_imports` are imported by each
+run, as in a fresh interpreter) and then forks one child per request, which
+runs the tool as ``python SCRIPT ARGS`` would: ``sys.argv``, environment,
+working directory, warnings filters and torch's thread count come from the
+request, stdout/stderr go to the given files, and the exit status is the
+tool's (a signal gives -N). The import path is the server's own (the tools
+import the installed project, nothing beside them); a request that sets
+``PYTHONPATH`` runs in a new interpreter instead (tests/helpers/tools.py).
+
+Protocol (one JSON object per line): request ``{"argv", "cwd", "env",
+"stdout", "stderr"}`` on stdin; the server answers ``{"pid": N}`` at once and
+``{"returncode": N}`` when the child ends. tests/helpers/tools.py drives it;
+``TOOL_RUNS=subprocess`` makes every run a fresh interpreter instead.
+"""
+import json
+import os
+import sys
+
+import cv2  # noqa: F401,E402
+import mmengine.runner  # noqa: F401,E402
+import mmseg.apis  # noqa: F401,E402
+import mmseg.models  # noqa: F401,E402
+# What every tool run imports, in the order a fresh interpreter would.
+import numpy  # noqa: F401,E402
+import timm  # noqa: F401,E402
+import torch  # noqa: E402
+import torchvision  # noqa: F401,E402
+
+
+def run_child(request: dict) -> None:
+    """In the forked child: become ``python SCRIPT ARGS``; never returns."""
+    code = 1
+    try:
+        out = os.open(request['stdout'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        err = os.open(request['stderr'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        null = os.open(os.devnull, os.O_RDONLY)
+        for fd, target in ((null, 0), (out, 1), (err, 2)):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request['cwd'])
+        os.environ.clear()
+        os.environ.update(request['env'])
+        script = os.path.abspath(request['argv'][0])
+        sys.argv = [script] + request['argv'][1:]
+        import warnings
+        warnings.resetwarnings()
+        for spec in filter(None, os.environ.get('PYTHONWARNINGS',
+                                                '').split(',')):
+            warnings.simplefilter(spec.split(':')[0])
+        threads = os.environ.get('OMP_NUM_THREADS')
+        if threads:
+            torch.set_num_threads(int(threads))
+        import runpy
+        runpy.run_path(script, run_name='__main__')
+        code = 0
+    except SystemExit as exit_:
+        if exit_.code is None:
+            code = 0
+        elif isinstance(exit_.code, int):
+            code = exit_.code
+        else:
+            print(exit_.code, file=sys.stderr)
+            code = 1
+    except BaseException:  # noqa: B902 (report everything, as python does)
+        import traceback
+        traceback.print_exc()
+        code = 1
+    finally:
+        import logging
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def main() -> None:
+    for line in sys.stdin:
+        request = json.loads(line)
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            run_child(request)
+        print(json.dumps({'pid': pid}), flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({'returncode': os.waitstatus_to_exitcode(status)}),
+              flush=True)
+
+
+if __name__ == '__main__':
+    main()

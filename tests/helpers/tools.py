@@ -1,0 +1,224 @@
+"""Running the tools in tests: options for tiny CPU runs, subprocess helper."""
+import atexit
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
+
+
+def load_tool(name: str):
+    """A script of ``tools/`` as a module (its ``main`` and helpers), loaded
+    from its file: the tools are scripts, not a package."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        f'tools_{name}', ROOT / 'tools' / f'{name}.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def data_options(root, splits=('train', 'val', 'test')):
+    return [f'{s}_dataloader.dataset.data_root={root}' for s in splits]
+
+
+def tiny_run_options(root, max_iters=4, interval=2):
+    """Options that make the demo config train in seconds on the CPU."""
+    return data_options(root) + [
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={interval}',
+        f'default_hooks.checkpoint.interval={interval}',
+        'default_hooks.logger.interval=1',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        'param_scheduler.0.end=2', 'param_scheduler.1.begin=2',
+        f'param_scheduler.1.end={max_iters}',
+    ]
+
+
+class ToolServer:
+    """Runs python tools as children forked from tests/helpers/
+    tool_server.py, which has imported torch, timm, mmengine and mmseg once
+    (see that file): each run skips ~8 s of imports and is otherwise
+    ``python SCRIPT ARGS``."""
+
+    def __init__(self, env: dict):
+        self.proc = subprocess.Popen(
+            [sys.executable, '-m', 'tests.helpers.tool_server'],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env=env, cwd=ROOT)
+        self.lock = threading.Lock()
+
+    def _answer(self, timeout):
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            return None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError('tests/helpers/tool_server.py stopped')
+        return json.loads(line)
+
+    def run(self, argv, env, timeout, cwd):
+        import tempfile
+        with self.lock, tempfile.TemporaryDirectory() as tmp:
+            out, err = Path(tmp) / 'stdout', Path(tmp) / 'stderr'
+            self.proc.stdin.write(json.dumps(dict(
+                argv=argv, cwd=str(cwd), env=env, stdout=str(out),
+                stderr=str(err))) + '\n')
+            self.proc.stdin.flush()
+            pid = self._answer(60)['pid']
+            answer = self._answer(timeout)
+            if answer is None:
+                os.kill(pid, signal.SIGKILL)
+                self._answer(60)
+                raise subprocess.TimeoutExpired(argv, timeout)
+            return subprocess.CompletedProcess(
+                argv, answer['returncode'], out.read_text(errors='replace'),
+                err.read_text(errors='replace'))
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+_server = None
+
+
+def _tool_server(env: dict) -> ToolServer:
+    global _server
+    if _server is None:
+        _server = ToolServer(env)
+        atexit.register(_server.close)
+    return _server
+
+
+def run_tool(*args, env=None, timeout=600, check=True, gpu=False, cwd=ROOT,
+             fresh=False):
+    """Run a tool (python script or shell script), from the repo root unless
+    ``cwd`` is given.
+
+    The tool sees no GPU unless ``gpu`` (tests/test_gpu.py), so that the
+    tiny CPU runs behave the same on machines with and without CUDA.
+    Python tools run in a child of tests/helpers/tool_server.py (the
+    libraries imported once) unless ``fresh``, ``gpu``,
+    ``TOOL_RUNS=subprocess`` or a ``PYTHONPATH`` in ``env`` (only a new
+    interpreter reads it): then in a new interpreter, as shell scripts
+    (torchrun) always do."""
+    args = [str(a) for a in args]
+    base = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
+                OMP_NUM_THREADS='1')
+    if not gpu:
+        base['CUDA_VISIBLE_DEVICES'] = ''
+    full_env = dict(base, **(env or {}))
+    if fresh or args[0].endswith('.sh') or gpu or \
+            'PYTHONPATH' in (env or {}) or \
+            os.environ.get('TOOL_RUNS') == 'subprocess':
+        cmd = args if args[0].endswith('.sh') else [sys.executable] + args
+        result = subprocess.run(cmd, cwd=cwd, capture_output=True,
+                                text=True, env=full_env, timeout=timeout)
+    else:
+        # The server imports with the GPUs hidden (mmengine asks CUDA at
+        # import time), as every run it serves has them hidden.
+        result = _tool_server(base).run(args, full_env, timeout, cwd)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f'{" ".join(args)} failed ({result.returncode}):\n'
+            f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
+    return result
+
+
+def run_snippet(code: str, folder: Path, **kwargs):
+    """Run ``code`` as a user's script in ``folder``: the project is
+    installed (``make install``), no ``PYTHONPATH``."""
+    script = Path(folder) / 'snippet.py'
+    script.write_text(code)
+    return run_tool(script, cwd=folder, **kwargs)
+
+
+def mmseg_tool(name: str) -> str:
+    """Path of one of mmseg's own tools, as its wheel ships them."""
+    import mmseg
+    return str(Path(mmseg.__file__).parent / '.mim' / 'tools' / name)
+
+
+def run_mmseg_tool(name, *args, **kwargs):
+    """Run mmseg's own tool (from the repo root unless ``cwd``): the project
+    is installed, so the configs' ``custom_imports`` find its modules with
+    no ``PYTHONPATH``."""
+    return run_tool(mmseg_tool(name), *args, **kwargs)
+
+
+class CodeRunningPayload:
+    """An object whose unpickling would run ``touch MARKER``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+def randomize_batchnorm(model: torch.nn.Module, seed: int = 0) -> None:
+    """Give every BN layer non-trivial affine parameters and statistics."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            n = m.num_features
+            m.weight.data = 1 + 0.2 * torch.randn(n, generator=gen)
+            m.bias.data = 0.2 * torch.randn(n, generator=gen)
+            m.running_mean = 0.2 * torch.randn(n, generator=gen)
+            m.running_var = 0.5 + torch.rand(n, generator=gen)
+    for name, p in model.named_parameters():
+        if name.endswith('gamma'):  # layer scale 1e-6 would hide the blocks
+            p.data = 0.5 + torch.rand(p.shape, generator=gen)
+
+
+def make_timm_model(arch: str, seed: int = 0) -> torch.nn.Module:
+    """timm's reference InceptionNeXt with random weights and BN stats."""
+    import timm
+    torch.manual_seed(seed)
+    model = timm.create_model(f'inception_next_{arch}', pretrained=False)
+    randomize_batchnorm(model, seed)
+    return model.eval()
+
+
+def resume_copy(train, work_dir: Path, dest: Path, root: Path) -> str:
+    """Copy a 4-iteration run's work dir to ``dest`` and resume it there from
+    its latest checkpoint to 6 iterations with ``train(*args)`` (this
+    project's or mmseg's train.py); check it continued at iteration 5 and
+    wrote a checkpoint plain ``torch.load(weights_only=True)`` reads.
+
+    Returns:
+        The log of the resumed run.
+    """
+    import shutil
+    shutil.copytree(work_dir, dest)
+    (dest / 'last_checkpoint').write_text(str(dest / 'iter_4.pth'))
+    result = train(DEMO_CONFIG, '--work-dir', dest, '--resume',
+                   '--cfg-options', *tiny_run_options(root, max_iters=6))
+    log = result.stdout + result.stderr
+    assert 'resumed epoch: 0, iter: 4' in log
+    assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
+    final = torch.load(dest / 'iter_6.pth', weights_only=True)
+    assert final['meta']['iter'] == 6
+    return log

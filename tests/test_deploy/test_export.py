@@ -1,0 +1,70 @@
+"""The exportable segmentor: ONNX and TorchScript files of every config that
+verify against PyTorch at other sizes, and a verification that catches an
+export computing something else."""
+import pytest
+import torch
+
+from inceptionnext_seg import deploy
+from inceptionnext_seg.deploy.exportable import DynamicAdaptiveAvgPool2d
+from inceptionnext_seg.utils.config import build_segmentor_for_analysis
+from tests.helpers.tools import DEMO_CONFIG, ROOT
+
+CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
+
+
+def test_configs_are_found():
+    assert len(CONFIGS) == 6
+
+
+def test_wrong_weights_are_caught_by_the_verification(tmp_path):
+    """An export that does not compute what the model computes fails."""
+    def wrapper(seed):
+        torch.manual_seed(seed)
+        model = build_segmentor_for_analysis(str(ROOT / DEMO_CONFIG))
+        model.init_weights()
+        return deploy.ExportableSegmentor(deploy.make_exportable(model))
+
+    path = str(tmp_path / 'a.onnx')
+    deploy.export_onnx(wrapper(0), path, (64, 64), True, {})
+    run = deploy.onnx_runner(path)
+    assert all(r['ok'] for r in deploy.verify(run, wrapper(0), [(64, 64)]))
+    report = deploy.verify(run, wrapper(1), [(64, 64), (96, 128)])
+    assert not any(r['ok'] for r in report)
+    assert all(r['max_rel_diff'] > deploy.TOLERANCE['max_rel_diff']
+               for r in report)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_each_config_exports_and_verifies(path, tmp_path):
+    """Random weights, small sizes, dynamic shapes (UperNet's pooling
+    pyramid and FPNHead's upsampling are the parts that would fix them).
+    T in both formats, from one model: TorchScript first (it keeps
+    nn.AdaptiveAvgPool2d), then the pooling swapped for ONNX. S and B have
+    the same heads and deeper, wider stages: ONNX at two sizes (suite
+    time)."""
+    torch.manual_seed(0)
+    model = build_segmentor_for_analysis(str(path))
+    model.init_weights()
+    tiny = path.stem.endswith('_t_ade20k')
+    shapes = [(64, 64), (128, 32)] + ([(32, 160)] if tiny else [])
+    wrapper = deploy.ExportableSegmentor(
+        deploy.make_exportable(model, pooling=False)).eval()
+    if tiny:
+        ts_path = str(tmp_path / 'model.pt')
+        deploy.export_torchscript(wrapper, ts_path, (64, 64))
+        for r in deploy.verify(deploy.torchscript_runner(ts_path), wrapper,
+                               shapes):
+            assert r['ok'], r
+    deploy.make_exportable(model)  # now the pooling too
+    onnx_path = str(tmp_path / 'model.onnx')
+    deploy.export_onnx(wrapper, onnx_path, (64, 64), True, {})
+    for r in deploy.verify(deploy.onnx_runner(onnx_path), wrapper, shapes):
+        assert r['ok'], r
+
+
+def test_dynamic_pooling_equals_adaptive_avg_pool():
+    x = torch.rand(2, 3, 13, 7)
+    for size in (1, 2, 3, 6, 9):
+        torch.testing.assert_close(
+            DynamicAdaptiveAvgPool2d(size)(x),
+            torch.nn.functional.adaptive_avg_pool2d(x, size))

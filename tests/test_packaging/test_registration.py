@@ -1,0 +1,53 @@
+"""Every module of the project is registered in mmseg's registries (scope
+``mmseg``), as mmseg registers its own, and the configs' ``custom_imports``
+register all of them."""
+import importlib
+
+import mmengine.registry
+import pytest
+from mmengine.config import Config
+
+from tests.helpers.tools import ROOT
+
+pytestmark = pytest.mark.compat
+
+EXPECTED = {
+    'model': ['ChannelsLastSegDataPreProcessor', 'InceptionNeXt',
+              'StrictEncoderDecoder'],
+    'hook': ['CorruptSampleReportHook', 'CudaCheckHook', 'NonFiniteLossHook',
+             'PlainCheckpointHook', 'ProgressBarHook',
+             'ResumableRandomnessHook', 'TestVisualizationHook',
+             'TrainingCurvesHook', 'UpdateParamSchedulerHook'],
+    'dataset': ['CheckedADE20KDataset'],
+    'transform': ['CheckedLoadAnnotations', 'CheckedLoadImageFromFile'],
+    'optim_wrapper': ['BF16OptimWrapper'],
+    'optimizer wrapper constructor': [
+        'InceptionNeXtLearningRateDecayOptimizerConstructor'],
+    'model_wrapper': ['CPUDistributedDataParallel'],
+    'visualizer': ['ContiguousSegLocalVisualizer'],
+}
+
+
+def ours_in_every_registry() -> dict:
+    """(registry name, scope) -> names of this project's classes in it."""
+    found = {}
+    pending = [r for r in vars(mmengine.registry).values()
+               if isinstance(r, mmengine.registry.Registry)]
+    while pending:
+        registry = pending.pop()
+        pending += list(registry.children.values())
+        for name, obj in registry.module_dict.items():
+            if obj.__module__.split('.')[0] in ('backbones',
+                                                'inceptionnext_seg'):
+                found.setdefault((registry.name, registry.scope),
+                                 []).append(name)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def test_the_configs_imports_register_everything_in_mmseg():
+    cfg = Config.fromfile(str(ROOT / 'configs/fpn_inceptionnext_t_ade20k.py'))
+    for module in cfg.custom_imports.imports:
+        importlib.import_module(module)
+    found = ours_in_every_registry()
+    assert all(scope == 'mmseg' for _, scope in found), found
+    assert {name: names for (name, _), names in found.items()} == EXPECTED

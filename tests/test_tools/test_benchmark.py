@@ -1,0 +1,122 @@
+"""tools/benchmark.py: its tables report the times it measured, each ratio
+the right way round, and the tool runs end to end. Speed itself is measured
+by the tool, never asserted here."""
+import json
+import math
+import re
+
+import pytest
+
+from tests.helpers.tools import load_tool, run_tool
+
+SMALL = ['--sizes', '32', '--seg-size', '64', '--memory-size', '32',
+         '--batch', '2', '--seg-batch', '2', '--warmup', '0', '--repeats',
+         '1', '--seg-warmup', '0', '--seg-repeats', '1', '--device', 'cpu']
+
+# Seconds per call that the fake timer reports, by step: (train, infer).
+BACKBONE_S = {'InceptionNeXt-T (ours)': (0.5, 0.25),
+              'InceptionNeXt-T (timm)': (0.4, 0.2),
+              'ConvNeXt-T (timm)': (1.0, 0.5),
+              'ResNet-50 (timm)': (2.0, 1.0)}
+SEGMENTOR_S = {'InceptionNeXt-T': (3.0, 0.5), 'ConvNeXt-T': (6.0, 1.0)}
+OTHER_S = {'default': 4.0, 'recommended': 2.0, 'default_i': 1.0,
+           'recommended_i': 0.25, 'eager': 0.3, 'onnx': 0.1}
+
+
+def fake_seconds(key):
+    if isinstance(key, tuple):
+        name, kind = key
+        table = BACKBONE_S if name in BACKBONE_S else SEGMENTOR_S
+        return table[name][kind == 'infer']
+    return OTHER_S[key]
+
+
+def row(text, name, *cells):
+    """The Markdown table row of ``name`` starts with these cells."""
+    pattern = r'\| ' + re.escape(name) + r'\s+' + ''.join(
+        r'\| ' + re.escape(c) + r'\s+' for c in cells)
+    return re.search(pattern, text) is not None
+
+
+@pytest.fixture
+def benchmark(monkeypatch):
+    """The tool with its timer replaced: every step still runs once (the
+    models are built and run), and reports the seconds above."""
+    tool = load_tool('benchmark')
+
+    def interleaved(steps, warmup, repeats, device):
+        for step in steps.values():
+            step()
+        return {key: fake_seconds(key) for key in steps}
+
+    monkeypatch.setattr(tool, 'interleaved', interleaved)
+    return tool
+
+
+def test_tables_and_ratios_from_the_measured_times(benchmark, capsys,
+                                                   monkeypatch):
+    import inceptionnext_seg.engine.mixed_precision as mixed_precision
+    monkeypatch.setattr(mixed_precision, 'bf16_supported', lambda d: False)
+    results = benchmark.main(SMALL + ['--parts', 'backbone', 'segmentor',
+                                      'recommended', 'export'])
+    text = capsys.readouterr().out
+    # batch 2: img/s = 2 / s; "vs ConvNeXt-T" = ConvNeXt's time / ours.
+    assert row(text, 'InceptionNeXt-T (ours)', '4.00', '8.00', '2.00',
+               '2.00')
+    assert row(text, 'ResNet-50 (timm)', '1.00', '2.00', '0.50', '0.50')
+    assert 'ours vs timm reference: train 0.80x, infer 0.80x' in text
+    assert results['backbone']['InceptionNeXt-T (ours)@32'] == dict(
+        train_img_s=4.0, infer_img_s=8.0, train_vs_convnext=2.0,
+        infer_vs_convnext=2.0)
+    # Segmentors: s/iter as timed, img/s of a single-image predict.
+    for head in ('UperNet', 'FPN'):
+        assert row(text, f'{head} + InceptionNeXt-T', '3.00', '2.00', '2.00',
+                   '2.00')
+        assert row(text, f'{head} + ConvNeXt-T', '6.00', '1.00', '1.00',
+                   '1.00')
+        assert results['export'][head]['speedup'] == pytest.approx(3.0)
+        assert row(text, f'{head} + InceptionNeXt-T', '0.30', '0.10', '3.00')
+    assert row(text, 'train s/iter', '4.00', '2.00', '2.00')
+    assert row(text, 'infer s/img', '1.00', '0.25', '4.00')
+    # Without native bf16 the recommended settings are fp32 channels-last:
+    # only the summation order changes, so the predictions stay.
+    recommended = results['recommended']
+    assert recommended['settings'] == 'float32, channels-last'
+    assert recommended['max_rel_logit_diff'] < 1e-4
+    assert recommended['argmax_agreement_pct'] >= 99.9
+
+
+def test_the_tool_runs_end_to_end(tmp_path):
+    """The real timer, every speed part, a JSON of positive figures."""
+    out = tmp_path / 'bench.json'
+    result = run_tool('tools/benchmark.py', *SMALL, '--parts', 'backbone',
+                      'segmentor', 'recommended', 'export', '--json', out)
+    for title in ('Backbones at 32x32', 'Segmentors at 64x64',
+                  'UperNet-T: recommended settings',
+                  'Exported model (ONNX Runtime, CPU) vs PyTorch eager'):
+        assert title in result.stdout, result.stdout
+    # mmengine's per-parameter initialisation log is not printed.
+    assert 'torch.Size([' not in result.stdout + result.stderr
+    figures = json.loads(out.read_text())
+    numbers = [v for part in ('backbone', 'segmentor', 'export')
+               for entry in figures[part].values() for v in entry.values()]
+    assert len(numbers) == 4 * 4 + 2 + 4 * 4 + 2 * 3
+    assert all(math.isfinite(v) and v > 0 for v in numbers)
+
+
+def test_benchmark_tool_memory_table(tmp_path):
+    out = tmp_path / 'bench.json'
+    # Each row is a fresh process (~10 s here), so two rows: the backbone
+    # pair. The segmentor rows build through segmentor_steps, which the
+    # speed-table test runs.
+    result = run_tool('tools/benchmark.py', *SMALL, '--parts', 'memory',
+                      '--memory-models', 'InceptionNeXt-T (ours)',
+                      'InceptionNeXt-T (ours, with_cp)', '--json', out)
+    assert 'Memory of a train step, MB' in result.stdout
+    memory = json.loads(out.read_text())['memory']
+    assert sorted(memory) == ['InceptionNeXt-T (ours)',
+                              'InceptionNeXt-T (ours, with_cp)']
+    # Activation checkpointing saves fewer activations.
+    assert memory['InceptionNeXt-T (ours)']['peak_mb'] > 0
+    assert memory['InceptionNeXt-T (ours)']['saved_mb'] > memory[
+        'InceptionNeXt-T (ours, with_cp)']['saved_mb'] > 0
