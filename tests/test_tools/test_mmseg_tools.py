@@ -303,36 +303,19 @@ _base_ = ['mmseg::_base_/models/fpn_r50.py',
           'mmseg::_base_/default_runtime.py',
           'mmseg::_base_/schedules/schedule_20k.py']
 custom_imports = dict(imports=['backbones'], allow_failed_imports=False)
-crop_size = (64, 64)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     pretrained=None,
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=(512, 512)),
     backbone=dict(_delete_=True, type='InceptionNeXt', arch='atto',
                   norm_cfg=norm_cfg),
     neck=dict(in_channels=[40, 80, 160, 320], out_channels=32),
     decode_head=dict(in_channels=[32, 32, 32, 32], channels=32,
                      num_classes=150, norm_cfg=norm_cfg))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='RandomResize', scale=(128, 64), ratio_range=(0.5, 2.0),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(128, 64), keep_ratio=True),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='PackSegInputs'),
-]
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(data_root='{root}',
-                                     pipeline=train_pipeline))
+                        dataset=dict(data_root='{root}'))
 val_dataloader = dict(num_workers=0, persistent_workers=False,
-                      dataset=dict(data_root='{root}',
-                                   pipeline=test_pipeline))
+                      dataset=dict(data_root='{root}'))
 test_dataloader = val_dataloader
 train_cfg = dict(max_iters=2, val_interval=2)
 default_hooks = dict(logger=dict(interval=1),
