@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # Distributed evaluation on torch.distributed (torchrun).
-#   tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
-# Multi-node: run on every node with NNODES, NODE_RANK, MASTER_ADDR, PORT.
 set -euo pipefail
+DIR=$(cd "$(dirname "$0")" && pwd)
+USAGE="usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
+
+Evaluate CHECKPOINT with GPUS processes on this node (one per GPU; on a
+machine without CUDA, CPU processes on gloo), through torchrun and
+tools/test.py. Multi-node: run it on every node with NNODES, NODE_RANK,
+MASTER_ADDR and PORT set (defaults: 1, 0, 127.0.0.1, 29500). PYTHON: the
+interpreter (default: .venv/bin/python of this clone if present, else
+python3)."
+source "$DIR/launch_env.sh"
+usage_unless 3 "$@"
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
-DIR=$(cd "$(dirname "$0")" && pwd)
-
-PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
+exec "$(project_python)" -m torch.distributed.run \
+    --nnodes="${NNODES:-1}" \
+    --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
     --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
+    --master_port="${PORT:-29500}" \
     "$DIR/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"

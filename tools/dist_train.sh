@@ -1,23 +1,22 @@
 #!/usr/bin/env bash
-# Distributed training on torch.distributed (torchrun): GPUS processes per
-# node (one per GPU; on a machine without CUDA, CPU processes on gloo).
-#   tools/dist_train.sh CONFIG GPUS [train.py args]
-# Multi-node: run on every node with NNODES, NODE_RANK, MASTER_ADDR, PORT.
+# Distributed training on torch.distributed (torchrun).
 set -euo pipefail
+DIR=$(cd "$(dirname "$0")" && pwd)
+USAGE="usage: tools/dist_train.sh CONFIG GPUS [train.py options]
+
+Train with GPUS processes on this node (one per GPU; on a machine without
+CUDA, CPU processes on gloo), through torchrun and tools/train.py.
+Multi-node: run it on every node with NNODES, NODE_RANK, MASTER_ADDR and
+PORT set (defaults: 1, 0, 127.0.0.1, 29500). PYTHON: the interpreter
+(default: .venv/bin/python of this clone if present, else python3)."
+source "$DIR/launch_env.sh"
+usage_unless 2 "$@"
 CONFIG=$1
 GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
-DIR=$(cd "$(dirname "$0")" && pwd)
-
-PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
+exec "$(project_python)" -m torch.distributed.run \
+    --nnodes="${NNODES:-1}" \
+    --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
     --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
+    --master_port="${PORT:-29500}" \
     "$DIR/train.py" "$CONFIG" --launcher pytorch "${@:3}"

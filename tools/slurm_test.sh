@@ -1,26 +1,27 @@
 #!/usr/bin/env bash
 # Evaluation on a Slurm cluster (srun starts one task per GPU).
-#   [GPUS=8] tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [args]
-set -x
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-CHECKPOINT=$4
+set -euo pipefail
+DIR=$(cd "$(dirname "$0")" && pwd)
+USAGE="usage: [GPUS=8] tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py options]
+
+Evaluate CHECKPOINT on GPUS GPUs of a Slurm partition: srun starts one task
+per GPU, each runs tools/test.py --launcher slurm. GPUS_PER_NODE (8),
+CPUS_PER_TASK (5) and SRUN_ARGS (extra srun options) are read from the
+environment. PYTHON: the interpreter on the nodes (default: .venv/bin/python
+of this clone if present, else python3)."
+source "$DIR/launch_env.sh"
+usage_unless 4 "$@"
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-PY_ARGS=${@:5}
-DIR=$(cd "$(dirname "$0")" && pwd)
-
-PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
-srun -p "${PARTITION}" \
-    --job-name="${JOB_NAME}" \
-    --gres=gpu:"${GPUS_PER_NODE}" \
-    --ntasks="${GPUS}" \
-    --ntasks-per-node="${GPUS_PER_NODE}" \
-    --cpus-per-task="${CPUS_PER_TASK}" \
+set -x
+# SRUN_ARGS is split into words on purpose.
+# shellcheck disable=SC2086
+srun -p "$1" \
+    --job-name="$2" \
+    --gres=gpu:"$GPUS_PER_NODE" \
+    --ntasks="$GPUS" \
+    --ntasks-per-node="$GPUS_PER_NODE" \
+    --cpus-per-task="${CPUS_PER_TASK:-5}" \
     --kill-on-bad-exit=1 \
-    ${SRUN_ARGS} \
-    python -u "$DIR/test.py" "${CONFIG}" "${CHECKPOINT}" \
-    --launcher="slurm" ${PY_ARGS}
+    ${SRUN_ARGS:-} \
+    "$(project_python)" -u "$DIR/test.py" "$3" "$4" --launcher=slurm "${@:5}"
