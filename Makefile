@@ -1,6 +1,9 @@
 # Two commands: `make demo` and `make test`. Both create .venv if missing.
 PYTHON ?= python3
 VENV ?= .venv
+# What `make install` installs: the locked stack (made on Python 3.11, for
+# 3.11 to 3.13). INSTALL="-e .[tests]" takes the tested ranges instead.
+INSTALL ?= -r requirements.txt
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Two workers: most tests wait on tool subprocesses, which use one thread
@@ -20,11 +23,12 @@ install: $(STAMP)
 # imports on mmcv-lite whatever imports first.
 $(STAMP): pyproject.toml requirements.txt requirements/*.txt \
 		tools/mmcv_lite_ops.py tools/mmcv_lite_ops.pth
+	@test -x $(PY) || $(PYTHON) tools/check_python.py "$(INSTALL)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# --no-compile: byte-compiling all ~20k files of torch & co. is half the
 	# install time; the first run compiles only what it imports (below).
 	$(PY) -m pip install --disable-pip-version-check -q --no-compile \
-		-r requirements.txt
+		$(INSTALL)
 	@touch $(STAMP)
 
 demo: $(STAMP)
