@@ -11,6 +11,8 @@ Differences from the classification model, as the authors describe their
 segmentation setup: the classification head is removed, every BatchNorm follows
 ``norm_cfg`` (SyncBN on GPUs), and a new norm layer is added on each output.
 """
+import difflib
+import inspect
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -87,7 +89,10 @@ class InceptionNeXt(BaseModule):
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-6,
                  with_cp: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 **unknown) -> None:
+        if unknown:  # mmseg would say only "unexpected keyword argument"
+            raise TypeError(self._unknown_arguments(unknown))
         super().__init__(init_cfg=init_cfg)
         self.arch = self._parse_arch(arch)
         self.out_indices = self._parse_out_indices(out_indices)
@@ -172,6 +177,24 @@ class InceptionNeXt(BaseModule):
                 raise ValueError(f'arch[{key!r}] needs {cls.num_stages} '
                                  f'values, got {arch[key]!r}.')
         return arch
+
+    @classmethod
+    def _unknown_arguments(cls, unknown: dict) -> str:
+        valid = [name for name in inspect.signature(cls.__init__).parameters
+                 if name not in ('self', 'unknown')]
+        if 'pretrained' in unknown:
+            return (f'InceptionNeXt takes no pretrained= (got '
+                    f'{unknown["pretrained"]!r}, from the model\'s '
+                    f'pretrained of an mmseg base config for another '
+                    f'backbone): set model.pretrained=None, and load '
+                    f'ImageNet weights with init_cfg=dict(type=\'Pretrained\''
+                    f', checkpoint=PATH_URL_OR_HUB_ID). Valid arguments: '
+                    f'{valid}.')
+        hints = [f'{name!r} (did you mean {close[0]!r}?)' if close else
+                 repr(name) for name in sorted(unknown)
+                 for close in [difflib.get_close_matches(name, valid, 1)]]
+        return (f'InceptionNeXt got unknown argument(s) {", ".join(hints)}; '
+                f'valid arguments: {valid}.')
 
     @classmethod
     def _parse_out_indices(cls, out_indices: Sequence[int]) -> Tuple[int]:

@@ -166,9 +166,20 @@ def test_bad_arguments_list_valid_values(kwargs, match):
         build(**kwargs)
 
 
-def test_misspelt_argument_is_an_error():
-    with pytest.raises(TypeError, match='drop_path_rat'):
-        build(arch='atto', drop_path_rat=0.1)
+def test_misspelt_argument_lists_the_valid_ones():
+    with pytest.raises(TypeError) as err:
+        build(arch='atto', drop_path=0.1)
+    message = str(err.value)
+    assert "unknown argument(s) 'drop_path' (did you mean " \
+        "'drop_path_rate'?)" in message
+    assert "valid arguments: ['arch', 'in_channels', 'out_indices'," in message
+
+
+def test_a_base_configs_pretrained_says_what_to_set():
+    with pytest.raises(TypeError, match=r"takes no pretrained= \(got "
+                       r"'open-mmlab://resnet50_v1c'.*set "
+                       r'model.pretrained=None'):
+        build(arch='atto', pretrained='open-mmlab://resnet50_v1c')
 
 
 def test_timm_interfaces_this_backbone_relies_on():

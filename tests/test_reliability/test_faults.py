@@ -151,7 +151,8 @@ def test_misspelt_config_argument_is_an_error(demo_data, tmp_path):
                       '--cfg-options', *tiny_run_options(demo_data),
                       'model.backbone.drop_path_rat=0.1', check=False)
     assert result.returncode != 0
-    assert "unexpected keyword argument 'drop_path_rat'" in result.stderr
+    assert ("unknown argument(s) 'drop_path_rat' (did you mean "
+            "'drop_path_rate'?)") in result.stderr
 
 
 def test_truncated_checkpoint_for_test_is_named(trained, demo_data,
