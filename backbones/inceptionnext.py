@@ -144,7 +144,8 @@ class InceptionNeXt(BaseModule):
                 norm_layer=norm_layer,
                 mlp_ratio=self.arch['mlp_ratios'][i]))
             self.feature_info.append(
-                dict(num_chs=dims[i], reduction=4 * 2**i, module=f'stages.{i}'))
+                dict(num_chs=dims[i], reduction=4 * 2**i,
+                     module=f'stages.{i}'))
         for i in self.out_indices:
             self.add_module(f'norm{i}', norm_layer(dims[i]))
         self.apply(self._init_conv_linear)
@@ -220,7 +221,8 @@ class InceptionNeXt(BaseModule):
                 nn.init.constant_(m.bias, 0)
 
     def init_weights(self) -> None:
-        """Load ``init_cfg`` Pretrained weights strictly, else mmengine init."""
+        """Load ``init_cfg`` Pretrained weights strictly, else mmengine's
+        initialisation."""
         cfg = self.init_cfg
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
             unknown = sorted(set(cfg) - {'type', 'checkpoint'})

@@ -78,7 +78,8 @@ def resolve_checkpoint(source: Union[str, Path]) -> Path:
     Args:
         source: A file path, an ``http(s)://`` URL (downloaded once into
             ``$TORCH_HOME/hub/checkpoints``), or a hub id such as
-            ``timm/inception_next_tiny.sail_in1k`` (``hf-hub:`` prefix allowed).
+            ``timm/inception_next_tiny.sail_in1k`` (``hf-hub:`` prefix
+            allowed).
 
     Returns:
         Path: The local file.
@@ -117,14 +118,16 @@ def extract_backbone_state_dict(checkpoint: Any,
     """
     state = checkpoint
     while isinstance(state, Mapping):
-        wrapped = [k for k in _WRAPPER_KEYS if isinstance(state.get(k), Mapping)]
+        wrapped = [k for k in _WRAPPER_KEYS
+                   if isinstance(state.get(k), Mapping)]
         if not wrapped:
             break
         state = state[wrapped[0]]
     if not isinstance(state, Mapping) or not state:
         raise CheckpointError(
             f'{source} holds no state dict (found {type(state).__name__}); '
-            f'expected a mapping of parameter names to tensors, possibly under '
+            f'expected a mapping of parameter names to tensors, possibly '
+            f'under '
             f'"state_dict" or "model".')
     not_tensors = [k for k, v in state.items() if not torch.is_tensor(v)]
     if not_tensors:
@@ -155,11 +158,13 @@ def read_backbone_weights(source: Union[str, Path]
 
 
 def describe_arch(state: Mapping[str, torch.Tensor]) -> Optional[Dict]:
-    """Read depths and widths off a backbone state dict (for error messages)."""
+    """Read depths and widths off a backbone state dict (for error
+    messages)."""
     depths, dims = [], []
     for i in range(8):
         blocks = {int(m.group(1)) for k in state
-                  for m in [re.match(rf'stages\.{i}\.blocks\.(\d+)\.', k)] if m}
+                  for m in [re.match(rf'stages\.{i}\.blocks\.(\d+)\.', k)]
+                  if m}
         if not blocks:
             break
         depths.append(max(blocks) + 1)

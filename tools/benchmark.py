@@ -40,6 +40,7 @@ from inceptionnext_seg.analysis import (count_macs, interleaved, params_m,
                                         peak_rss_mb, reset_peak_rss, rss_mb,
                                         saved_activations_mb)
 from inceptionnext_seg.utils.markdown import table
+from inceptionnext_seg.utils.quiet import set_log_level
 from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -439,12 +440,17 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch\'s choice)')
     parser.add_argument('--json', help='also write the figures to this file')
+    parser.add_argument('--log-level', default='INFO',
+                        choices=['DEBUG', 'INFO', 'WARNING'],
+                        help="mmengine's log level (DEBUG also shows its "
+                        'per-parameter initialisation log)')
     parser.add_argument('--memory-child', nargs=2, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    set_log_level(args.log_level)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.memory_child:

@@ -46,6 +46,10 @@ def parse_args(argv=None):
     parser.add_argument('--output', choices=['logits', 'labels'],
                         default='logits')
     parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--log-level', default='INFO',
+                        choices=['DEBUG', 'INFO', 'WARNING'],
+                        help="mmengine's log level (DEBUG also shows its "
+                        'per-parameter initialisation log)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -64,8 +68,10 @@ def main(argv=None) -> int:
 
     from inceptionnext_seg import deploy
     from inceptionnext_seg.utils.config import build_segmentor_for_analysis
-    from inceptionnext_seg.utils.quiet import init_weights_quietly
+    from inceptionnext_seg.utils.quiet import (init_weights_quietly,
+                                               set_log_level)
     args = parse_args(argv)
+    set_log_level(args.log_level)
     cfg = load_config(args.config, args.cfg_options)
     model = build_segmentor_for_analysis(args.config, args.cfg_options)
     if args.checkpoint.lower() != 'none':

@@ -12,8 +12,8 @@ from typing import Iterator
 
 import torch
 
-__all__ = ['LIBRARY_NOTICES', 'quiet_library_warnings', 'quiet_init_log',
-           'init_weights_quietly']
+__all__ = ['LIBRARY_NOTICES', 'quiet_library_warnings', 'set_log_level',
+           'quiet_init_log', 'init_weights_quietly']
 
 #: (message regex, category) of each notice filtered at tool start, and why
 #: it does not concern the user.
@@ -35,14 +35,27 @@ def quiet_library_warnings() -> None:
         warnings.filterwarnings('ignore', message=message, category=category)
 
 
+def set_log_level(level: str) -> None:
+    """Show mmengine's log from ``level`` on (``--log-level`` of the tools
+    that build models outside a Runner); DEBUG also shows the
+    per-parameter initialisation log."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    logger.setLevel(level)
+    for handler in logger.handlers:
+        handler.setLevel(level)
+
+
 @contextlib.contextmanager
 def quiet_init_log() -> Iterator[None]:
     """Hide mmengine's per-parameter initialisation log (one entry per
     tensor, thousands of lines for a segmentor) while ``init_weights`` runs,
-    unless mmengine's logger is at the debug level."""
+    unless mmengine's log is shown at the debug level
+    (:func:`set_log_level`)."""
     from mmengine.logging import MMLogger
     logger = MMLogger.get_current_instance()
-    if logger.isEnabledFor(logging.DEBUG):
+    if logger.handlers and all(h.level <= logging.DEBUG
+                               for h in logger.handlers):
         yield
         return
     level = logger.level

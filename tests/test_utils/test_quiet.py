@@ -1,0 +1,62 @@
+"""The tools' quiet start: mmengine's per-parameter initialisation log is
+hidden, and shown again at the debug level."""
+import logging
+
+import pytest
+import torch
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModule
+
+from inceptionnext_seg.utils.quiet import init_weights_quietly, set_log_level
+
+
+class Recorder(logging.Handler):
+
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def logged():
+    logger = MMLogger.get_current_instance()
+    level, handler_levels = logger.level, [h.level for h in logger.handlers]
+    recorder = Recorder()
+    logger.addHandler(recorder)
+    yield recorder
+    logger.removeHandler(recorder)
+    logger.setLevel(level)
+    for handler, old in zip(logger.handlers, handler_levels):
+        handler.setLevel(old)
+
+
+def model():
+    module = BaseModule(init_cfg=dict(type='Constant', layer='Linear',
+                                      val=1.0))
+    module.fc = torch.nn.Linear(2, 2)
+    return module
+
+
+def init_lines(recorder):
+    return [m for m in recorder.messages if 'fc.weight - torch.Size' in m]
+
+
+def test_hidden_by_default(logged):
+    set_log_level('INFO')
+    plain = model()
+    plain.init_weights()
+    assert init_lines(logged)  # mmengine's own behaviour, for contrast
+    logged.messages.clear()
+    quiet = model()
+    init_weights_quietly(quiet)
+    assert init_lines(logged) == []
+    assert torch.equal(quiet.fc.weight, torch.ones(2, 2))  # initialised
+
+
+def test_shown_at_the_debug_level(logged):
+    set_log_level('DEBUG')
+    init_weights_quietly(model())
+    assert init_lines(logged)
