@@ -11,8 +11,10 @@ backbone's tensors with the one pure function
 """
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
+from urllib.parse import urlparse
 
 import torch
 
@@ -51,25 +53,55 @@ def _download_url(url: str) -> Path:
         raise CheckpointError(
             f'Could not download {url} ({type(err).__name__}: {err}). '
             f'Fetch that file on a machine with internet access and put it at '
-            f'{dst} (it is then used from there), or point the config at a '
-            f'local copy: --cfg-options '
+            f'{dst} (it is then used from there), or use a local copy '
+            f'instead of the URL: as the SRC of tools/convert_weights.py, or '
+            f'in a config with --cfg-options '
             f'model.backbone.init_cfg.checkpoint=/path/to/file') from err
     return dst
 
 
+_HUB_FILES = ('model.safetensors', 'pytorch_model.bin')
+
+
+def _hub_unreachable(endpoint: str) -> Optional[str]:
+    """Why the hub cannot be reached (a name that does not resolve, a refused
+    or silent port), found in seconds; huggingface_hub itself retries for
+    about a minute before it gives up. None when it answers."""
+    url = urlparse(endpoint)
+    port = url.port or (443 if url.scheme == 'https' else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=5).close()
+    except OSError as err:
+        return f'{type(err).__name__}: {err}'
+    return None
+
+
 def _download_hub(repo_id: str) -> Path:
+    import huggingface_hub.constants as hub
     from huggingface_hub import hf_hub_download
-    errors = []
-    for filename in ('model.safetensors', 'pytorch_model.bin'):
+    for filename in _HUB_FILES:  # the local cache first, with no request
+        try:
+            return Path(hf_hub_download(repo_id, filename,
+                                        local_files_only=True))
+        except Exception:  # noqa: BLE001 - not cached
+            pass
+    offline = ('HF_HUB_OFFLINE is set' if hub.HF_HUB_OFFLINE else
+               _hub_unreachable(hub.ENDPOINT))
+    errors = [f'{hub.ENDPOINT} cannot be reached ({offline})'] if offline \
+        else []
+    for filename in _HUB_FILES if not offline else ():
         try:
             return Path(hf_hub_download(repo_id, filename))
-        except Exception as err:  # noqa: BLE001 - offline, missing file...
+        except Exception as err:  # noqa: BLE001 - missing file, HTTP...
             errors.append(f'{filename}: {type(err).__name__}: {err}')
     raise CheckpointError(
         f'Could not fetch the hub checkpoint {repo_id!r} ('
-        + '; '.join(errors) + '). Download model.safetensors of that hub '
-        'repository on a machine with internet access and pass its local '
-        'path as the checkpoint, or set HF_HOME to a cache that holds it.')
+        + '; '.join(errors) + f'). Download model.safetensors of '
+        f'{hub.ENDPOINT}/{repo_id} on a machine with internet access and '
+        f'use the local file instead of the hub id (in a config: '
+        f'init_cfg.checkpoint=/path/to/model.safetensors; or as the SRC of '
+        f'tools/convert_weights.py), or set HF_HOME to a cache that holds '
+        f'it.')
 
 
 def resolve_checkpoint(source: Union[str, Path]) -> Path:

@@ -404,24 +404,34 @@ def run_export(args, results: dict) -> None:
                              'speed-up'], rows), flush=True)
 
 
+PARTS = ['backbone', 'segmentor', 'memory', 'recommended', 'export']
+# Parts that run a segmentor in training mode: UperNet's pooling pyramid
+# normalises 1x1 maps with BatchNorm there, which needs 2 images or more.
+TRAINING_PARTS = ('segmentor', 'memory', 'recommended')
+
+
 def parse_args(argv=None):
     cuda = torch.cuda.is_available()
     parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
+        description='Speed and memory of InceptionNeXt against its timm '
+        'reference, ConvNeXt-T and ResNet-50, of UperNet and FPN with '
+        'InceptionNeXt-T against ConvNeXt-T, of the recommended settings, '
+        'and of the ONNX export; medians of interleaved runs.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--device', default='cuda' if cuda else 'cpu')
-    parser.add_argument('--parts', nargs='+',
-                        default=['backbone', 'segmentor', 'memory',
-                                 'recommended', 'export'],
-                        choices=['backbone', 'segmentor', 'memory',
-                                 'recommended', 'export'])
+    parser.add_argument('--device', default='cuda' if cuda else 'cpu',
+                        help='cpu, cuda or cuda:N (default: cuda if '
+                        'available)')
+    parser.add_argument('--parts', nargs='+', default=PARTS, choices=PARTS,
+                        help='what to measure')
     parser.add_argument('--batch', type=int, default=64 if cuda else 2,
                         help='backbone batch')
     parser.add_argument('--sizes', type=int, nargs='+', default=[224, 512],
                         help='backbone input sizes')
     parser.add_argument('--seg-batch', type=int, default=2,
-                        help='segmentor batch (the recipes use 2 per GPU)')
-    parser.add_argument('--seg-size', type=int, default=512)
+                        help='segmentor batch (the recipes use 2 per GPU; '
+                        'at least 2 for the parts that train)')
+    parser.add_argument('--seg-size', type=int, default=512,
+                        help='segmentor input size (square)')
     parser.add_argument('--memory-size', type=int, default=512,
                         help='backbone input size for the memory part')
     parser.add_argument('--memory-models', nargs='+', metavar='NAME',
@@ -429,23 +439,38 @@ def parse_args(argv=None):
                         help='only these rows of the memory part (each '
                         'runs in a fresh process); default: all')
     parser.add_argument('--dtype', choices=list(DTYPES), default='fp32',
-                        help='autocast dtype for parts 1-3')
-    parser.add_argument('--channels-last', action='store_true')
+                        help='autocast dtype for the backbone, segmentor '
+                        'and memory parts')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='channels-last memory format for the backbone, '
+                        'segmentor and memory parts')
     parser.add_argument('--compile', action='store_true',
                         help='torch.compile the backbones (opt-in)')
-    parser.add_argument('--warmup', type=int, default=2 if cuda else 1)
-    parser.add_argument('--repeats', type=int, default=10 if cuda else 3)
-    parser.add_argument('--seg-warmup', type=int, default=2 if cuda else 1)
-    parser.add_argument('--seg-repeats', type=int, default=10 if cuda else 2)
+    parser.add_argument('--warmup', type=int, default=2 if cuda else 1,
+                        help='untimed rounds before the backbone timings')
+    parser.add_argument('--repeats', type=int, default=10 if cuda else 3,
+                        help='timed rounds of the backbones (median)')
+    parser.add_argument('--seg-warmup', type=int, default=2 if cuda else 1,
+                        help='untimed rounds before the segmentor timings')
+    parser.add_argument('--seg-repeats', type=int, default=10 if cuda else 2,
+                        help='timed rounds of the segmentors (median)')
     parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: torch\'s choice)')
+                        help="torch CPU threads (default: torch's choice)")
     parser.add_argument('--json', help='also write the figures to this file')
     parser.add_argument('--log-level', default='INFO',
                         choices=['DEBUG', 'INFO', 'WARNING'],
                         help="mmengine's log level (DEBUG also shows its "
                         'per-parameter initialisation log)')
     parser.add_argument('--memory-child', nargs=2, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    training = [p for p in args.parts if p in TRAINING_PARTS]
+    if args.seg_batch < 2 and training:
+        parser.error(f'--seg-batch {args.seg_batch}: the parts '
+                     f'{", ".join(training)} train UperNet, whose pooling '
+                     f'pyramid normalises 1x1 maps with BatchNorm, which '
+                     f'needs at least 2 images per batch; use --seg-batch 2 '
+                     f'or more, or only --parts backbone export.')
+    return args
 
 
 def main(argv=None) -> dict:

@@ -198,9 +198,13 @@ def table(results: List[Result]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description='The support matrix: a fresh virtual environment per row '
+        '(Python, torch, NumPy), the tests marked compat in each, and a table '
+        'of versions, times and results (.compat/results.md).')
     parser.add_argument('--rows', nargs='+', choices=[r.name for r in ROWS],
-                        default=[r.name for r in ROWS])
+                        default=[r.name for r in ROWS],
+                        help='rows to run (default: all)')
     parser.add_argument('--reuse', action='store_true',
                         help='use an existing .compat/ROW venv as it is')
     parser.add_argument('--pytest-args', default='-n 2 --dist loadgroup',

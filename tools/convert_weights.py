@@ -25,7 +25,11 @@ from inceptionnext_seg.checkpoint import CheckpointError
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description='Write a clean InceptionNeXt backbone checkpoint (the '
+        'backbone\'s tensors, checked against its variant) from any supported '
+        'source: the official release, timm\'s files, wrapped or prefixed '
+        'state dicts, mmseg segmentor checkpoints.')
     parser.add_argument('src', help='checkpoint path, URL or timm hub id')
     parser.add_argument('dst', help='output file (.pth or .safetensors)')
     parser.add_argument(

@@ -22,10 +22,17 @@ def run(cmd):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser = argparse.ArgumentParser(
+        description='The built-in example (make demo): generate a small '
+        'ADE20K-format dataset, train InceptionNeXt-atto + Semantic FPN on it '
+        'on the CPU, evaluate the best checkpoint and write coloured '
+        'predictions.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--work-dir', default='work_dirs/demo',
+                        help='where the run writes its files')
     parser.add_argument('--iters', type=int, default=None,
-                        help='training iterations (default: the config)')
+                        help='training iterations (default: the config\'s '
+                        '600)')
     args = parser.parse_args()
 
     from inceptionnext_seg.datasets.synthetic_ade20k import make_ade20k_like

@@ -31,26 +31,35 @@ from inceptionnext_seg.utils.config import load_config
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
+    parser = argparse.ArgumentParser(
+        description='Export a trained segmentor to ONNX or TorchScript '
+        '(preprocessing included: float32 BGR 0..255 images in, logits or '
+        'labels at the input size out) and verify the file against PyTorch; '
+        'an export outside the tolerance is deleted and the tool exits 1.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('config', help='config file of the run')
     parser.add_argument('checkpoint', help="the run's checkpoint; 'none' "
                         'exports the initial weights')
     parser.add_argument('--format', choices=['onnx', 'torchscript'],
-                        required=True)
-    parser.add_argument('--out', required=True)
+                        required=True, help='file format (ONNX runs in ONNX '
+                        'Runtime, TorchScript with torch.jit.load)')
+    parser.add_argument('--out', required=True, help='file to write')
     parser.add_argument('--shape', type=int, nargs=2, default=[512, 512],
                         metavar=('H', 'W'), help='export (and check) size')
     parser.add_argument('--dynamic', action='store_true',
                         help='any batch, height and width (checked at two '
                         'more sizes, multiples of 32)')
     parser.add_argument('--output', choices=['logits', 'labels'],
-                        default='logits')
-    parser.add_argument('--opset', type=int, default=17)
+                        default='logits', help='what the graph returns: '
+                        'N x C x H x W logits or the N x H x W argmax')
+    parser.add_argument('--opset', type=int, default=17,
+                        help='ONNX opset version')
     parser.add_argument('--log-level', default='INFO',
                         choices=['DEBUG', 'INFO', 'WARNING'],
                         help="mmengine's log level (DEBUG also shows its "
                         'per-parameter initialisation log)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings in the config, key=value')
     return parser.parse_args(argv)
 
 

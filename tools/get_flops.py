@@ -17,11 +17,14 @@ from inceptionnext_seg.utils.config import build_segmentor_for_analysis
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
+    parser = argparse.ArgumentParser(
+        description="Print a segmentor's parameters (auxiliary head included) "
+        "and MACs (inference path) with mmengine's complexity counter.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('config', help='config file')
     parser.add_argument('--shape', type=int, nargs=2, default=[512, 512],
-                        metavar=('H', 'W'), help='input size (default 512 '
-                        '512; the paper counts UperNet MACs at 512 2048)')
+                        metavar=('H', 'W'), help='input size (the paper '
+                        'counts UperNet MACs at 512 2048)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings, key=value')
     return parser.parse_args()

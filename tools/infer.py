@@ -17,18 +17,23 @@ from inceptionnext_seg.utils.config import load_config
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Segment one image')
+    parser = argparse.ArgumentParser(
+        description='Segment one image with a config and its checkpoint and '
+        'write the prediction painted over the image.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('image', help='image file')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', required=True, help='output image file')
     parser.add_argument('--device', default=None,
-                        help='cuda:0 if available, else cpu')
+                        help='device to run on (default: cuda:0 if '
+                        'available, else cpu)')
     parser.add_argument('--opacity', type=float, default=0.5,
                         help='opacity of the painted mask, in (0, 1]')
     parser.add_argument('--with-labels', action='store_true',
                         help='write class names on the image')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings in the config, key=value')
     return parser.parse_args()
 
 

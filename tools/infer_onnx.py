@@ -22,15 +22,26 @@ import numpy as np
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('image')
+    parser = argparse.ArgumentParser(
+        description='Segment one image with an ONNX model written by '
+        'tools/export.py, with onnxruntime, numpy and OpenCV only (no torch, '
+        'no mmseg), and write the prediction painted over the image.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('image', help='image file (anything OpenCV reads)')
     parser.add_argument('model', help='ONNX file written by tools/export.py')
     parser.add_argument('--out', required=True, help='coloured result')
     parser.add_argument('--labels-out',
-                        help='also write the label map (0-based class ids)')
-    parser.add_argument('--opacity', type=float, default=0.5)
+                        help="also write the label map (PNG) in the "
+                        "dataset's own encoding, as tools/test.py --out "
+                        'writes it (ADE20K: 1..150)')
+    parser.add_argument('--train-ids', action='store_true',
+                        help='write --labels-out as 0-based class indices '
+                        '(the model\'s outputs) instead')
+    parser.add_argument('--opacity', type=float, default=0.5,
+                        help='opacity of the painted mask, in (0, 1]')
     parser.add_argument('--threads', type=int, default=0,
-                        help='ONNX Runtime intra-op threads (0: its choice)')
+                        help='ONNX Runtime intra-op threads (0: its '
+                        'choice)')
     return parser.parse_args(argv)
 
 
@@ -112,6 +123,8 @@ def main(argv=None) -> int:
     cv2.imwrite(args.out, paint(image, labels, meta['palette'],
                                 args.opacity))
     if args.labels_out:
+        if meta.get('reduce_zero_label') and not args.train_ids:
+            labels = labels + 1  # the dataset's encoding (0 is "other")
         cv2.imwrite(args.labels_out, labels.astype(np.uint16 if labels.max()
                                                    > 255 else np.uint8))
     print(f'wrote {args.out}')

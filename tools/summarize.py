@@ -87,18 +87,24 @@ def summarize(work_dir: Path, macs: bool) -> List:
         if paper:
             params += f' (paper {paper["params"]}M)'
             flops += f' (paper {paper["macs"]}G)'
-    return [config.stem, f'{single} / {multi}', paper_text, params, flops]
+    return [str(work_dir), config.stem, f'{single} / {multi}', paper_text,
+            params, flops]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('work_dirs', nargs='+', type=Path)
+    parser = argparse.ArgumentParser(
+        description='Compare finished runs with the paper in one table: '
+        'mIoU of the newest tests (single-scale and multi-scale), the '
+        'paper\'s mIoU, parameters and MACs at the paper\'s input size.')
+    parser.add_argument('work_dirs', nargs='+', type=Path,
+                        help='work dirs of finished runs (one row each)')
     parser.add_argument('--no-macs', action='store_true',
                         help='skip building the models (parameters, MACs)')
     args = parser.parse_args(argv)
     rows = [summarize(d, not args.no_macs) for d in args.work_dirs]
     print(table('ADE20K: this run against the paper',
-                ['config', 'mIoU ss / ms (this run)', 'paper mIoU',
+                ['run (work dir)', 'config', 'mIoU ss / ms (this run)',
+                 'paper mIoU',
                  'params', 'MACs'], rows))
 
 

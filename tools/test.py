@@ -22,7 +22,11 @@ from inceptionnext_seg.utils.tool_args import (add_common_args, add_hook,
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Evaluate a segmentor')
+    parser = argparse.ArgumentParser(
+        description='Evaluate a checkpoint on the config\'s test set: aAcc, '
+        'mIoU, mAcc and the per-class table, also written to '
+        'WORK_DIR/<time>/test_metrics.json.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(

@@ -23,12 +23,16 @@ from inceptionnext_seg.utils.tool_args import add_common_args, config_from_args
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser = argparse.ArgumentParser(
+        description='Train a segmentor from a config (mmseg\'s train.py, on '
+        'the CPU as well as on GPUs); what every run gets comes from the '
+        'config, the options below are what this tool adds.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
-        help='resume from the latest checkpoint in the work dir, or from the '
-        'given checkpoint')
+        help='resume from the newest complete checkpoint in the work dir '
+        '(no value), or from the given checkpoint')
     parser.add_argument(
         '--amp', action='store_true',
         help='mixed precision: bf16 autocast (no loss scaler) on GPUs and '

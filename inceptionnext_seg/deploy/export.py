@@ -50,6 +50,19 @@ def export_torchscript(wrapper: ExportableSegmentor, path: str,
     traced.save(path)
 
 
+def reduce_zero_label(dataset_cfg, dataset_cls) -> bool:
+    """Whether the dataset's label files count classes from 1 (ADE20K: 0 is
+    "other"), as the config or the dataset class's default says."""
+    if 'reduce_zero_label' in dataset_cfg:
+        return dataset_cfg['reduce_zero_label']
+    for klass in dataset_cls.__mro__:
+        parameter = inspect.signature(klass.__init__).parameters.get(
+            'reduce_zero_label')
+        if parameter is not None:
+            return parameter.default
+    return False
+
+
 def metadata_for(cfg, checkpoint: str, output: str) -> dict:
     """What a runtime without mmseg needs: classes, palette, the test-time
     resize of the config and what the graph returns."""
@@ -61,6 +74,8 @@ def metadata_for(cfg, checkpoint: str, output: str) -> dict:
     multiple = [t for t in cfg.test_dataloader.dataset.pipeline
                 if t['type'] == 'ResizeToMultiple']
     return dict(classes=list(meta.get('classes', ())),
+                reduce_zero_label=bool(reduce_zero_label(
+                    cfg.test_dataloader.dataset, dataset_cls)),
                 palette=[list(map(int, c)) for c in meta.get('palette', ())],
                 test_scale=list(resize[0]['scale']) if resize else None,
                 size_divisor=multiple[0]['size_divisor'] if multiple else None,

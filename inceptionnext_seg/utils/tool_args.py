@@ -18,14 +18,18 @@ def add_common_args(parser) -> None:
     """The options train.py and test.py share (as mmseg's tools)."""
     from mmengine.config import DictAction
     parser.add_argument('--work-dir',
-                        help='the dir to save logs, models and metrics')
+                        help='the dir to save logs, models and metrics '
+                        '(default: work_dirs/CONFIG_NAME)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value (a.b=1 c=[1,2])')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+                        help='job launcher (tools/dist_*.sh and '
+                        'tools/slurm_*.sh set it)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help='this process\'s rank on its node (set by the '
+                        'launcher)')
 
 
 def config_from_args(args):

@@ -259,6 +259,45 @@ def test_offline_hub_id_fails_with_instructions(monkeypatch, tmp_path):
         pretrained('atto', 'timm/inception_next_atto.sail_in1k')
 
 
+def test_unreachable_hub_fails_at_once(monkeypatch, tmp_path):
+    """No retries for a minute when the hub cannot be reached: the answer
+    comes in seconds, naming the local-file way."""
+    import time
+
+    import huggingface_hub.constants as hc
+    monkeypatch.setenv('HF_HOME', str(tmp_path / 'hf'))
+    monkeypatch.setattr(hc, 'HF_HUB_CACHE', str(tmp_path / 'hf' / 'hub'))
+    monkeypatch.setattr(hc, 'HF_HUB_OFFLINE', False)
+    monkeypatch.setattr(hc, 'ENDPOINT', 'http://127.0.0.1:9')  # refused
+    start = time.monotonic()
+    with pytest.raises(CheckpointError,
+                       match=r'http://127\.0\.0\.1:9 cannot be reached '
+                       r'\(ConnectionRefusedError.*use the local file '
+                       r'instead of the hub id'):
+        pretrained('atto', 'timm/inception_next_atto.sail_in1k')
+    assert time.monotonic() - start < 10
+
+
+def test_hub_id_from_the_local_cache(monkeypatch, tmp_path, timm_models):
+    """A hub id whose file is in HF_HOME's cache loads with no request (the
+    hub is unreachable here)."""
+    import huggingface_hub.constants as hc
+    cache = tmp_path / 'hf' / 'hub'
+    repo = cache / 'models--timm--inception_next_atto.sail_in1k'
+    commit = '0' * 40
+    (repo / 'refs').mkdir(parents=True)
+    (repo / 'refs' / 'main').write_text(commit)
+    snapshot = repo / 'snapshots' / commit
+    snapshot.mkdir(parents=True)
+    ref = timm_models('atto')
+    save_file({k: v.contiguous() for k, v in ref.state_dict().items()},
+              str(snapshot / 'model.safetensors'))
+    monkeypatch.setattr(hc, 'HF_HUB_CACHE', str(cache))
+    monkeypatch.setattr(hc, 'ENDPOINT', 'http://127.0.0.1:9')
+    model = pretrained('atto', 'timm/inception_next_atto.sail_in1k')
+    assert_matches_timm(model, ref)
+
+
 def run_convert(*args):
     """tools/convert_weights.py from its command line."""
     return run_tool('tools/convert_weights.py', *args, check=False)

@@ -60,12 +60,19 @@ def test_onnx_infer_gives_pytorchs_label_map_and_picture(
     assert len(images) == 3
     for i, image in enumerate(images):
         labels = tmp_path / f'{image.stem}_labels.png'
+        ids = tmp_path / f'{image.stem}_ids.png'
         run_tool('tools/infer_onnx.py', image, path, '--out',
                  tmp_path / f'{image.stem}.png', '--labels-out', labels)
-        ours = cv2.imread(str(labels), cv2.IMREAD_UNCHANGED)
+        run_tool('tools/infer_onnx.py', image, path, '--out',
+                 tmp_path / 'again.png', '--labels-out', ids, '--train-ids')
         ref = inference_model(model, str(image)).pred_sem_seg.data[0].numpy()
+        # --train-ids: the model's class indices; by default ADE20K's own
+        # encoding (1..150), as tools/test.py --out writes it.
+        ours = cv2.imread(str(ids), cv2.IMREAD_UNCHANGED)
         assert ours.shape == ref.shape
         assert (ours == ref).mean() >= 0.999, (image, (ours == ref).mean())
+        encoded = cv2.imread(str(labels), cv2.IMREAD_UNCHANGED)
+        assert (encoded.astype(int) == ours.astype(int) + 1).all()
     # The picture is the one tools/infer.py paints with mmseg's visualizer.
     torch_png = tmp_path / 'torch.png'
     run_tool('tools/infer.py', images[0], DEMO_CONFIG, checkpoint, '--out',

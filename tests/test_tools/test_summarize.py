@@ -20,11 +20,17 @@ def test_summary_of_a_trained_and_tested_run(trained, demo_data, tmp_path):
     val = max(m['mIoU'] for _, m in json.loads(
         (work_dir / 'training_curves.json').read_text())['val'])
 
-    text = run_tool('tools/summarize.py', work_dir).stdout
-    row = [line for line in text.splitlines()
-           if line.startswith('| fpn_inceptionnext_atto_demo')]
-    assert row, text
-    cells = [c.strip() for c in row[0].strip('|').split('|')]
+    # Two runs of one config: the rows are told apart by their work dirs.
+    other = tmp_path / 'run_again'
+    shutil.copytree(work_dir, other)
+    text = run_tool('tools/summarize.py', work_dir, other).stdout
+    rows = [[c.strip() for c in line.strip('|').split('|')]
+            for line in text.splitlines()
+            if 'fpn_inceptionnext_atto_demo' in line]
+    assert [r[:2] for r in rows] == [
+        [str(work_dir), 'fpn_inceptionnext_atto_demo'],
+        [str(other), 'fpn_inceptionnext_atto_demo']], text
+    cells = rows[0][1:]
     from inceptionnext_seg.utils.config import build_segmentor_for_analysis
     model = build_segmentor_for_analysis(str(ROOT / DEMO_CONFIG))
     params = sum(p.numel() for p in model.parameters()) / 1e6
@@ -46,5 +52,6 @@ def test_paper_row_and_single_scale_test(tmp_path):
         (folder / 'test_metrics.json').write_text(json.dumps(
             dict(tta=False, mIoU=miou, aAcc=80.0, mAcc=60.0)))
     row = tool.summarize(work_dir, macs=False)
-    assert row == ['upernet_inceptionnext_t_ade20k', '47.50 / -',
+    assert row == [str(work_dir), 'upernet_inceptionnext_t_ade20k',
+                   '47.50 / -',
                    '47.9 (ms)', '-', '-']

@@ -16,6 +16,7 @@ import numbers
 import os.path as osp
 from typing import Dict, List, Optional
 
+import torch
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.hooks.logger_hook import LoggerHook
@@ -77,7 +78,9 @@ class TrainingCurvesHook(Hook):
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
         if outputs and 'loss' in outputs:
-            self._loss_sum += float(outputs['loss'])
+            loss = outputs['loss']
+            self._loss_sum += float(loss.detach() if torch.is_tensor(loss)
+                                    else loss)
             self._loss_count += 1
         step = runner.iter + 1
         if self._loss_count and (step % self.interval == 0
