@@ -14,7 +14,7 @@ from inceptionnext_seg.engine.mixed_precision import bf16_supported
 from inceptionnext_seg.utils.config import build_segmentor_for_analysis
 from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
 from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options, free_port,
-                                 run_tool, tiny_run_options)
+                                 full_log, run_tool, tiny_run_options)
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(),
                           reason='needs a CUDA GPU')
@@ -31,7 +31,7 @@ def test_train_with_amp_on_cuda(demo_data, tmp_path):
                       '--cfg-options',
                       *tiny_run_options(demo_data, max_iters=3),
                       'auto_scale_lr.base_batch_size=4', gpu=True)
-    log = result.stdout + result.stderr
+    log = result.stdout + result.stderr + full_log(tmp_path)
     # bf16 without a scaler from Ampere on, fp16 with a scaler before.
     expected = ('BF16OptimWrapper' if bf16_supported('cuda') else
                 'AmpOptimWrapper')
@@ -54,7 +54,7 @@ def test_syncbn_trains_and_tests_on_two_nccl_processes(demo_data, tmp_path):
                       tmp_path / 'train', '--cfg-options',
                       *tiny_run_options(demo_data), *syncbn,
                       env=dict(PORT=str(free_port())), gpu=True)
-    log = result.stdout + result.stderr
+    log = result.stdout + result.stderr + full_log(tmp_path / 'train')
     assert 'Distributed training: True' in log
     assert "backend='nccl'" in log
     # SyncBN stays SyncBN: neither mmengine's single-process revert nor our

@@ -62,13 +62,16 @@ def main():
     metrics = runner.test()
     if runner.rank == 0:
         path = osp.join(runner.log_dir, 'test_metrics.json')
+        per_class = [getattr(m, 'per_class', None)
+                     for m in runner.test_evaluator.metrics]
         with open(path, 'w') as f:
             json.dump(dict(config=args.config, checkpoint=args.checkpoint,
                            tta=args.tta,
-                           **{k: float(v) for k, v in metrics.items()}),
+                           **{k: float(v) for k, v in metrics.items()},
+                           per_class=next((p for p in per_class if p), None)),
                       f, indent=2)
-        summary = '  '.join(f'{k}: {v:.2f}' for k, v in metrics.items())
-        runner.logger.info(f'{summary}  (saved to {path})')
+        runner.logger.info(f'Metrics JSON (per-class table included): '
+                           f'{path}')
 
 
 if __name__ == '__main__':

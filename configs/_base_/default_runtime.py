@@ -13,6 +13,8 @@ custom_imports = dict(
         'inceptionnext_seg.engine',
         # ContiguousSegLocalVisualizer
         'inceptionnext_seg.visualization',
+        # ClassIoUMetric
+        'inceptionnext_seg.evaluation',
         # the 'atomic_local' file backend of the checkpoint hook
         'inceptionnext_seg.checkpoint',
         # Replaces mmengine's loader of local checkpoint files, for the whole
@@ -22,6 +24,11 @@ custom_imports = dict(
         'inceptionnext_seg.checkpoint.mmengine_loader',
     ],
     allow_failed_imports=False)
+# mmengine's Runner with a console people read: long blocks (environment,
+# config, hook order) as one line pointing to the log file, which keeps
+# everything; per-class tables with the classes that occur; a summary of the
+# metrics and files at the end.
+runner_type = 'ReadableLogRunner'
 # Keep these when adding hooks: custom_hooks = _base_.custom_hooks + [...]
 custom_hooks = [
     # stop when the GPUs cannot be used by this torch (driver, architecture)

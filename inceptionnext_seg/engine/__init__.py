@@ -1,6 +1,7 @@
-"""The training loop's extensions: hooks, optimizers and optimizer wrappers
-(mmseg's ``HOOKS``, ``OPTIM_WRAPPERS``, ``OPTIM_WRAPPER_CONSTRUCTORS``), the
-CPU model wrapper (``MODEL_WRAPPERS``), and the config rewrites of
+"""The training loop's extensions: the runner (``RUNNERS``), hooks,
+optimizers and optimizer wrappers (mmseg's ``HOOKS``, ``OPTIM_WRAPPERS``,
+``OPTIM_WRAPPER_CONSTRUCTORS``), the CPU model wrapper
+(``MODEL_WRAPPERS``), and the config rewrites of
 ``tools/train.py`` (``--amp``, ``--keep-recipe-batch``)."""
 from .cpu_distributed import CPUDistributedDataParallel, use_cpu_processes
 from .hooks import (CorruptSampleReportHook, CudaCheckHook,
@@ -11,6 +12,7 @@ from .mixed_precision import amp_optim_wrapper, bf16_supported
 from .optimizers import (BF16OptimWrapper,
                          InceptionNeXtLearningRateDecayOptimizerConstructor)
 from .recipe_batch import keep_recipe_batch
+from .runner import ReadableLogRunner
 
 __all__ = [
     'CPUDistributedDataParallel', 'use_cpu_processes',
@@ -18,5 +20,6 @@ __all__ = [
     'PlainCheckpointHook', 'ProgressBarHook', 'ResumableRandomnessHook',
     'TestVisualizationHook', 'TrainingCurvesHook', 'UpdateParamSchedulerHook',
     'amp_optim_wrapper', 'bf16_supported', 'BF16OptimWrapper',
-    'InceptionNeXtLearningRateDecayOptimizerConstructor', 'keep_recipe_batch'
+    'InceptionNeXtLearningRateDecayOptimizerConstructor', 'keep_recipe_batch',
+    'ReadableLogRunner'
 ]

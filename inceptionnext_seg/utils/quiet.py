@@ -25,6 +25,11 @@ LIBRARY_NOTICES = (
     # mmseg's notices about its own API, raised for every model built.
     (r'``build_loss`` would be deprecated', UserWarning),
     (r'Default ``avg_non_ignore`` is False', UserWarning),
+    (r'`reduce_zero_label` will be deprecated', UserWarning),
+    # mmseg's drawing hook when a run draws nothing (test.py --show-dir
+    # switches it on).
+    (r'The draw is False, it means that the hook for visualization',
+     UserWarning),
 )
 
 

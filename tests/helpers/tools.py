@@ -27,6 +27,14 @@ def load_tool(name: str):
     return tool
 
 
+def full_log(work_dir) -> str:
+    """The complete log file of the newest run in ``work_dir`` (the console
+    shows a digest of it: ReadableLogRunner)."""
+    logs = sorted(Path(work_dir).glob('*/*.log'))
+    assert logs, f'no log file in {work_dir}'
+    return logs[-1].read_text()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -209,7 +217,7 @@ def resume_copy(train, work_dir: Path, dest: Path, root: Path) -> str:
     wrote a checkpoint plain ``torch.load(weights_only=True)`` reads.
 
     Returns:
-        The log of the resumed run.
+        The console output and the complete log file of the resumed run.
     """
     import shutil
     shutil.copytree(work_dir, dest)
@@ -221,4 +229,4 @@ def resume_copy(train, work_dir: Path, dest: Path, root: Path) -> str:
     assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
     final = torch.load(dest / 'iter_6.pth', weights_only=True)
     assert final['meta']['iter'] == 6
-    return log
+    return log + full_log(dest)

@@ -107,6 +107,7 @@ def test_recipe_values(path):
     assert cfg.custom_imports.imports == [
         'backbones', 'inceptionnext_seg.models', 'inceptionnext_seg.datasets',
         'inceptionnext_seg.engine', 'inceptionnext_seg.visualization',
+        'inceptionnext_seg.evaluation',
         'inceptionnext_seg.checkpoint',
         'inceptionnext_seg.checkpoint.mmengine_loader']
     assert [h.type for h in cfg.custom_hooks] == [

@@ -112,13 +112,13 @@ def test_cpu_bf16_follows_the_query_and_never_fails(monkeypatch, answer):
 
 def test_train_amp_bf16_with_channels_last(demo_data, tmp_path):
     """`--amp-dtype bf16` runs on any CPU (emulated where not native)."""
-    from tests.helpers.tools import DEMO_CONFIG, tiny_run_options
+    from tests.helpers.tools import DEMO_CONFIG, full_log, tiny_run_options
     result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
                       '--amp-dtype', 'bf16', '--cfg-options',
                       *tiny_run_options(demo_data, max_iters=3),
                       'model.data_preprocessor.type='
                       'ChannelsLastSegDataPreProcessor')
-    log = result.stdout + result.stderr
+    log = result.stdout + result.stderr + full_log(tmp_path)
     assert "type='BF16OptimWrapper'" in log
     assert 'Mixed precision: bf16 autocast, no loss scaler' in log
     assert "type='ChannelsLastSegDataPreProcessor'" in log

@@ -25,6 +25,8 @@ EXPECTED = {
         'InceptionNeXtLearningRateDecayOptimizerConstructor'],
     'model_wrapper': ['CPUDistributedDataParallel'],
     'visualizer': ['ContiguousSegLocalVisualizer'],
+    'runner': ['ReadableLogRunner'],
+    'metric': ['ClassIoUMetric'],
 }
 
 

@@ -57,6 +57,7 @@ def test_the_package_metadata_reads_the_ranges():
     """pyproject.toml takes its dependencies from the range files (one source
     of truth): the installed metadata has exactly their ranges."""
     import importlib.metadata
+
     from packaging.utils import canonicalize_name
 
     def key(req):

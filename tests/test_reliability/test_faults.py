@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from tests.helpers.tools import (DEMO_CONFIG, ROOT, CodeRunningPayload,
-                                 data_options, free_port, run_mmseg_tool,
-                                 run_tool, tiny_run_options)
+                                 data_options, free_port, full_log,
+                                 run_mmseg_tool, run_tool, tiny_run_options)
 
 # The test-only fault hooks are imported from the clone.
 FAULT_HOOKS_PATH = dict(PYTHONPATH=str(ROOT))
@@ -109,7 +109,7 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
 
 def test_training_checkpoints_use_the_atomic_backend(trained):
     work_dir, result = trained
-    log = result.stdout + result.stderr
+    log = full_log(work_dir)
     assert "backend_args=dict(backend='atomic_local')" in log
     assert not list(work_dir.glob('*.tmp-*'))
 

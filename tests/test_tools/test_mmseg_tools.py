@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from tests.helpers.tools import (DEMO_CONFIG, ROOT, CodeRunningPayload,
-                                 data_options, resume_copy, run_mmseg_tool,
-                                 run_snippet, run_tool, tiny_run_options)
+                                 data_options, full_log, resume_copy,
+                                 run_mmseg_tool, run_snippet, run_tool,
+                                 tiny_run_options)
 
 FPN_T = 'configs/fpn_inceptionnext_t_ade20k.py'
 
@@ -327,9 +328,9 @@ default_hooks = dict(logger=dict(interval=1),
 def test_mmseg_train_on_a_users_config_in_its_own_folder(demo_data,
                                                          tmp_path):
     """The door of docs/own_project.md: with the project installed, a config
-    in the user's folder names the backbone in ``custom_imports`` and mmseg's
-    own train.py runs it from a third folder, in a new interpreter with no
-    ``PYTHONPATH``."""
+    in the user's folder on mmseg's base files names the backbone in
+    ``custom_imports``, and mmseg's own train.py and this project's run it
+    from a third folder, in a new interpreter with no ``PYTHONPATH``."""
     own = tmp_path / 'my_project'
     elsewhere = tmp_path / 'elsewhere'
     own.mkdir()
@@ -340,8 +341,15 @@ def test_mmseg_train_on_a_users_config_in_its_own_folder(demo_data,
                             tmp_path / 'work', cwd=elsewhere, fresh=True,
                             env={'PYTHONPATH': ''})
     log = result.stdout + result.stderr
-    assert "type='InceptionNeXt'" in log
+    assert "type='InceptionNeXt'" in full_log(tmp_path / 'work')
     assert re.search(r'Iter\(train\) \[2/2\].*loss: \d+\.\d+', log), \
         log[-2000:]
     assert re.search(r'Iter\(val\) \[4/4\]', log)
     assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+    # The same config with this project's train.py, also from elsewhere.
+    ours = run_tool(ROOT / 'tools' / 'train.py', config, '--work-dir',
+                    tmp_path / 'ours', cwd=elsewhere, fresh=True,
+                    env={'PYTHONPATH': ''})
+    assert re.search(r'Iter\(train\) \[2/2\].*loss: \d+\.\d+',
+                     ours.stdout + ours.stderr)
+    assert (tmp_path / 'ours' / 'iter_2.pth').is_file()

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from tests.helpers.tools import (DEMO_CONFIG, data_options, free_port,
-                                 resume_copy, run_tool, tiny_run_options)
+                                 full_log, resume_copy, run_tool,
+                                 tiny_run_options)
 
 
 @pytest.mark.compat
@@ -90,14 +91,34 @@ def test_resume_continues_to_the_end_and_test_reports_miou(
                       'test_dataloader.num_workers=0',
                       'test_dataloader.persistent_workers=False')
     log = result.stdout + result.stderr
-    printed = re.search(r'aAcc: ([\d.]+)  mIoU: ([\d.]+)  mAcc: ([\d.]+)', log)
+    # The run ends with its summary: metrics and where the files are.
+    printed = re.search(r'Test done\n  metrics: aAcc ([\d.]+)  mIoU ([\d.]+)  '
+                        r'mAcc ([\d.]+)\n', log)
     assert printed, log[-2000:]
-    assert re.search(r'\|\s+Class\s+\|\s+IoU\s+\|', log)  # per-class table
+    assert 'Metrics JSON (per-class table included): ' in log
+    # The console's per-class table has the classes that occur, with the
+    # numbers the metrics JSON stores for them.
+    table = {cells[0]: cells[1:] for cells in (
+        [c.strip() for c in row.strip('|').split('|')]
+        for row in re.findall(r'^\|.*\|$', log, re.M)) if cells[0] != 'Class'}
     # ProgressBarHook's bar (mmengine's own test log says Iter(test) [4/4])
     assert re.search(r'\] 4/4, [\d.]+ task/s', log), log[-2000:]
     stored = json.loads(next((tmp_path / 'test').glob('*/test_metrics.json'))
                         .read_text())
     assert stored['mIoU'] == pytest.approx(float(printed.group(2)), abs=0.01)
+    per_class = stored['per_class']
+    assert len(per_class) == 150
+    occurring = {name for name, m in per_class.items()
+                 if m['IoU'] is not None or m['Acc'] is not None}
+    assert occurring and set(table) == occurring
+    for name in occurring:
+        assert [float(v) for v in table[name]] == pytest.approx(
+            [per_class[name]['IoU'], per_class[name]['Acc']], abs=0.01)
+    # mIoU is the mean over the classes with an IoU, as mmseg averages
+    assert stored['mIoU'] == pytest.approx(
+        sum(per_class[n]['IoU'] for n in occurring
+            if per_class[n]['IoU'] is not None) /
+        sum(per_class[n]['IoU'] is not None for n in occurring), abs=0.01)
 
 
 def test_resume_from_a_given_checkpoint(trained, demo_data, tmp_path):
@@ -122,7 +143,7 @@ def test_dist_train_and_dist_test_on_cpu(demo_data, tmp_path):
     result = run_tool('tools/dist_train.sh', DEMO_CONFIG, 2, '--work-dir',
                       work_dir, '--cfg-options', *opts,
                       env=dict(PORT=str(free_port())))
-    log = result.stdout + result.stderr
+    log = result.stdout + result.stderr + full_log(work_dir)
     assert 'Distributed training: True' in log
     assert (work_dir / 'iter_4.pth').is_file()
     ckpt = work_dir / 'iter_4.pth'

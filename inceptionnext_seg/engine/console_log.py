@@ -1,0 +1,81 @@
+"""What the console shows of a run's log: the long blocks people do not read
+during a run (the environment, the 350-line config, the hook order) as one
+line each pointing to the log file, the per-class table reduced to the
+classes that occur, and mmengine's notices about its own API left out. The
+log file keeps every line (``ReadableLogRunner`` puts
+:class:`DigestFormatter` and :class:`LibraryNoticeFilter` on the console
+handler only)."""
+import copy
+import logging
+import re
+from typing import Optional
+
+__all__ = ['DigestFormatter', 'LibraryNoticeFilter', 'condensed_class_table']
+
+#: mmengine's log lines about its own API that every run prints and that ask
+#: nothing of the user: left out on the console (the log file has them).
+LIBRARY_NOTICES = (
+    'The prefix is not set in metric class',
+    '"FileClient" will be deprecated in future',
+    '"HardDiskBackend" is the alias of "LocalBackend"',
+)
+
+
+def condensed_class_table(table: str) -> Optional[str]:
+    """mmseg's per-class PrettyTable with only the rows of classes that
+    occur (a number in any column), and a line saying how many were left
+    out; None when ``table`` is not such a table."""
+    lines = table.strip('\n').splitlines()
+    if len(lines) < 4 or not lines[0].startswith('+') or \
+            not re.match(r'\|\s*Class\s*\|', lines[1]):
+        return None
+    rows = [line for line in lines[3:-1] if line.startswith('|')]
+    kept = [row for row in rows
+            if any(cell.strip() not in ('nan', '')
+                   for cell in row.strip('|').split('|')[1:])]
+    left_out = len(rows) - len(kept)
+    note = (f'({left_out} of {len(rows)} classes neither in the labels nor '
+            f'predicted are not shown; the log file has the full table)'
+            if left_out else '')
+    shown = lines[:3] + kept + [lines[-1]]
+    return '\n'.join(shown + [note] if note else shown)
+
+
+class LibraryNoticeFilter(logging.Filter):
+    """Leaves :data:`LIBRARY_NOTICES` out of the handler it is put on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(LIBRARY_NOTICES)
+
+
+class DigestFormatter(logging.Formatter):
+    """Formats a record as ``base`` does, with the long blocks digested
+    (see the module docstring). The record itself is not changed, so the
+    other handlers (the log file) write it whole."""
+
+    def __init__(self, base: logging.Formatter, log_file: str) -> None:
+        super().__init__()
+        self.base = base
+        self.log_file = log_file
+
+    def digest(self, message: str) -> Optional[str]:
+        where = f'in the log file {self.log_file}'
+        if message.startswith('Config:\n'):
+            lines = message.count('\n')
+            return (f'Config: {lines} lines, {where} (and as a .py file in '
+                    f'the work dir)')
+        if 'System environment:' in message and \
+                'Runtime environment:' in message:
+            return f'System and runtime environment: {where}'
+        if message.startswith('Hooks will be executed in the following '
+                              'order'):
+            return f'Hooks and their order: {where}'
+        return condensed_class_table(message)
+
+    def format(self, record: logging.LogRecord) -> str:
+        digest = self.digest(record.getMessage())
+        if digest is None:
+            return self.base.format(record)
+        shown = copy.copy(record)
+        shown.msg, shown.args = digest, ()
+        return self.base.format(shown)

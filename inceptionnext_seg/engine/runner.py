@@ -1,0 +1,92 @@
+"""mmengine's Runner with a console people read (``runner_type`` in
+``configs/_base_/default_runtime.py``, so mmseg's own train.py and test.py
+use it too): long blocks digested on the console
+(:class:`~.console_log.DigestFormatter`; the log file keeps everything), and
+at the end of training or testing a summary of the final metrics and of
+where the files are."""
+import logging
+import numbers
+import os.path as osp
+from typing import Dict, List
+
+from mmengine.hooks import CheckpointHook
+from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
+
+from .console_log import DigestFormatter, LibraryNoticeFilter
+
+__all__ = ['ReadableLogRunner']
+
+RULE = '=' * 72
+
+
+@RUNNERS.register_module()
+class ReadableLogRunner(Runner):
+    """``Runner`` whose console shows what a person reads (see the module
+    docstring); everything else is mmengine's."""
+
+    def build_logger(self, *args, **kwargs):
+        logger = super().build_logger(*args, **kwargs)
+        for handler in logger.handlers:
+            if isinstance(handler, logging.StreamHandler) and not \
+                    isinstance(handler, logging.FileHandler) and not \
+                    isinstance(handler.formatter, DigestFormatter):
+                handler.setFormatter(DigestFormatter(
+                    handler.formatter, self.log_file))
+                handler.addFilter(LibraryNoticeFilter())
+        return logger
+
+    @property
+    def log_file(self) -> str:
+        """The run's complete log (mmengine's ``<log dir>/<time>.log``)."""
+        return osp.join(self._log_dir, f'{self.timestamp}.log')
+
+    def train(self):
+        model = super().train()
+        self._summary('Training done', self._last_validation(),
+                      self._training_files())
+        return model
+
+    def test(self) -> dict:
+        metrics = super().test()
+        files = {}
+        output_dir = self.cfg.get('test_evaluator', {})
+        if isinstance(output_dir, dict) and output_dir.get('output_dir'):
+            files['label maps'] = output_dir['output_dir']
+        self._summary('Test done', metrics, files)
+        return metrics
+
+    # -------------------------------------------------------------- helpers
+    def _last_validation(self) -> Dict[str, float]:
+        scalars = self.message_hub.log_scalars
+        return {key[len('val/'):]: scalars[key].current() for key in scalars
+                if key.startswith('val/')}
+
+    def _training_files(self) -> Dict[str, str]:
+        files = {}
+        for hook in self.hooks:
+            if isinstance(hook, CheckpointHook):
+                if getattr(hook, 'last_ckpt', None):
+                    files['last checkpoint'] = hook.last_ckpt
+                best = getattr(hook, 'best_ckpt_path', None)
+                if best:
+                    files['best checkpoint'] = best
+        curves = osp.join(self.work_dir, 'training_curves.png')
+        if osp.isfile(curves):
+            files['training curves'] = curves
+        return files
+
+    def _summary(self, title: str, metrics: Dict, files: Dict[str, str]
+                 ) -> None:
+        lines: List[str] = [RULE, title]
+        shown = {k: v for k, v in metrics.items()
+                 if isinstance(v, numbers.Real) and 'time' not in k}
+        if shown:
+            lines.append('  metrics: ' + '  '.join(
+                f'{k} {v:.2f}' for k, v in shown.items()))
+        files = dict(files, **{'work dir': self.work_dir,
+                               'full log': self.log_file})
+        width = max(len(k) for k in files)
+        lines += [f'  {k + ":":<{width + 1}} {v}' for k, v in files.items()]
+        lines.append(RULE)
+        self.logger.info('\n' + '\n'.join(lines))

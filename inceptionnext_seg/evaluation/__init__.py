@@ -1,0 +1,5 @@
+"""Evaluation (mmseg's ``METRICS``): the IoU metric that keeps its per-class
+results."""
+from .class_iou_metric import ClassIoUMetric
+
+__all__ = ['ClassIoUMetric']

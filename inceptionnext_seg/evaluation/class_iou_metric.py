@@ -1,0 +1,44 @@
+"""mmseg's ``IoUMetric``, keeping the per-class results it prints (for the
+metrics JSON of ``tools/test.py``): the same numbers, computed by mmseg's own
+``total_area_to_metrics``."""
+import math
+from typing import Dict, Optional
+
+from mmseg.evaluation import IoUMetric
+from mmseg.registry import METRICS
+
+__all__ = ['ClassIoUMetric']
+
+
+@METRICS.register_module()
+class ClassIoUMetric(IoUMetric):
+    """``IoUMetric`` whose ``per_class`` holds, after each evaluation, every
+    class's metrics in percent (None where undefined: a class neither in
+    the labels nor predicted) and its number of labelled pixels.
+
+    Args:
+        **kwargs: ``IoUMetric`` arguments.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.per_class: Optional[Dict[str, dict]] = None
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        metrics = super().compute_metrics(results)
+        if self.format_only:
+            return metrics
+        intersect, union, predicted, labelled = (sum(r) for r in
+                                                 zip(*results))
+        per_class = self.total_area_to_metrics(
+            intersect, union, predicted, labelled, self.metrics,
+            self.nan_to_num, self.beta)
+        per_class.pop('aAcc', None)
+        self.per_class = {}
+        for i, name in enumerate(self.dataset_meta['classes']):
+            values = {key: float(value[i]) * 100
+                      for key, value in per_class.items()}
+            self.per_class[name] = dict(
+                {k: None if math.isnan(v) else round(v, 2)
+                 for k, v in values.items()}, pixels=int(labelled[i]))
+        return metrics

@@ -1,0 +1,202 @@
+"""Every command line in README.md and docs/ works as written: each is
+parsed by the tool it calls (this project's or mmseg's own), with its
+placeholders filled in, so that an option the tools do not have, or lost,
+fails here; the built-in example runs end to end. A command added to the
+docs must be named here (what it calls, or why it cannot run in a CPU test),
+so that the docs and the tools cannot drift apart. What each tool then does
+is tested by the tests of that tool."""
+import argparse
+import importlib.util
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from tests.helpers.tools import DEMO_CONFIG, ROOT, load_tool, mmseg_tool
+
+DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
+
+# Commands that no CPU test can run as written, and why.
+NOT_RUN = {
+    r'^make test\b': 'this test suite itself',
+    r'^make demo\b': "runs `python tools/demo.py` in .venv, as the demo "
+                     'line below does here',
+    r'^(python3 -m venv|pip install|\. \.venv)':
+        'an installation: CI runs make install, the support matrix installs '
+        'each row as written',
+    r'^mkdir -p data/ade && unzip': 'needs the ADE20K download',
+    r'^T=\$\(python -c': 'sets the shell variable the next lines use',
+    r'^NNODES=2 ': 'needs two machines with GPUs',
+}
+
+# Placeholders of the docs and what stands for them here (files that the
+# parsers only need to exist).
+PLACEHOLDERS = {
+    'CONFIG': str(ROOT / DEMO_CONFIG),
+    'PARTITION': 'gpu',
+    'N': '2',
+}
+
+
+def documented_commands() -> List[tuple]:
+    """(doc file, command) for every line of every shell block (lines
+    ending in a backslash joined, comments dropped)."""
+    found = []
+    for doc in DOCS:
+        for block in re.findall(r'```(?:bash|sh|shell)\n(.*?)```',
+                                doc.read_text(), re.S):
+            command = ''
+            for line in block.splitlines():
+                line = re.sub(r'\s{2,}#.*$', '', line).strip()
+                if not line or line.startswith('#'):
+                    continue
+                command += line
+                if command.endswith('\\'):
+                    command = command[:-1].rstrip() + ' '
+                    continue
+                found.append((doc.relative_to(ROOT), command))
+                command = ''
+    return found
+
+
+COMMANDS = documented_commands()
+
+
+def test_the_docs_have_commands():
+    assert len(COMMANDS) > 40
+    assert {str(d) for d, _ in COMMANDS} >= {'README.md', 'docs/training.md',
+                                             'docs/own_project.md'}
+
+
+class Parsed(Exception):
+
+    def __init__(self, namespace):
+        super().__init__()
+        self.namespace = namespace
+
+
+def parse_with(script: Path, argv: List[str], monkeypatch):
+    """Parse ``argv`` with the argparse parser of ``script`` (its own
+    parse_args or main, in this process): argparse exits 2 on an option the
+    tool does not have or a value it refuses."""
+    real = argparse.ArgumentParser.parse_args
+
+    def parse(self, args=None, namespace=None):
+        raise Parsed(real(self, argv, namespace))
+
+    monkeypatch.setattr(argparse.ArgumentParser, 'parse_args', parse)
+    monkeypatch.setattr(sys, 'argv', [str(script)] + argv)
+    if script.parent == ROOT / 'tools':
+        module = load_tool(script.stem)
+    else:
+        spec = importlib.util.spec_from_file_location(
+            f'mmseg_tool_{script.stem}', script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    entry = getattr(module, 'parse_args', None) or module.main
+    with pytest.raises(Parsed) as parsed:
+        entry()
+    return parsed.value.namespace
+
+
+def fill(token: str, files: Dict[str, Path]) -> str:
+    for name, value in PLACEHOLDERS.items():
+        if token == name:
+            return value
+    return str(files.get(token, token))
+
+
+def tool_argv(command: str, files: Dict[str, Path]) -> Optional[tuple]:
+    """(script, argv) that ``command`` runs, or None for a command that is
+    not a python tool (or a launch script of one)."""
+    # [--option value] in the docs: an optional part; parse it too.
+    tokens = [fill(t, files) for t in
+              shlex.split(command.replace('[', '').replace(']', ''))]
+    env = 0
+    while env < len(tokens) and re.match(r'^[A-Z_]+=', tokens[env]):
+        env += 1
+    tokens = tokens[env:]
+    if tokens[0] in ('python', 'python3', 'bash'):
+        tokens = tokens[1:]
+    if tokens[0] == '-c':
+        return None
+    script = tokens[0]
+    if script.startswith('$T/'):
+        script = mmseg_tool(script[len('$T/'):])
+    else:
+        script = str(ROOT / script)
+    name = Path(script).name
+    if name in ('dist_train.sh', 'dist_test.sh'):
+        # CONFIG GPUS [options] / CONFIG CKPT GPUS [options]: the options
+        # are train.py's / test.py's.
+        gpus = 2 if name == 'dist_train.sh' else 3
+        tool = 'train.py' if name == 'dist_train.sh' else 'test.py'
+        return (Path(script).with_name(tool),
+                tokens[1:gpus] + tokens[gpus + 1:])
+    if name in ('slurm_train.sh', 'slurm_test.sh'):
+        # PARTITION JOB CONFIG WORK_DIR|CKPT [options]
+        if name == 'slurm_train.sh':
+            return (ROOT / 'tools' / 'train.py',
+                    [tokens[3], '--work-dir', tokens[4]] + tokens[5:])
+        return ROOT / 'tools' / 'test.py', tokens[3:]
+    return Path(script), tokens[1:]
+
+
+@pytest.fixture(scope='module')
+def files(tmp_path_factory) -> Dict[str, Path]:
+    """Stand-ins for the files the commands name (existing, where a tool
+    checks that they exist before parsing ends)."""
+    tmp = tmp_path_factory.mktemp('documented')
+    names = ['CKPT', 'CKPT.pth', 'image.jpg', 'img.jpg', 'model.onnx',
+             'inceptionnext_tiny.pth', 'model.safetensors']
+    made = {name: tmp / name for name in names}
+    for path in made.values():
+        path.write_bytes(b'')
+    return made
+
+
+@pytest.mark.parametrize('doc,command', COMMANDS,
+                         ids=[f'{d}:{c[:60]}' for d, c in COMMANDS])
+def test_the_documented_command_works_as_written(doc, command, files,
+                                                 monkeypatch):
+    skipped = [reason for pattern, reason in NOT_RUN.items()
+               if re.search(pattern, command)]
+    if skipped:
+        pytest.skip(skipped[0])
+    if command.startswith('python -c'):
+        code = shlex.split(command)[2]
+        compile(code, '<doc>', 'exec')  # run by test_mmseg_tools' snippet
+        assert 'MMSegInferencer' in code
+        return
+    found = tool_argv(command, files)
+    assert found, f'{doc}: no tool in {command!r}; name it in NOT_RUN'
+    script, argv = found
+    assert script.is_file(), f'{doc}: {script} does not exist'
+    args = parse_with(script, argv, monkeypatch)
+    for value in vars(args).values():
+        if isinstance(value, str) and value.startswith('configs/'):
+            assert (ROOT / value).is_file(), f'{doc}: {value} is no config'
+
+
+def test_the_built_in_example_runs(tmp_path):
+    """What `make demo` runs (2 iterations): train, test, the files it says
+    it wrote."""
+    from tests.helpers.tools import run_tool
+    result = run_tool('tools/demo.py', '--iters', '2', '--work-dir',
+                      tmp_path / 'demo', '--data-root', tmp_path / 'data')
+    out = result.stdout
+    assert re.search(r'Demo done: mIoU [\d.]+ \(aAcc [\d.]+, mAcc [\d.]+\)',
+                     out), out[-2000:]
+    for label in ('Checkpoint', 'Training curves', 'ADE20K-encoded PNGs'):
+        path = re.search(rf'^{label}: +(\S+)$', out, re.M).group(1)
+        assert Path(path).exists(), (label, path)
+    labels = sorted((tmp_path / 'demo' / 'predictions' / 'labels').glob(
+        '*.png'))
+    assert len(labels) == 24  # the demo validation set
+    import cv2
+    import numpy as np
+    values = np.unique(cv2.imread(str(labels[0]), cv2.IMREAD_UNCHANGED))
+    assert values.min() >= 1 and values.max() <= 150  # ADE20K's encoding
