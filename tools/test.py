@@ -17,6 +17,7 @@ quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+from inceptionnext_seg.engine import end_cpu_processes
 from inceptionnext_seg.utils.tool_args import (add_common_args, add_hook,
                                                config_from_args)
 
@@ -72,6 +73,7 @@ def main():
                       f, indent=2)
         runner.logger.info(f'Metrics JSON (per-class table included): '
                            f'{path}')
+    end_cpu_processes()
 
 
 if __name__ == '__main__':

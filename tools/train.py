@@ -18,7 +18,8 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from inceptionnext_seg.checkpoint import latest_good_checkpoint
-from inceptionnext_seg.engine import amp_optim_wrapper, keep_recipe_batch
+from inceptionnext_seg.engine import (amp_optim_wrapper, end_cpu_processes,
+                                      keep_recipe_batch)
 from inceptionnext_seg.utils.tool_args import add_common_args, config_from_args
 
 
@@ -99,6 +100,7 @@ def main():
     for note in notes:
         runner.logger.info(note)
     runner.train()
+    end_cpu_processes()
 
 
 if __name__ == '__main__':

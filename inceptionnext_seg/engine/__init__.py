@@ -3,7 +3,8 @@ optimizers and optimizer wrappers (mmseg's ``HOOKS``, ``OPTIM_WRAPPERS``,
 ``OPTIM_WRAPPER_CONSTRUCTORS``), the CPU model wrapper
 (``MODEL_WRAPPERS``), and the config rewrites of
 ``tools/train.py`` (``--amp``, ``--keep-recipe-batch``)."""
-from .cpu_distributed import CPUDistributedDataParallel, use_cpu_processes
+from .cpu_distributed import (CPUDistributedDataParallel, end_cpu_processes,
+                              use_cpu_processes)
 from .hooks import (CorruptSampleReportHook, CudaCheckHook,
                     NonFiniteLossHook, PlainCheckpointHook, ProgressBarHook,
                     ResumableRandomnessHook, TestVisualizationHook,
@@ -15,7 +16,7 @@ from .recipe_batch import keep_recipe_batch
 from .runner import ReadableLogRunner
 
 __all__ = [
-    'CPUDistributedDataParallel', 'use_cpu_processes',
+    'CPUDistributedDataParallel', 'use_cpu_processes', 'end_cpu_processes',
     'CorruptSampleReportHook', 'CudaCheckHook', 'NonFiniteLossHook',
     'PlainCheckpointHook', 'ProgressBarHook', 'ResumableRandomnessHook',
     'TestVisualizationHook', 'TrainingCurvesHook', 'UpdateParamSchedulerHook',

@@ -1,9 +1,9 @@
 """Running the GPU recipes' distributed code on machines without CUDA.
 
 With CUDA nothing here is used: mmengine launches, wraps and synchronises as
-mmseg users know. Without CUDA, mmengine 0.10's ``pytorch`` launcher still calls
-``torch.cuda.set_device`` and its DDP wrapper passes ``device_ids``, and SyncBN
-cannot synchronise CPU tensors; :func:`use_cpu_processes` (what
+mmseg users know. Without CUDA, mmengine 0.10's ``pytorch`` launcher still
+calls ``torch.cuda.set_device`` and its DDP wrapper passes ``device_ids``, and
+SyncBN cannot synchronise CPU tensors; :func:`use_cpu_processes` (what
 ``tools/train.py`` / ``tools/test.py`` do for ``--launcher pytorch``) starts
 the process group on gloo and selects :class:`CPUDistributedDataParallel`.
 A single process needs none of this: mmengine turns SyncBN into BN itself when
@@ -11,6 +11,7 @@ training is not distributed.
 """
 import atexit
 import os
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -19,7 +20,8 @@ from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 from mmseg.registry import MODEL_WRAPPERS
 
-__all__ = ['CPUDistributedDataParallel', 'use_cpu_processes']
+__all__ = ['CPUDistributedDataParallel', 'use_cpu_processes',
+           'end_cpu_processes']
 
 
 @MODEL_WRAPPERS.register_module()
@@ -64,11 +66,24 @@ def use_cpu_processes(cfg: Config, launcher: str) -> None:
     os.environ.setdefault('LOCAL_RANK', '0')
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
-        # The group started here is ended here: left to the C++ static
-        # destructors at exit, gloo's threads can abort the process
-        # ("terminate called without an active exception", seen with
-        # Python 3.13 + torch 2.14 after a finished run).
+        # The group started here is ended here (end_cpu_processes; at exit
+        # if a run failed): left to the C++ static destructors, gloo's
+        # threads can abort the process ("terminate called without an
+        # active exception", seen with torch 2.14 after finished runs).
         atexit.register(_destroy_process_group)
+
+
+def end_cpu_processes(timeout_s: float = 300) -> None:
+    """After a finished run: wait until every process is done (a process
+    that leaves while another still writes its checkpoints or draws, and
+    destroys its group first, was seen to abort at exit), then end the
+    group :func:`use_cpu_processes` started. Does nothing otherwise."""
+    if not dist.is_initialized() or dist.get_backend() != 'gloo':
+        return
+    try:
+        dist.monitored_barrier(timeout=timedelta(seconds=timeout_s))
+    finally:
+        dist.destroy_process_group()
 
 
 def _destroy_process_group() -> None:
