@@ -1,4 +1,4 @@
-"""Export a segmentor for deployment (ONNX, TorchScript) and verify it.
+"""The whole segmentor as one graph that exports with its sizes free.
 
 The exported graph takes what OpenCV reads, ``image``: float32 N x 3 x H x W,
 BGR, 0..255, and does the rest as mmseg's ``SegDataPreProcessor`` and

@@ -1,3 +1,4 @@
+"""Transforms (mmseg's ``TRANSFORMS``): loaders that name a corrupt file."""
 from .loading import (CheckedLoadAnnotations, CheckedLoadImageFromFile,
                       CorruptSampleError, jpeg_truncation)
 
