@@ -15,10 +15,4 @@ usage_unless 3 "$@"
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
-exec "$(project_python)" -m torch.distributed.run \
-    --nnodes="${NNODES:-1}" \
-    --node_rank="${NODE_RANK:-0}" \
-    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-    --nproc_per_node="$GPUS" \
-    --master_port="${PORT:-29500}" \
-    "$DIR/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+torchrun_tool test.py "$GPUS" "$CONFIG" "$CHECKPOINT" "${@:4}"

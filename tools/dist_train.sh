@@ -13,10 +13,4 @@ source "$DIR/launch_env.sh"
 usage_unless 2 "$@"
 CONFIG=$1
 GPUS=$2
-exec "$(project_python)" -m torch.distributed.run \
-    --nnodes="${NNODES:-1}" \
-    --node_rank="${NODE_RANK:-0}" \
-    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-    --nproc_per_node="$GPUS" \
-    --master_port="${PORT:-29500}" \
-    "$DIR/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+torchrun_tool train.py "$GPUS" "$CONFIG" "${@:3}"

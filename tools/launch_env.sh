@@ -29,3 +29,37 @@ usage_unless() {
         exit 2
     fi
 }
+
+# torchrun_tool SCRIPT GPUS ARGS...: GPUS processes of tools/SCRIPT on this
+# node through torchrun (NNODES, NODE_RANK, MASTER_ADDR, PORT for several).
+torchrun_tool() {
+    local script=$1 gpus=$2
+    shift 2
+    exec "$(project_python)" -m torch.distributed.run \
+        --nnodes="${NNODES:-1}" \
+        --node_rank="${NODE_RANK:-0}" \
+        --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+        --nproc_per_node="$gpus" \
+        --master_port="${PORT:-29500}" \
+        "$DIR/$script" "$@" --launcher pytorch
+}
+
+# srun_tool PARTITION JOB_NAME SCRIPT ARGS...: one task per GPU of tools/SCRIPT
+# on a Slurm partition (GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS).
+srun_tool() {
+    local partition=$1 job=$2 script=$3
+    shift 3
+    local gpus_per_node=${GPUS_PER_NODE:-8}
+    set -x
+    # SRUN_ARGS is split into words on purpose.
+    # shellcheck disable=SC2086
+    srun -p "$partition" \
+        --job-name="$job" \
+        --gres=gpu:"$gpus_per_node" \
+        --ntasks="${GPUS:-8}" \
+        --ntasks-per-node="$gpus_per_node" \
+        --cpus-per-task="${CPUS_PER_TASK:-5}" \
+        --kill-on-bad-exit=1 \
+        ${SRUN_ARGS:-} \
+        "$(project_python)" -u "$DIR/$script" "$@" --launcher=slurm
+}

@@ -11,17 +11,4 @@ environment. PYTHON: the interpreter on the nodes (default: .venv/bin/python
 of this clone if present, else python3)."
 source "$DIR/launch_env.sh"
 usage_unless 4 "$@"
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-set -x
-# SRUN_ARGS is split into words on purpose.
-# shellcheck disable=SC2086
-srun -p "$1" \
-    --job-name="$2" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="${CPUS_PER_TASK:-5}" \
-    --kill-on-bad-exit=1 \
-    ${SRUN_ARGS:-} \
-    "$(project_python)" -u "$DIR/test.py" "$3" "$4" --launcher=slurm "${@:5}"
+srun_tool "$1" "$2" test.py "$3" "$4" "${@:5}"

@@ -72,5 +72,5 @@ def test_slurm_request(name, tool, tmp_path):
         '--ntasks-per-node=8 --cpus-per-task=5 --kill-on-bad-exit=1 '
         f'--qos=high --time=24:00:00 /opt/py -u {ROOT}/tools/{tool} '
         'CONFIG.py ' + ('--work-dir=DIR_OR_CKPT' if tool == 'train.py'
-                        else 'DIR_OR_CKPT') + ' --launcher=slurm --tta')
+                        else 'DIR_OR_CKPT') + ' --tta --launcher=slurm')
     assert result.stdout.strip() == expected
