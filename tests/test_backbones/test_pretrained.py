@@ -11,7 +11,8 @@ from safetensors.torch import save_file
 from backbones import read_backbone_weights
 from inceptionnext_seg.checkpoint import CheckpointError
 from inceptionnext_seg.checkpoint import reading as checkpoint_module
-from tests.helpers.tools import CodeRunningPayload, load_tool, run_tool
+from tests.helpers.tools import (CodeRunningPayload, load_tool, run_snippet,
+                                 run_tool)
 
 pytestmark = pytest.mark.compat  # in every row of `make compat`
 
@@ -278,10 +279,10 @@ def test_unreachable_hub_fails_at_once(monkeypatch, tmp_path):
     assert time.monotonic() - start < 10
 
 
-def test_hub_id_from_the_local_cache(monkeypatch, tmp_path, timm_models):
-    """A hub id whose file is in HF_HOME's cache loads with no request (the
-    hub is unreachable here)."""
-    import huggingface_hub.constants as hc
+def test_hub_id_from_the_local_cache(tmp_path, timm_models):
+    """A hub id whose file is in the hub cache (HF_HUB_CACHE, or HF_HOME's)
+    loads with no request: the hub is unreachable here. A new interpreter,
+    because huggingface_hub reads those variables when it is imported."""
     cache = tmp_path / 'hf' / 'hub'
     repo = cache / 'models--timm--inception_next_atto.sail_in1k'
     commit = '0' * 40
@@ -290,12 +291,19 @@ def test_hub_id_from_the_local_cache(monkeypatch, tmp_path, timm_models):
     snapshot = repo / 'snapshots' / commit
     snapshot.mkdir(parents=True)
     ref = timm_models('atto')
-    save_file({k: v.contiguous() for k, v in ref.state_dict().items()},
-              str(snapshot / 'model.safetensors'))
-    monkeypatch.setattr(hc, 'HF_HUB_CACHE', str(cache))
-    monkeypatch.setattr(hc, 'ENDPOINT', 'http://127.0.0.1:9')
-    model = pretrained('atto', 'timm/inception_next_atto.sail_in1k')
-    assert_matches_timm(model, ref)
+    state = {k: v.contiguous() for k, v in ref.state_dict().items()}
+    save_file(state, str(snapshot / 'model.safetensors'))
+    code = (
+        'from backbones import InceptionNeXt, read_backbone_weights\n'
+        "state = read_backbone_weights('timm/inception_next_atto.sail_in1k')\n"
+        "InceptionNeXt(arch='atto').load_weights(state)\n"
+        "print(len(state), float(state['stem.0.weight'].sum()))\n")
+    result = run_snippet(code, tmp_path, fresh=True, env=dict(
+        HF_HUB_CACHE=str(cache), HF_ENDPOINT='http://127.0.0.1:9'))
+    expected = sum(1 for k in state if not k.startswith('head.'))
+    count, total = result.stdout.split()
+    assert int(count) == expected
+    assert float(total) == pytest.approx(float(state['stem.0.weight'].sum()))
 
 
 def run_convert(*args):

@@ -82,12 +82,14 @@ def test_a_training_runs_console_and_its_log_file(trained):
 
 def test_no_warning_from_the_projects_own_code(demo_data, tmp_path):
     """A training run with Python's default warnings: none is raised by
-    this project's code (a library's may be, outside our control)."""
+    this project's code (a library's may be, outside our control). The
+    project's modules are imported anew by the run (the tool server has
+    imported only the libraries)."""
     from tests.helpers.tools import DEMO_CONFIG, run_tool, tiny_run_options
     result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
                       '--cfg-options',
                       *tiny_run_options(demo_data),
-                      fresh=True, env={'PYTHONWARNINGS': 'default'})
+                      env={'PYTHONWARNINGS': 'default'})
     warned = re.findall(r'^(\S+\.py):\d+: \w*Warning', result.stderr, re.M)
     ours = [path for path in warned
             if re.search(r'/(backbones|inceptionnext_seg|tools)/', path)]
