@@ -1,5 +1,5 @@
 """Known-bad library combinations and unusable GPUs are refused at start-up
-with the fix named (backbones/environment.py)."""
+with the fix named (inceptionnext_seg/environment.py)."""
 import pytest
 import torch
 

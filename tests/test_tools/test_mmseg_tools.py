@@ -1,6 +1,7 @@
 """The doors an mmseg user already knows: mmseg's own tools (from its wheel,
-run from the repo root with PYTHONPATH=.) and mmseg.apis, on this project's
-configs. The guarantees come from the configs, so these get them too."""
+with the project installed and no PYTHONPATH) and mmseg.apis, on this
+project's configs and on a user's config in its own folder. The guarantees
+come from the configs, so these get them too."""
 import pickletools
 import re
 import zipfile
