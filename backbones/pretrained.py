@@ -61,6 +61,8 @@ def _download_url(url: str) -> Path:
 
 
 _HUB_FILES = ('model.safetensors', 'pytorch_model.bin')
+_PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy',
+                    'HTTP_PROXY', 'http_proxy')
 
 
 def _hub_unreachable(endpoint: str) -> Optional[str]:
@@ -85,8 +87,11 @@ def _download_hub(repo_id: str) -> Path:
                                         local_files_only=True))
         except Exception:  # noqa: BLE001 - not cached
             pass
+    # Through a proxy the hub may answer where a direct connection cannot:
+    # then huggingface_hub's own requests decide.
+    proxied = any(os.environ.get(v) for v in _PROXY_VARIABLES)
     offline = ('HF_HUB_OFFLINE is set' if hub.HF_HUB_OFFLINE else
-               _hub_unreachable(hub.ENDPOINT))
+               None if proxied else _hub_unreachable(hub.ENDPOINT))
     errors = [f'{hub.ENDPOINT} cannot be reached ({offline})'] if offline \
         else []
     for filename in _HUB_FILES if not offline else ():

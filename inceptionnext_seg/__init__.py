@@ -12,8 +12,11 @@ when imported; configs import them through ``custom_imports``
                       preprocessor
 ``datasets``          ``CheckedADE20KDataset``, loaders that name a corrupt
                       file, the procedural dataset of ``make demo``
-``engine``            hooks, optimizers, ``--amp``, ``--keep-recipe-batch``,
-                      CPU fallbacks of the distributed recipes
+``engine``            the runner, hooks, optimizers, ``--amp``,
+                      ``--keep-recipe-batch``, CPU fallbacks of the
+                      distributed recipes
+``evaluation``        ``ClassIoUMetric``: mmseg's IoU metric keeping its
+                      per-class results
 ``visualization``     mmseg's visualizer for any image layout, training curves
 ``deploy``            ONNX / TorchScript export and its verification
 ``analysis``          parameters, MACs, timing, memory, the paper's results

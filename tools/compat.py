@@ -43,7 +43,7 @@ class Row:
     torch: str
     torchvision: str
     floors: bool = False  # pin every lower bound of the requirements
-    extra: List[str] = field(default_factory=list)  # as the README says
+    extra: List[str] = field(default_factory=list)  # as docs/install.md says
     note: str = ''
 
 

@@ -8,6 +8,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ def main():
         'on the CPU, evaluate the best checkpoint and write coloured '
         'predictions.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--work-dir', default='work_dirs/demo',
+    parser.add_argument('--work-dir', default=str(ROOT / 'work_dirs' / 'demo'),
                         help='where the run writes its files')
     parser.add_argument('--iters', type=int, default=None,
                         help='training iterations, validated and saved at '
@@ -60,10 +61,15 @@ def main():
             f'param_scheduler.0.end={warmup}',
             f'param_scheduler.1.begin={warmup}',
             f'param_scheduler.1.end={args.iters}']
+    started = time.time()
     run(['tools/train.py', CONFIG, '--work-dir', str(work_dir),
          '--cfg-options', *options])
-    best = sorted(work_dir.glob('best_mIoU_iter_*.pth'))
-    checkpoint = best[-1] if best else work_dir / (
+    # The best checkpoint of this run (a work dir may hold an earlier
+    # run's), by iteration; else the last one this run wrote.
+    best = [p for p in work_dir.glob('best_mIoU_iter_*.pth')
+            if p.stat().st_mtime >= started]
+    best.sort(key=lambda p: int(p.stem.rsplit('_', 1)[1]))
+    checkpoint = best[-1] if best else Path(
         (work_dir / 'last_checkpoint').read_text().strip())
     out = work_dir / 'predictions'
     run(['tools/test.py', CONFIG, str(checkpoint), '--work-dir',

@@ -123,7 +123,13 @@ def main(argv=None) -> int:
     cv2.imwrite(args.out, paint(image, labels, meta['palette'],
                                 args.opacity))
     if args.labels_out:
-        if meta.get('reduce_zero_label') and not args.train_ids:
+        if 'reduce_zero_label' not in meta and not args.train_ids:
+            print(f'note: {args.model} does not say whether its dataset '
+                  f'counts classes from 1 (exported before tools/export.py '
+                  f'stored it); {args.labels_out} holds 0-based class '
+                  f'indices. Export it again for the dataset\'s encoding.',
+                  file=sys.stderr)
+        elif meta.get('reduce_zero_label') and not args.train_ids:
             labels = labels + 1  # the dataset's encoding (0 is "other")
         cv2.imwrite(args.labels_out, labels.astype(np.uint16 if labels.max()
                                                    > 255 else np.uint8))

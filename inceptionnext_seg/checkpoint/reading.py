@@ -112,8 +112,8 @@ def mmengine_data_globals() -> List[Any]:
     import numpy as np
     from mmengine.logging import HistoryBuffer
     # numpy 2 moved numpy.core to numpy._core; pickles name either module
-    # (private numpy names, pinned by tests/test_checkpoint/
-    # test_checkpoint_loading.py's stock-checkpoint test).
+    # (private numpy names, pinned by the stock-checkpoint test of
+    # tests/test_checkpoint/test_reading.py).
     core = importlib.import_module('numpy._core.multiarray' if hasattr(
         np, '_core') else 'numpy.core.multiarray')
     allowed: List[Any] = [HistoryBuffer, np.ndarray, np.dtype,

@@ -16,8 +16,9 @@ def bf16_supported(device: str) -> bool:
     AVX512-BF16/AMX. oneDNN's own answer, the private
     ``torch.ops.mkldnn._is_mkldnn_bf16_supported`` (torch 1.12 to today),
     is what decides whether bf16 kernels run natively;
-    tests/test_speed.py pins that it exists and returns a bool. Should a
-    torch drop it, this answers False (fp32), never an error.
+    tests/test_engine/test_mixed_precision.py pins that it exists and
+    returns a bool. Should a torch drop it, this answers False (fp32), never
+    an error.
     """
     if device.startswith('cuda'):
         # Native bf16 from Ampere (compute capability 8.0) on; newer torch's

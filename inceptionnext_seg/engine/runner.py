@@ -7,7 +7,7 @@ where the files are."""
 import logging
 import numbers
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
@@ -20,6 +20,14 @@ __all__ = ['ReadableLogRunner']
 RULE = '=' * 72
 
 
+def _file_of(logger) -> Optional[str]:
+    """The file a logger writes, if it has a file handler."""
+    for handler in getattr(logger, 'handlers', []):
+        if isinstance(handler, logging.FileHandler):
+            return handler.baseFilename
+    return None
+
+
 @RUNNERS.register_module()
 class ReadableLogRunner(Runner):
     """``Runner`` whose console shows what a person reads (see the module
@@ -27,19 +35,22 @@ class ReadableLogRunner(Runner):
 
     def build_logger(self, *args, **kwargs):
         logger = super().build_logger(*args, **kwargs)
+        log_file = _file_of(logger) or self.log_file
         for handler in logger.handlers:
             if isinstance(handler, logging.StreamHandler) and not \
                     isinstance(handler, logging.FileHandler) and not \
                     isinstance(handler.formatter, DigestFormatter):
                 handler.setFormatter(DigestFormatter(
-                    handler.formatter, self.log_file))
+                    handler.formatter, log_file))
                 handler.addFilter(LibraryNoticeFilter())
         return logger
 
     @property
     def log_file(self) -> str:
-        """The run's complete log (mmengine's ``<log dir>/<time>.log``)."""
-        return osp.join(self._log_dir, f'{self.timestamp}.log')
+        """The run's complete log: the file mmengine's logger writes
+        (``<log dir>/<time>.log``, or per rank in some distributed runs)."""
+        return _file_of(getattr(self, 'logger', None)) or osp.join(
+            self._log_dir, f'{self.timestamp}.log')
 
     def train(self):
         model = super().train()
@@ -49,10 +60,11 @@ class ReadableLogRunner(Runner):
 
     def test(self) -> dict:
         metrics = super().test()
-        files = {}
-        output_dir = self.cfg.get('test_evaluator', {})
-        if isinstance(output_dir, dict) and output_dir.get('output_dir'):
-            files['label maps'] = output_dir['output_dir']
+        evaluators = self.cfg.get('test_evaluator') or []
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        files = {'label maps': e['output_dir'] for e in evaluators
+                 if isinstance(e, dict) and e.get('output_dir')}
         self._summary('Test done', metrics, files)
         return metrics
 

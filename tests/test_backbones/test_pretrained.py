@@ -250,9 +250,14 @@ def test_url_uses_the_cached_file(monkeypatch, tmp_path, timm_models):
 
 def test_offline_hub_id_fails_with_instructions(monkeypatch, tmp_path):
     monkeypatch.setenv('HF_HUB_OFFLINE', '1')
-    monkeypatch.setenv('HF_HOME', str(tmp_path / 'hf'))
     import huggingface_hub.constants as hc
+    import huggingface_hub.file_download as fd
     monkeypatch.setattr(hc, 'HF_HUB_OFFLINE', True)
+    # An empty cache: not the developer's (huggingface_hub read HF_HOME when
+    # it was imported; newer releases read the constant, older ones bound it).
+    for module in (hc, fd):
+        monkeypatch.setattr(module, 'HF_HUB_CACHE', str(tmp_path / 'hf'),
+                            raising=False)
     with pytest.raises(CheckpointError,
                        match=r"Could not fetch the hub checkpoint "
                        r"'timm/inception_next_atto.sail_in1k'.*Download "
@@ -266,9 +271,14 @@ def test_unreachable_hub_fails_at_once(monkeypatch, tmp_path):
     import time
 
     import huggingface_hub.constants as hc
-    monkeypatch.setenv('HF_HOME', str(tmp_path / 'hf'))
-    monkeypatch.setattr(hc, 'HF_HUB_CACHE', str(tmp_path / 'hf' / 'hub'))
+    import huggingface_hub.file_download as fd
+    for module in (hc, fd):  # an empty cache (see the test above)
+        monkeypatch.setattr(module, 'HF_HUB_CACHE', str(tmp_path / 'hf'),
+                            raising=False)
     monkeypatch.setattr(hc, 'HF_HUB_OFFLINE', False)
+    for variable in ('HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy',
+                     'HTTP_PROXY', 'http_proxy'):
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setattr(hc, 'ENDPOINT', 'http://127.0.0.1:9')  # refused
     start = time.monotonic()
     with pytest.raises(CheckpointError,
@@ -277,6 +287,31 @@ def test_unreachable_hub_fails_at_once(monkeypatch, tmp_path):
                        r'instead of the hub id'):
         pretrained('atto', 'timm/inception_next_atto.sail_in1k')
     assert time.monotonic() - start < 10
+
+
+def test_behind_a_proxy_the_hub_decides(monkeypatch, tmp_path):
+    """A direct connection says nothing behind a proxy: there no probe is
+    made and huggingface_hub's own request (through the proxy) is used."""
+    import huggingface_hub
+    import huggingface_hub.constants as hc
+
+    import backbones.pretrained as pretrained_module
+    monkeypatch.setattr(hc, 'HF_HUB_OFFLINE', False)
+    monkeypatch.setenv('HTTPS_PROXY', 'http://proxy.invalid:3128')
+    monkeypatch.setattr(pretrained_module, '_hub_unreachable', lambda e: (
+        pytest.fail('probed the hub behind a proxy')))
+    asked = []
+
+    def download(repo_id, filename, local_files_only=False, **kwargs):
+        asked.append((filename, local_files_only))
+        if local_files_only:
+            raise FileNotFoundError('not cached')
+        return str(tmp_path / filename)
+
+    monkeypatch.setattr(huggingface_hub, 'hf_hub_download', download)
+    path = pretrained_module._download_hub('timm/inception_next_atto')
+    assert path == tmp_path / 'model.safetensors'
+    assert asked[-1] == ('model.safetensors', False)
 
 
 def test_hub_id_from_the_local_cache(tmp_path, timm_models):

@@ -80,3 +80,34 @@ def test_onnx_infer_gives_pytorchs_label_map_and_picture(
     ours = cv2.imread(str(tmp_path / f'{images[0].stem}.png'))
     ref = cv2.imread(str(torch_png))
     assert (ours == ref).all(axis=2).mean() >= 0.999
+
+
+@DEMO_EXPORT
+def test_label_maps_in_the_datasets_encoding(demo_onnx, demo_data, tmp_path):
+    """--labels-out: ADE20K's 1..150 (as test.py --out); --train-ids: the
+    model's 0-based ids; a file exported before the export stored the
+    encoding: 0-based, and the tool says so."""
+    import onnx
+    path, _ = demo_onnx
+    image = sorted((demo_data / 'images' / 'validation').glob('*.jpg'))[0]
+
+    def labels(model, *options):
+        out = tmp_path / f'{len(list(tmp_path.iterdir()))}.png'
+        result = run_tool('tools/infer_onnx.py', image, model, '--out',
+                          tmp_path / 'painted.png', '--labels-out', out,
+                          *options)
+        return cv2.imread(str(out), cv2.IMREAD_UNCHANGED).astype(int), result
+
+    ids, _ = labels(path, '--train-ids')
+    encoded, result = labels(path)
+    assert (encoded == ids + 1).all() and encoded.min() >= 1
+    assert result.stderr == ''
+    old = onnx.load(str(path))
+    kept = [p for p in old.metadata_props if p.key != 'reduce_zero_label']
+    del old.metadata_props[:]
+    old.metadata_props.extend(kept)
+    old_path = tmp_path / 'old.onnx'
+    onnx.save(old, str(old_path))
+    unencoded, result = labels(old_path)
+    assert (unencoded == ids).all()
+    assert 'holds 0-based class indices' in result.stderr

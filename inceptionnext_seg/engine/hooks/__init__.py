@@ -1,5 +1,8 @@
 """Hooks, one per file (mmseg's ``HOOKS``). Every config's ``custom_hooks``
-has the first six (``configs/_base_/default_runtime.py``)."""
+has CudaCheckHook, PlainCheckpointHook, ResumableRandomnessHook,
+NonFiniteLossHook, CorruptSampleReportHook and TrainingCurvesHook
+(``configs/_base_/default_runtime.py``); the configs' visualization hook is
+TestVisualizationHook; tools/train.py and tools/test.py add the others."""
 from .corrupt_sample_report_hook import CorruptSampleReportHook
 from .cuda_check_hook import CudaCheckHook
 from .non_finite_loss_hook import NonFiniteLossHook
