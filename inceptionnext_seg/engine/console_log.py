@@ -14,7 +14,7 @@ __all__ = ['DigestFormatter', 'LibraryNoticeFilter', 'condensed_class_table']
 
 #: mmengine's log lines about its own API that every run prints and that ask
 #: nothing of the user: left out on the console (the log file has them).
-LIBRARY_NOTICES = (
+MMENGINE_NOTICES = (
     'The prefix is not set in metric class',
     '"FileClient" will be deprecated in future',
     '"HardDiskBackend" is the alias of "LocalBackend"',
@@ -42,10 +42,10 @@ def condensed_class_table(table: str) -> Optional[str]:
 
 
 class LibraryNoticeFilter(logging.Filter):
-    """Leaves :data:`LIBRARY_NOTICES` out of the handler it is put on."""
+    """Leaves :data:`MMENGINE_NOTICES` out of the handler it is put on."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(LIBRARY_NOTICES)
+        return not record.getMessage().startswith(MMENGINE_NOTICES)
 
 
 class DigestFormatter(logging.Formatter):

@@ -35,8 +35,8 @@ class ReadableLogRunner(Runner):
 
     def build_logger(self, *args, **kwargs):
         logger = super().build_logger(*args, **kwargs)
-        log_file = _file_of(logger) or self.log_file
-        for handler in logger.handlers:
+        log_file = _file_of(logger)
+        for handler in logger.handlers if log_file else ():
             if isinstance(handler, logging.StreamHandler) and not \
                     isinstance(handler, logging.FileHandler) and not \
                     isinstance(handler.formatter, DigestFormatter):
@@ -46,11 +46,11 @@ class ReadableLogRunner(Runner):
         return logger
 
     @property
-    def log_file(self) -> str:
+    def log_file(self) -> Optional[str]:
         """The run's complete log: the file mmengine's logger writes
-        (``<log dir>/<time>.log``, or per rank in some distributed runs)."""
-        return _file_of(getattr(self, 'logger', None)) or osp.join(
-            self._log_dir, f'{self.timestamp}.log')
+        (``<log dir>/<time>.log``, or per rank in some distributed runs;
+        None on a rank that writes none)."""
+        return _file_of(self.logger)
 
     def train(self):
         model = super().train()

@@ -10,8 +10,6 @@ import logging
 import warnings
 from typing import Iterator
 
-import torch
-
 __all__ = ['LIBRARY_NOTICES', 'quiet_library_warnings', 'set_log_level',
            'quiet_init_log', 'init_weights_quietly']
 
@@ -71,7 +69,7 @@ def quiet_init_log() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def init_weights_quietly(model: torch.nn.Module) -> None:
+def init_weights_quietly(model) -> None:
     """``model.init_weights()`` under :func:`quiet_init_log`."""
     with quiet_init_log():
         model.init_weights()

@@ -16,15 +16,47 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
 
 
-def load_tool(name: str):
-    """A script of ``tools/`` as a module (its ``main`` and helpers), loaded
-    from its file: the tools are scripts, not a package."""
+def load_tool(name):
+    """A script of ``tools/`` (by name), or any script (by path), as a module
+    (its ``main`` and helpers), loaded from its file: the tools are scripts,
+    not a package."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        f'tools_{name}', ROOT / 'tools' / f'{name}.py')
+    path = Path(name) if str(name).endswith('.py') else \
+        ROOT / 'tools' / f'{name}.py'
+    spec = importlib.util.spec_from_file_location(f'tool_{path.stem}', path)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool
+
+
+class _Built(Exception):
+
+    def __init__(self, parser):
+        super().__init__()
+        self.parser = parser
+
+
+def tool_parser(script):
+    """The ``argparse`` parser a tool script builds (a name of ``tools/`` or
+    a path), taken in this process where the tool's ``parse_args`` (else its
+    ``main``) would parse: nothing of the tool runs after that."""
+    import argparse
+    real = argparse.ArgumentParser.parse_args
+
+    def built(self, *args, **kwargs):
+        raise _Built(self)
+
+    argparse.ArgumentParser.parse_args = built
+    try:
+        tool = load_tool(script)
+        entry = getattr(tool, 'parse_args', None) or tool.main
+        try:
+            entry()
+        except _Built as found:
+            return found.parser
+    finally:
+        argparse.ArgumentParser.parse_args = real
+    raise AssertionError(f'{script} parses no arguments')
 
 
 def full_log(work_dir) -> str:

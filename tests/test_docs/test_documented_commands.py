@@ -5,17 +5,14 @@ fails here; the built-in example runs end to end. A command added to the
 docs must be named here (what it calls, or why it cannot run in a CPU test),
 so that the docs and the tools cannot drift apart. What each tool then does
 is tested by the tests of that tool."""
-import argparse
-import importlib.util
 import re
 import shlex
-import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
 
-from tests.helpers.tools import DEMO_CONFIG, ROOT, load_tool, mmseg_tool
+from tests.helpers.tools import DEMO_CONFIG, ROOT, mmseg_tool, tool_parser
 
 DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
 
@@ -69,37 +66,6 @@ def test_the_docs_have_commands():
     assert len(COMMANDS) > 40
     assert {str(d) for d, _ in COMMANDS} >= {'README.md', 'docs/training.md',
                                              'docs/own_project.md'}
-
-
-class Parsed(Exception):
-
-    def __init__(self, namespace):
-        super().__init__()
-        self.namespace = namespace
-
-
-def parse_with(script: Path, argv: List[str], monkeypatch):
-    """Parse ``argv`` with the argparse parser of ``script`` (its own
-    parse_args or main, in this process): argparse exits 2 on an option the
-    tool does not have or a value it refuses."""
-    real = argparse.ArgumentParser.parse_args
-
-    def parse(self, args=None, namespace=None):
-        raise Parsed(real(self, argv, namespace))
-
-    monkeypatch.setattr(argparse.ArgumentParser, 'parse_args', parse)
-    monkeypatch.setattr(sys, 'argv', [str(script)] + argv)
-    if script.parent == ROOT / 'tools':
-        module = load_tool(script.stem)
-    else:
-        spec = importlib.util.spec_from_file_location(
-            f'mmseg_tool_{script.stem}', script)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    entry = getattr(module, 'parse_args', None) or module.main
-    with pytest.raises(Parsed) as parsed:
-        entry()
-    return parsed.value.namespace
 
 
 def fill(token: str, files: Dict[str, Path]) -> str:
@@ -160,8 +126,7 @@ def files(tmp_path_factory) -> Dict[str, Path]:
 
 @pytest.mark.parametrize('doc,command', COMMANDS,
                          ids=[f'{d}:{c[:60]}' for d, c in COMMANDS])
-def test_the_documented_command_works_as_written(doc, command, files,
-                                                 monkeypatch):
+def test_the_documented_command_works_as_written(doc, command, files):
     skipped = [reason for pattern, reason in NOT_RUN.items()
                if re.search(pattern, command)]
     if skipped:
@@ -175,7 +140,9 @@ def test_the_documented_command_works_as_written(doc, command, files,
     assert found, f'{doc}: no tool in {command!r}; name it in NOT_RUN'
     script, argv = found
     assert script.is_file(), f'{doc}: {script} does not exist'
-    args = parse_with(script, argv, monkeypatch)
+    # argparse exits (2) on an option the tool does not have or a value it
+    # refuses.
+    args = tool_parser(script).parse_args(argv)
     for value in vars(args).values():
         if isinstance(value, str) and value.startswith('configs/'):
             assert (ROOT / value).is_file(), f'{doc}: {value} is no config'

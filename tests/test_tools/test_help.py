@@ -1,37 +1,18 @@
 """Every tool's --help is complete: a description of whole sentences, each
 option with its meaning, and its default where it has one. The parser is
-read in this process (argparse's public ``_actions`` list, pinned here)."""
+read in this process (argparse's ``_actions`` list, pinned here)."""
 import argparse
 
 import pytest
 
-from tests.helpers.tools import ROOT, load_tool
+from tests.helpers.tools import ROOT, tool_parser
 
 TOOLS = sorted(p.stem for p in (ROOT / 'tools').glob('*.py'))
 
 
-class Captured(Exception):
-
-    def __init__(self, parser):
-        super().__init__()
-        self.parser = parser
-
-
-def parser_of(name, monkeypatch) -> argparse.ArgumentParser:
-    def capture(self, *args, **kwargs):
-        raise Captured(self)
-
-    monkeypatch.setattr(argparse.ArgumentParser, 'parse_args', capture)
-    tool = load_tool(name)
-    entry = getattr(tool, 'parse_args', None) or tool.main
-    with pytest.raises(Captured) as caught:
-        entry()
-    return caught.value.parser
-
-
 @pytest.mark.parametrize('name', TOOLS)
-def test_help_is_complete(name, monkeypatch):
-    parser = parser_of(name, monkeypatch)
+def test_help_is_complete(name):
+    parser = tool_parser(name)
     description = (parser.description or '').strip()
     assert description.endswith('.') and len(description) > 20, description
     shows_defaults = issubclass(parser.formatter_class,
