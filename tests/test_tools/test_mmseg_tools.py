@@ -304,7 +304,10 @@ _base_ = ['mmseg::_base_/models/fpn_r50.py',
           'mmseg::_base_/datasets/ade20k.py',
           'mmseg::_base_/default_runtime.py',
           'mmseg::_base_/schedules/schedule_20k.py']
-custom_imports = dict(imports=['backbones'], allow_failed_imports=False)
+# The checkpoint loader: mmengine's own checkpoints load on torch >= 2.6.
+custom_imports = dict(
+    imports=['backbones', 'inceptionnext_seg.checkpoint.mmengine_loader'],
+    allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     pretrained=None,
@@ -331,7 +334,8 @@ def test_mmseg_train_on_a_users_config_in_its_own_folder(demo_data,
     """The door of docs/own_project.md: with the project installed, a config
     in the user's folder on mmseg's base files names the backbone in
     ``custom_imports``, and mmseg's own train.py and this project's run it
-    from a third folder, in a new interpreter with no ``PYTHONPATH``."""
+    from a third folder, in a new interpreter with no ``PYTHONPATH``; mmseg's
+    test.py and mmseg.apis read its checkpoint."""
     own = tmp_path / 'my_project'
     elsewhere = tmp_path / 'elsewhere'
     own.mkdir()
@@ -353,3 +357,19 @@ def test_mmseg_train_on_a_users_config_in_its_own_folder(demo_data,
     assert re.search(r'Iter\(train\) \[2/2\].*loss: \d+\.\d+',
                      ours.stdout + ours.stderr)
     assert (tmp_path / 'ours' / 'iter_2.pth').is_file()
+    # mmseg's test.py and mmseg.apis read the checkpoint back.
+    tested = run_mmseg_tool('test.py', config, tmp_path / 'work' / 'iter_2.pth',
+                            '--work-dir', tmp_path / 'test', cwd=elsewhere)
+    assert re.search(r'Iter\(test\) \[4/4\]\s+aAcc: [\d.]+\s+mIoU',
+                     tested.stdout + tested.stderr)
+    image = sorted((demo_data / 'images' / 'validation').glob('*.jpg'))[0]
+    result = run_snippet(
+        'from mmseg.apis import inference_model, init_model\n'
+        f'model = init_model({str(config)!r}, '
+        f"{str(tmp_path / 'work' / 'iter_2.pth')!r}, device='cpu')\n"
+        f'result = inference_model(model, {str(image)!r})\n'
+        'print(type(model.backbone).__name__, '
+        'tuple(result.pred_sem_seg.shape))\n', elsewhere)
+    name, shape = result.stdout.splitlines()[-1].split(maxsplit=1)
+    assert name == 'InceptionNeXt'
+    assert shape == str(tuple(cv2.imread(str(image)).shape[:2]))
