@@ -5,7 +5,7 @@ _base_ = [
     './_base_/models/fpn_inceptionnext.py',
     './_base_/datasets/ade20k_checked.py',
     './_base_/default_runtime.py',
-    'mmseg::_base_/schedules/schedule_40k.py',
+    './_base_/mmseg/schedules/schedule_40k.py',
 ]
 crop_size = (512, 512)
 model = dict(data_preprocessor=dict(size=crop_size))

@@ -1,7 +1,7 @@
 # mmseg's runtime, plus what every run of this project gets whichever tool
 # starts it: ours, mmseg's own tools/train.py and tools/test.py, mmseg.apis,
 # or a Runner a user builds from the config.
-_base_ = ['mmseg::_base_/default_runtime.py']
+_base_ = ['./mmseg/default_runtime.py']
 custom_imports = dict(
     imports=[
         'backbones',  # the InceptionNeXt backbone
@@ -17,9 +17,10 @@ custom_imports = dict(
         'inceptionnext_seg.evaluation',
         # the 'atomic_local' file backend of the checkpoint hook
         'inceptionnext_seg.checkpoint',
-        # Replaces mmengine's loader of local checkpoint files, for the whole
-        # process, by one that never unpickles code: weights_only=True plus an
-        # allowlist of mmengine's data classes
+        # Replaces mmengine's checkpoint loaders (local files, http(s)), for
+        # the whole process, by ones that never unpickle code: weights_only
+        # plus an allowlist of mmengine's data classes; refuses the schemes
+        # mmengine reads unrestricted
         # (inceptionnext_seg/checkpoint/mmengine_loader.py).
         'inceptionnext_seg.checkpoint.mmengine_loader',
     ],

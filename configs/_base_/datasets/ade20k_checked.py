@@ -1,6 +1,6 @@
 # mmseg's ADE20K settings, with a dataset class that checks the layout up
 # front (missing folders, unpaired images/annotations) and names what is wrong.
-_base_ = ['mmseg::_base_/datasets/ade20k.py']
+_base_ = ['../mmseg/datasets/ade20k.py']
 train_dataloader = dict(dataset=dict(type='CheckedADE20KDataset'))
 val_dataloader = dict(dataset=dict(type='CheckedADE20KDataset'))
 test_dataloader = val_dataloader
