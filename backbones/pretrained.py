@@ -18,7 +18,8 @@ from urllib.parse import urlparse
 
 import torch
 
-from inceptionnext_seg.checkpoint import CheckpointError, read_checkpoint
+from inceptionnext_seg.checkpoint import (CheckpointError, download_checkpoint,
+                                          read_checkpoint)
 
 __all__ = ['OFFICIAL_URLS', 'TIMM_HUB_IDS', 'resolve_checkpoint',
            'extract_backbone_state_dict', 'read_backbone_weights',
@@ -38,26 +39,6 @@ TIMM_HUB_IDS = {arch: TIMM_HUB_ID.format(arch=arch) for arch in OFFICIAL_URLS}
 _HUB_ID = re.compile(r'^(hf-hub:|hf_hub:)?(?P<repo>[\w.-]+/[\w.-]+)$')
 _WRAPPER_KEYS = ('state_dict', 'model')
 _DROPPED_PREFIXES = ('head.', )  # the ImageNet classification head
-
-
-def _download_url(url: str) -> Path:
-    cache_dir = Path(torch.hub.get_dir()) / 'checkpoints'
-    dst = cache_dir / os.path.basename(url.split('?')[0])
-    if dst.is_file():
-        return dst
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        # Downloads to a temporary file and renames it when complete.
-        torch.hub.download_url_to_file(url, str(dst), progress=True)
-    except Exception as err:  # noqa: BLE001 - any network failure
-        raise CheckpointError(
-            f'Could not download {url} ({type(err).__name__}: {err}). '
-            f'Fetch that file on a machine with internet access and put it at '
-            f'{dst} (it is then used from there), or use a local copy '
-            f'instead of the URL: as the SRC of tools/convert_weights.py, or '
-            f'in a config with --cfg-options '
-            f'model.backbone.init_cfg.checkpoint=/path/to/file') from err
-    return dst
 
 
 _HUB_FILES = ('model.safetensors', 'pytorch_model.bin')
@@ -123,7 +104,10 @@ def resolve_checkpoint(source: Union[str, Path]) -> Path:
     """
     text = str(source)
     if text.startswith(('http://', 'https://')):
-        return _download_url(text)
+        return download_checkpoint(text, instead=(
+            'use a local copy instead of the URL: as the SRC of '
+            'tools/convert_weights.py, or in a config with --cfg-options '
+            'model.backbone.init_cfg.checkpoint=/path/to/file'))
     path = Path(text).expanduser()
     if path.exists():
         return path

@@ -16,6 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
 
 
+def _on_the_fork() -> bool:
+    from inceptionnext_seg.environment import installed_distributions
+    return any(dist.startswith('onedl-')
+               for dist, _ in installed_distributions('mmseg'))
+
+
+#: Whether the maintained fork (the extra `onedl`) is installed.
+ON_THE_FORK = _on_the_fork()
+
+
 def load_tool(name):
     """A script of ``tools/`` (by name), or any script (by path), as a module
     (its ``main`` and helpers), loaded from its file: the tools are scripts,

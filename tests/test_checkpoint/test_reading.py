@@ -112,33 +112,104 @@ def test_plain_serialisation_round_trips():
         assert back[key].max_length == buffer.max_length
 
 
-def test_only_the_named_module_replaces_mmengines_loader(stock_checkpoint,
-                                                         tmp_path):
-    """Importing the model packages changes nothing in mmengine; importing
-    inceptionnext_seg.checkpoint.mmengine_loader (as the configs do) makes
-    mmengine read the stock file safely."""
-    code = f'''
-import sys
+@pytest.fixture
+def evil_checkpoint(tmp_path):
+    """mmengine's own layout, plus an object whose unpickling runs code."""
+    from tests.helpers.tools import CodeRunningPayload
+    marker = tmp_path / 'PWNED'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {'w': torch.ones(2)},
+                'message_hub': message_hub_state(),
+                'x': CodeRunningPayload(marker)}, path)
+    return path, marker
+
+
+LOADER_PROBE = r"""
+import functools, http.server, os, sys, threading
 from mmengine.runner import CheckpointLoader
+
+def load(name):
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(name)
+        hub = ckpt['message_hub']['log_scalars']['train/loss']
+        return 'read ' + type(hub).__name__
+    except Exception as err:
+        return type(err).__name__
+
+def probe(label, folder):
+    # every file of FOLDER over http, from a server on this machine
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=folder)
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{server.server_port}'
+    for name in ('stock.pth', 'evil.pth'):
+        print(label, 'local', name, load(os.path.join(folder, name)),
+              os.path.exists(os.path.join(folder, 'PWNED')))
+        print(label, 'http', name, load(f'{url}/{label}-{name}'),
+              os.path.exists(os.path.join(folder, 'PWNED')))
+        if os.path.exists(os.path.join(folder, 'PWNED')):
+            os.remove(os.path.join(folder, 'PWNED'))
+    server.shutdown()
+
 import backbones, inceptionnext_seg.models, inceptionnext_seg.datasets
 import inceptionnext_seg.engine, inceptionnext_seg.visualization
 import inceptionnext_seg.checkpoint
-try:
-    CheckpointLoader.load_checkpoint({str(stock_checkpoint)!r})
-    print('stock loader: read')
-except Exception as err:
-    print('stock loader:', type(err).__name__)
+probe('stock', sys.argv[1])
 import inceptionnext_seg.checkpoint.mmengine_loader
-ckpt = CheckpointLoader.load_checkpoint({str(stock_checkpoint)!r})
-buffer = ckpt['message_hub']['log_scalars']['train/loss']
-print('safe loader:', type(buffer).__name__)
-'''
-    result = subprocess.run([sys.executable, '-c', code], cwd=tmp_path,
-                            capture_output=True, text=True)
+probe('safe', sys.argv[1])
+print('zoo', load('torchvision://resnet50'))
+try:
+    CheckpointLoader.load_checkpoint('open-mmlab://resnet50_v1c')
+except Exception as err:
+    print(err)
+"""
+
+
+def test_only_the_named_module_replaces_mmengines_loaders(
+        stock_checkpoint, evil_checkpoint, tmp_path, monkeypatch):
+    """Importing the model packages changes nothing in mmengine; importing
+    inceptionnext_seg.checkpoint.mmengine_loader (as the configs do) makes
+    mmengine read local files and http(s) URLs without unpickling code, and
+    refuse the schemes it would read with an unrestricted torch.load."""
+    from tests.helpers.tools import ON_THE_FORK
+    folder = stock_checkpoint.parent
+    assert evil_checkpoint[0].parent == folder
+    for name in ('stock.pth', 'evil.pth'):  # as served by the probe
+        for label in ('stock', 'safe'):
+            (folder / f'{label}-{name}').write_bytes(
+                (folder / name).read_bytes())
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    script = tmp_path / 'probe.py'
+    script.write_text(LOADER_PROBE)
+    result = subprocess.run([sys.executable, str(script), str(folder)],
+                            cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    # mmengine calls torch.load with torch's default: torch >= 2.6 refuses
-    # mmengine's own file, older torch unpickles anything.
+    lines = result.stdout.splitlines()
     major, minor = (int(x) for x in torch.__version__.split('.')[:2])
-    assert ('stock loader: UnpicklingError' if (major, minor) >= (2, 6)
-            else 'stock loader: read') in result.stdout
-    assert 'safe loader: HistoryBuffer' in result.stdout
+    new_torch = (major, minor) >= (2, 6)
+    # What mmengine does alone. Local files: OpenMMLab's mmengine calls
+    # torch.load with torch's default (torch >= 2.6 refuses mmengine's own
+    # file, older torch unpickles anything); the fork's reads its own file
+    # safely but falls back to unpickling anything when that refuses one.
+    # URLs: both read them through torch.hub, with weights_only=False.
+    if ON_THE_FORK and new_torch:
+        stock_local = ['read HistoryBuffer False', 'read HistoryBuffer True']
+    elif new_torch:
+        stock_local = ['UnpicklingError False', 'UnpicklingError False']
+    else:
+        stock_local = ['read HistoryBuffer False', 'read HistoryBuffer True']
+    assert f'stock local stock.pth {stock_local[0]}' in lines
+    assert f'stock local evil.pth {stock_local[1]}' in lines
+    assert 'stock http stock.pth read HistoryBuffer False' in lines
+    assert 'stock http evil.pth read HistoryBuffer True' in lines  # ran code
+    # With the configs' module: read without code, or refused.
+    assert 'safe local stock.pth read HistoryBuffer False' in lines
+    assert 'safe local evil.pth CheckpointError False' in lines
+    assert 'safe http stock.pth read HistoryBuffer False' in lines
+    assert 'safe http evil.pth CheckpointError False' in lines
+    assert 'zoo CheckpointError' in lines
+    assert ('Refused to load open-mmlab://resnet50_v1c: mmengine reads '
+            'open-mmlab:// checkpoints with an unrestricted torch.load') \
+        in result.stdout
+    assert (tmp_path / 'torch_home/hub/checkpoints/safe-stock.pth').is_file()
