@@ -83,30 +83,93 @@ def _torchvision_problem() -> Optional[str]:
             f'    pip install "torchvision=={wanted}.*"')
 
 
+#: The distributions that install each OpenMMLab import name: OpenMMLab's
+#: releases (the extra ``openmmlab``) and the maintained fork (``onedl``).
+OPENMMLAB_DISTRIBUTIONS = {
+    'mmseg': ('mmsegmentation', 'onedl-mmsegmentation'),
+    'mmengine': ('mmengine', 'onedl-mmengine'),
+    'mmcv': ('mmcv', 'mmcv-lite', 'onedl-mmcv'),
+}
+EXTRAS_HELP = (
+    '    pip install "inceptionnext-seg[openmmlab]"  # mmsegmentation 1.2.2, '
+    'mmengine 0.10, mmcv-lite\n'
+    '    pip install "inceptionnext-seg[onedl]"      # the maintained fork: '
+    'onedl-mmsegmentation, -mmengine, -mmcv\n'
+    '(from a clone: pip install "/path/to/clone[openmmlab]"; see '
+    'docs/install.md)')
+
+
+def installed_distributions(name: str) -> List[Tuple[str, str]]:
+    """(distribution, version) of each installed distribution that provides
+    the import name ``name`` (a key of :data:`OPENMMLAB_DISTRIBUTIONS`)."""
+    found = []
+    for dist in OPENMMLAB_DISTRIBUTIONS[name]:
+        version = _version(dist)
+        if version is not None:
+            found.append((dist, version))
+    return found
+
+
+def _openmmlab_problem() -> Optional[str]:
+    """mmseg, mmengine or mmcv missing, or one of them installed by two
+    distributions (OpenMMLab's release and the fork, or mmcv and mmcv-lite):
+    the second one's files overwrote the first one's, and uninstalling
+    either breaks both. A package importable without any distribution
+    (a source checkout on ``PYTHONPATH``) counts as installed."""
+    missing, doubled = [], []
+    for name in OPENMMLAB_DISTRIBUTIONS:
+        found = installed_distributions(name)
+        if len(found) > 1:
+            doubled.append(f'`{name}` by ' + ' and '.join(
+                f'{dist} {version}' for dist, version in found))
+        elif not found and importlib.util.find_spec(name) is None:
+            missing.append(name)
+    if missing:
+        return (f'{", ".join(missing)} not installed. This project runs on '
+                f'OpenMMLab\'s releases or on the maintained fork; install '
+                f'it with one of them:\n{EXTRAS_HELP}')
+    if doubled:
+        dists = sorted({dist for name in OPENMMLAB_DISTRIBUTIONS
+                        for dist, _ in installed_distributions(name)})
+        return (f'two distributions install the same package: '
+                f'{"; ".join(doubled)}, and their files overwrote each '
+                f'other. Remove them all, then install one set:\n'
+                f'    pip uninstall -y {" ".join(dists)}\n{EXTRAS_HELP}')
+    return None
+
+
 def _setuptools_problem() -> Optional[str]:
-    if importlib.util.find_spec('pkg_resources') is not None:
+    """OpenMMLab's mmengine 0.10 (not the fork's, which reads
+    importlib.metadata) needs pkg_resources."""
+    if _version('mmengine') is None or \
+            importlib.util.find_spec('pkg_resources') is not None:
         return None
     return (f'setuptools {_version("setuptools")} has no pkg_resources '
-            f'(removed in setuptools 82), which mmengine 0.10 uses to find '
-            f'the `mmseg::` config bases the configs inherit:\n'
+            f'(removed in setuptools 82), which mmengine '
+            f'{_version("mmengine")} uses to find `mmseg::` config bases and '
+            f'installed packages:\n'
             f'    pip install "setuptools<82"')
 
 
 def _mmcv_ops_problem() -> Optional[str]:
-    """mmcv-lite (no compiled ``mmcv._ext``) without the stand-in for
-    ``mmcv.ops`` that lets mmseg import (``tools/mmcv_lite_ops.py``, put into
-    site-packages by ``pip install`` of this project). Looks at files only:
-    mmcv is not imported here."""
+    """An mmcv without compiled ``mmcv._ext`` (mmcv-lite) and without the
+    stand-in for ``mmcv.ops`` that lets mmseg 1.2.2 import
+    (``tools/mmcv_lite_ops.py``, put into site-packages by ``pip install`` of
+    this project). The fork (onedl-mmcv without ops) needs none. Looks at
+    files only: mmcv is not imported here."""
     spec = importlib.util.find_spec('mmcv')
     if spec is None or not spec.submodule_search_locations:
-        return None  # no mmcv: mmseg's own import error says so
+        return None  # no mmcv: _openmmlab_problem says so
     if importlib.machinery.PathFinder.find_spec(
             'mmcv._ext', list(spec.submodule_search_locations)) is not None:
         return None  # a full mmcv with compiled ops
     if any(type(f).__name__ == 'MmcvOpsFinder' for f in sys.meta_path):
         return None
-    return (f'mmcv {_version("mmcv") or _version("mmcv-lite")} has no '
-            f'compiled ops (mmcv-lite) and the stand-in that lets mmseg '
+    dist, version = (installed_distributions('mmcv') or [('mmcv', '?')])[0]
+    if dist == 'onedl-mmcv':
+        return None  # the fork's mmseg imports mmcv.ops only where used
+    return (f'{dist} {version} has no compiled ops and the stand-in that '
+            f'lets mmseg '
             f'import without them is not active in {sys.executable}. '
             f'Install this project with pip (it puts mmcv_lite_ops.pth into '
             f'site-packages), or add the stand-in alone:\n'
@@ -116,7 +179,10 @@ def _mmcv_ops_problem() -> Optional[str]:
 
 def environment_problems() -> List[str]:
     """Every known-bad combination found, each with its fix."""
-    problems = [_numpy_problem(), _torchvision_problem(),
+    openmmlab = _openmmlab_problem()
+    if openmmlab and 'not installed' in openmmlab:
+        return [openmmlab]  # the checks below need mmseg, mmengine and mmcv
+    problems = [openmmlab, _numpy_problem(), _torchvision_problem(),
                 _setuptools_problem(), _mmcv_ops_problem()]
     return [p for p in problems if p]
 

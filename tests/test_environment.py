@@ -46,13 +46,57 @@ def test_matching_or_unknown_torchvision_is_accepted(monkeypatch,
     assert env.environment_problems() == []
 
 
-def test_setuptools_without_pkg_resources(monkeypatch):
+def without_modules(monkeypatch, *names):
     real = env.importlib.util.find_spec
     monkeypatch.setattr(env.importlib.util, 'find_spec', lambda name: (
-        None if name == 'pkg_resources' else real(name)))
+        None if name in names else real(name)))
+
+
+def test_setuptools_without_pkg_resources(monkeypatch):
+    without_modules(monkeypatch, 'pkg_resources')
+    monkeypatch.setattr(env, '_version', dict(
+        mmengine='0.10.7', setuptools='82.0.0', torch=None).get)
     (problem, ) = env.environment_problems()
     assert 'removed in setuptools 82' in problem
+    assert 'mmengine 0.10.7 uses' in problem
     assert 'pip install "setuptools<82"' in problem
+
+
+def test_the_forks_mmengine_needs_no_pkg_resources(monkeypatch):
+    without_modules(monkeypatch, 'pkg_resources')
+    monkeypatch.setattr(env, '_version', {'onedl-mmengine': '0.10.12',
+                                          'setuptools': '82.0.0'}.get)
+    assert env.environment_problems() == []
+
+
+def test_no_mmseg_names_both_extras(monkeypatch):
+    """`pip install inceptionnext-seg` without an extra: mmseg, mmengine and
+    mmcv come from one of two distributions, and the message names both."""
+    without_modules(monkeypatch, 'mmseg', 'mmcv')
+    monkeypatch.setattr(env, '_version', {'mmengine': '0.10.7'}.get)
+    (problem, ) = env.environment_problems()
+    assert problem.startswith('mmseg, mmcv not installed.')
+    assert 'pip install "inceptionnext-seg[openmmlab]"' in problem
+    assert 'pip install "inceptionnext-seg[onedl]"' in problem
+
+
+@pytest.mark.parametrize('versions,named', [
+    ({'mmsegmentation': '1.2.2', 'onedl-mmsegmentation': '1.4.2'},
+     '`mmseg` by mmsegmentation 1.2.2 and onedl-mmsegmentation 1.4.2'),
+    ({'mmcv': '2.1.0', 'mmcv-lite': '2.1.0'},
+     '`mmcv` by mmcv 2.1.0 and mmcv-lite 2.1.0'),
+    ({'mmengine': '0.10.7', 'onedl-mmengine': '0.10.12', 'mmcv-lite': '2.1.0',
+      'onedl-mmcv': '2.3.6'},
+     '`mmengine` by mmengine 0.10.7 and onedl-mmengine 0.10.12; `mmcv` by '
+     'mmcv-lite 2.1.0 and onedl-mmcv 2.3.6')])
+def test_two_distributions_of_one_package(monkeypatch, versions, named):
+    """OpenMMLab's release and the fork (or mmcv and mmcv-lite) write the
+    same files: refused, with the uninstall of every one of them."""
+    monkeypatch.setattr(env, '_version', versions.get)
+    (problem, ) = [p for p in env.environment_problems()
+                   if 'two distributions' in p]
+    assert f'two distributions install the same package: {named},' in problem
+    assert f'pip uninstall -y {" ".join(sorted(versions))}\n' in problem
 
 
 def test_check_lists_every_problem_and_can_be_skipped(monkeypatch):

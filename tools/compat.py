@@ -6,15 +6,16 @@ the tests (``pytest -m compat``) in each, and a table of what ran.
     python3 tools/compat.py --reuse         # keep existing row venvs
 
 Each row is installed as docs/install.md tells a GPU user to install: the
-torch and torchvision of the row first, then this project (``pip install
-.[tests]``, a regular install from the clone: its dependencies are the
-ranges of ``requirements/``, and its wheel brings ``mmcv_lite_ops``) without
-touching torch. The oldest row also pins every lower bound of
-``requirements/runtime.txt`` and ``requirements/tests.txt``, so the floors are
-what it tests. The interpreters come from ``pythonX.Y`` on PATH or
-pyenv; the wheels from the package index (PyPI's torch wheels are CUDA builds,
-which run on a CPU). The venvs live in ``.compat/ROW``. Standard library only:
-it runs with any Python 3.
+torch and torchvision of the row first, then this project with the row's
+OpenMMLab distribution (``pip install .[openmmlab,tests]``, or
+``.[onedl,tests]`` for the maintained fork: a regular install from the clone,
+its dependencies the ranges of ``requirements/``, its wheel bringing
+``mmcv_lite_ops``) without touching torch. The oldest row also pins every
+lower bound of ``requirements/runtime.txt``, ``tests.txt`` and
+``openmmlab.txt``, so the floors are what it tests. The interpreters come
+from ``pythonX.Y`` on PATH or pyenv; the wheels from the package index
+(PyPI's torch wheels are CUDA builds, which run on a CPU). The venvs live in
+``.compat/ROW``. Standard library only: it runs with any Python 3.
 """
 import argparse
 import json
@@ -32,8 +33,12 @@ from typing import Dict, List, Optional
 ROOT = Path(__file__).resolve().parents[1]
 VENVS = ROOT / '.compat'
 REQUIREMENTS = ['requirements/runtime.txt', 'requirements/tests.txt']
+#: The extras that bring mmseg, mmengine and mmcv, and their ranges.
+DISTRIBUTIONS = {'openmmlab': 'requirements/openmmlab.txt',
+                 'onedl': 'requirements/onedl.txt'}
 REPORTED = ['torch', 'torchvision', 'numpy', 'mmengine', 'mmsegmentation',
-            'mmcv-lite', 'timm', 'opencv-python', 'onnxruntime', 'setuptools']
+            'mmcv-lite', 'onedl-mmengine', 'onedl-mmsegmentation',
+            'onedl-mmcv', 'timm', 'opencv-python', 'onnxruntime', 'setuptools']
 
 
 @dataclass
@@ -45,6 +50,11 @@ class Row:
     floors: bool = False  # pin every lower bound of the requirements
     extra: List[str] = field(default_factory=list)  # as docs/install.md says
     note: str = ''
+    distribution: str = 'openmmlab'  # the extra: a key of DISTRIBUTIONS
+
+    @property
+    def requirement_files(self) -> List[str]:
+        return REQUIREMENTS + [DISTRIBUTIONS[self.distribution]]
 
 
 ROWS = [
@@ -52,6 +62,8 @@ ROWS = [
         extra=['numpy<2'], note='every lower bound pinned'),
     Row('mid', '3.12', '2.5.1', '0.20.1'),
     Row('newest', '3.13', '2.14.1', '0.29.1'),
+    Row('onedl', '3.13', '2.14.1', '0.29.1', distribution='onedl',
+        note='the maintained fork'),
 ]
 
 
@@ -113,12 +125,13 @@ def install_commands(row: Row, venv: Path) -> List[List[str]]:
     constraints = venv / 'row-constraints.txt'
     pins = [f'torch=={row.torch}', f'torchvision=={row.torchvision}']
     if row.floors:
-        pins += floor_pins(REQUIREMENTS)
+        pins += floor_pins(row.requirement_files)
     constraints.write_text('\n'.join(pins) + '\n')
     return [
         pip + ['-q', '--upgrade', 'pip'],
         pip + ['-q', f'torch=={row.torch}', f'torchvision=={row.torchvision}'],
-        pip + ['-q', f'{ROOT}[tests]'] + row.extra + ['-c', str(constraints)],
+        pip + ['-q', f'{ROOT}[{row.distribution},tests]'] + row.extra +
+        ['-c', str(constraints)],
     ]
 
 
@@ -178,7 +191,7 @@ def run_row(row: Row, reuse: bool, pytest_args: List[str]) -> Result:
 
 def table(results: List[Result]) -> str:
     head = ['row', 'Python', 'torch', 'torchvision', 'numpy', 'mmengine',
-            'mmseg', 'mmcv-lite', 'timm', 'opencv-python', 'onnxruntime',
+            'mmseg', 'mmcv', 'timm', 'opencv-python', 'onnxruntime',
             'setuptools', 'install', 'tests', 'result']
     lines = ['| ' + ' | '.join(head) + ' |',
              '|' + '---|' * len(head)]
@@ -189,9 +202,16 @@ def table(results: List[Result]) -> str:
                  v.get('python', r.row.python),
                  v.get('torch', r.row.torch),
                  v.get('torchvision', r.row.torchvision)]
+        cells.append(v.get('numpy', '-'))
+        # OpenMMLab's releases as versions, the fork's with their names.
+        for name in ('mmengine', 'mmsegmentation', 'mmcv'):
+            found = v.get('mmcv-lite' if name == 'mmcv' else name, '-')
+            if found != '-' and name == 'mmcv':
+                found = f'mmcv-lite {found}'
+            fork = v.get(f'onedl-{name}', '-')
+            cells.append(found if fork == '-' else f'onedl-{name} {fork}')
         cells += [v.get(k, '-') for k in (
-            'numpy', 'mmengine', 'mmsegmentation', 'mmcv-lite', 'timm',
-            'opencv-python', 'onnxruntime', 'setuptools')]
+            'timm', 'opencv-python', 'onnxruntime', 'setuptools')]
         cells += [f'{r.install_s:.0f} s', f'{r.test_s:.0f} s', status]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)

@@ -50,8 +50,14 @@ def test_the_wheel_metadata(wheel):
     assert meta['License-Expression'] == 'Apache-2.0'
     assert meta['Requires-Python'] == '>=3.10'
     requires = meta.get_all('Requires-Dist')
-    assert any(r.startswith('mmsegmentation') for r in requires)
     assert any(r.startswith('torch') for r in requires)
-    assert any(re.search(r"extra == ['\"]tests['\"]", r) for r in requires)
+    for extra, dist in (('openmmlab', 'mmsegmentation'),
+                        ('onedl', 'onedl-mmsegmentation'),
+                        ('tests', 'pytest')):
+        assert any(r.startswith(dist) and re.search(
+            f"extra == ['\"]{extra}['\"]", r) for r in requires), extra
+    # mmseg comes only with an extra: either distribution can provide it.
+    assert not any(r.startswith(('mmsegmentation', 'onedl-mmseg'))
+                   and 'extra' not in r for r in requires)
     assert any(n.endswith('.dist-info/licenses/LICENSE')
                for n in wheel.namelist())
