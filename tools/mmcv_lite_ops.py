@@ -19,7 +19,9 @@ not exist, the finder provides a small ``mmcv.ops`` instead:
   exactly that error, so they degrade as if ``mmcv.ops`` were absent.
 
 With a full mmcv (``mmcv._ext`` present) the finder does nothing and mmcv's own
-``mmcv.ops`` is imported. Nothing else in the process is changed.
+``mmcv.ops`` is imported. With the maintained fork (onedl-mmcv, whose mmseg
+imports ``mmcv.ops`` only where an op is used and says itself what to install)
+it does nothing either. Nothing else in the process is changed.
 
 Usage (``make install`` runs the first line for ``.venv``)::
 
@@ -88,8 +90,19 @@ class _StandInLoader(importlib.abc.Loader):
         module.__getattr__ = _module_getattr
 
 
+def is_fork_mmcv() -> bool:
+    """Whether the installed mmcv is the maintained fork's (onedl-mmcv)."""
+    import importlib.metadata
+    try:
+        importlib.metadata.version('onedl-mmcv')
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 class MmcvOpsFinder(importlib.abc.MetaPathFinder):
-    """Provides ``mmcv.ops`` when mmcv has no compiled ``mmcv._ext``."""
+    """Provides ``mmcv.ops`` when mmcv has no compiled ``mmcv._ext``
+    (mmcv-lite)."""
 
     def find_spec(self, fullname, path, target=None):
         if fullname != 'mmcv.ops' or not path:
@@ -97,6 +110,8 @@ class MmcvOpsFinder(importlib.abc.MetaPathFinder):
         if importlib.machinery.PathFinder.find_spec('mmcv._ext',
                                                     path) is not None:
             return None  # a full mmcv: its own ops are imported
+        if is_fork_mmcv():
+            return None  # the fork's mmseg imports no op it does not use
         return importlib.util.spec_from_loader(
             fullname, _StandInLoader(path), is_package=True)
 

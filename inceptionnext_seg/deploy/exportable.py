@@ -21,8 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['ExportableSegmentor', 'make_exportable', 'ScaleUpsample',
-           'DynamicAdaptiveAvgPool2d']
+__all__ = ['ExportableSegmentor', 'make_exportable', 'flips_channels',
+           'ScaleUpsample', 'DynamicAdaptiveAvgPool2d']
 
 
 class ScaleUpsample(nn.Module):
@@ -89,6 +89,19 @@ def make_exportable(model: nn.Module, pooling: bool = True) -> nn.Module:
     return model
 
 
+def flips_channels(preprocessor: nn.Module) -> bool:
+    """Whether the segmentor's data preprocessor reverses the channel order
+    (``bgr_to_rgb`` or ``rgb_to_bgr``), read from what it does to one pixel:
+    the attribute that holds it is ``channel_conversion`` in mmseg 1.2.2 and
+    mmengine's private ``_channel_conversion`` in onedl-mmsegmentation."""
+    pixel = torch.tensor([10., 100., 200.]).view(3, 1, 1)
+    with torch.no_grad():
+        out = preprocessor({'inputs': [pixel]}, training=False)['inputs']
+    kept = (pixel.view(3) - preprocessor.mean.view(3).cpu()) / \
+        preprocessor.std.view(3).cpu()
+    return not torch.allclose(out[0, :, 0, 0].float().cpu(), kept, atol=1e-4)
+
+
 class ExportableSegmentor(nn.Module):
     """The graph that is exported (see the module docstring)."""
 
@@ -100,7 +113,7 @@ class ExportableSegmentor(nn.Module):
         preprocessor = segmentor.data_preprocessor
         self.segmentor = segmentor.eval()
         self.output = output
-        self.bgr_to_rgb = bool(preprocessor.channel_conversion)
+        self.bgr_to_rgb = flips_channels(preprocessor)
         self.register_buffer('mean', preprocessor.mean.clone().view(1, 3, 1,
                                                                     1))
         self.register_buffer('std', preprocessor.std.clone().view(1, 3, 1, 1))

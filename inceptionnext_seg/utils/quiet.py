@@ -6,12 +6,15 @@ kept for the debug level.
 Tools call :func:`quiet_library_warnings` before they import mmengine, mmcv or
 mmseg (the notices are raised at import time)."""
 import contextlib
+import importlib
+import importlib.metadata
+import io
 import logging
 import warnings
 from typing import Iterator
 
-__all__ = ['LIBRARY_NOTICES', 'quiet_library_warnings', 'set_log_level',
-           'quiet_init_log', 'init_weights_quietly']
+__all__ = ['LIBRARY_NOTICES', 'FORK_PRINTED_NOTICES', 'quiet_library_warnings',
+           'set_log_level', 'quiet_init_log', 'init_weights_quietly']
 
 #: (message regex, category) of each notice filtered at tool start, and why
 #: it does not concern the user.
@@ -31,11 +34,31 @@ LIBRARY_NOTICES = (
 )
 
 
+#: Lines that the fork's mmseg (onedl-mmsegmentation) prints when
+#: ``mmseg.datasets`` is imported: a debug-level notice that its optional
+#: OneDL dataset is absent, printed because mmengine's ``print_log`` without
+#: a logger prints at every level.
+FORK_PRINTED_NOTICES = ('Could not import OneDL', )
+
+
 def quiet_library_warnings() -> None:
     """Ignore :data:`LIBRARY_NOTICES` in this process (every other warning is
-    shown)."""
+    shown); with the fork's mmseg, import ``mmseg.datasets`` here without
+    :data:`FORK_PRINTED_NOTICES` (anything else it prints is shown)."""
     for message, category in LIBRARY_NOTICES:
         warnings.filterwarnings('ignore', message=message, category=category)
+    try:
+        importlib.metadata.version('onedl-mmsegmentation')
+    except importlib.metadata.PackageNotFoundError:
+        return
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            importlib.import_module('mmseg.datasets')
+    finally:
+        for line in printed.getvalue().splitlines():
+            if line not in FORK_PRINTED_NOTICES:
+                print(line)
 
 
 def set_log_level(level: str) -> None:

@@ -68,3 +68,15 @@ def test_dynamic_pooling_equals_adaptive_avg_pool():
         torch.testing.assert_close(
             DynamicAdaptiveAvgPool2d(size)(x),
             torch.nn.functional.adaptive_avg_pool2d(x, size))
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize('bgr_to_rgb', [True, False])
+def test_the_channel_order_is_read_from_the_preprocessor(bgr_to_rgb):
+    """The exported graph flips the channels exactly when the config's
+    preprocessor does (its attribute differs between mmseg and the fork)."""
+    from mmseg.registry import MODELS
+    preprocessor = MODELS.build(dict(
+        type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375], bgr_to_rgb=bgr_to_rgb))
+    assert deploy.exportable.flips_channels(preprocessor) is bgr_to_rgb

@@ -60,3 +60,51 @@ def test_shown_at_the_debug_level(logged):
     set_log_level('DEBUG')
     init_weights_quietly(model())
     assert init_lines(logged)
+
+
+def test_the_forks_printed_notice_is_dropped(monkeypatch, capsys):
+    """With onedl-mmsegmentation, mmseg.datasets is imported at tool start
+    without its 'Could not import OneDL' lines; anything else it prints is
+    shown."""
+    from inceptionnext_seg.utils import quiet
+
+    def version(name):
+        if name == 'onedl-mmsegmentation':
+            return '1.4.2'
+        raise quiet.importlib.metadata.PackageNotFoundError(name)
+
+    imported = []
+
+    def import_module(name):
+        imported.append(name)
+        print('Could not import OneDL')
+        print('something else')
+        print('Could not import OneDL')
+
+    monkeypatch.setattr(quiet.importlib.metadata, 'version', version)
+    monkeypatch.setattr(quiet.importlib, 'import_module', import_module)
+    monkeypatch.setattr(quiet.warnings, 'filterwarnings',
+                        lambda *args, **kwargs: None)
+    quiet.quiet_library_warnings()
+    assert imported == ['mmseg.datasets']
+    assert capsys.readouterr().out == 'something else\n'
+    imported.clear()
+    monkeypatch.setattr(quiet.importlib.metadata, 'version', lambda name: (
+        (_ for _ in ()).throw(quiet.importlib.metadata.PackageNotFoundError(
+            name))))
+    quiet.quiet_library_warnings()
+    assert imported == []  # OpenMMLab's mmseg: nothing imported here
+
+
+@pytest.mark.compat
+def test_a_tools_start_prints_no_library_notice(tmp_path):
+    """What a tool prints before its own output: nothing (on the fork, its
+    'Could not import OneDL' lines are what this drops)."""
+    from tests.helpers.tools import run_snippet
+    result = run_snippet(
+        'from inceptionnext_seg.utils.quiet import quiet_library_warnings\n'
+        'quiet_library_warnings()\n'
+        'import mmseg.apis, mmseg.datasets, mmseg.models\n'
+        'print("started")\n', tmp_path, fresh=True)
+    assert result.stdout == 'started\n'
+    assert result.stderr == ''
