@@ -62,7 +62,9 @@ def main():
             f'param_scheduler.1.begin={warmup}',
             f'param_scheduler.1.end={args.iters}']
     started = time.time()
-    run(['tools/train.py', CONFIG, '--work-dir', str(work_dir),
+    # --fresh: the example trains from the beginning every time, also where
+    # the work dir holds an earlier run (which auto_resume would go on).
+    run(['tools/train.py', CONFIG, '--work-dir', str(work_dir), '--fresh',
          '--cfg-options', *options])
     # The best checkpoint of this run (a work dir may hold an earlier
     # run's), by iteration; else the last one this run wrote.

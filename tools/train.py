@@ -2,8 +2,10 @@
 
 Examples:
     python tools/train.py configs/upernet_inceptionnext_t_ade20k.py
-    python tools/train.py CONFIG --resume            # latest in the work dir
+    python tools/train.py CONFIG           # resumes its work dir's run, if any
+    python tools/train.py CONFIG --resume  # latest in the work dir, any config
     python tools/train.py CONFIG --resume CKPT.pth   # a given checkpoint
+    python tools/train.py CONFIG --fresh    # from the beginning
     tools/dist_train.sh CONFIG 8                     # 8 GPUs (torchrun)
     tools/dist_train.sh CONFIG 2 --keep-recipe-batch 2 2  # 2 GPUs x 2 x 4
 """
@@ -30,10 +32,17 @@ def parse_args():
         'config, the options below are what this tool adds.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='train config file path')
-    parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument(
+        '--resume', nargs='?', type=str, const='latest',
         help='resume from the newest complete checkpoint in the work dir '
-        '(no value), or from the given checkpoint')
+        '(no value), whatever config wrote it, or from the given checkpoint. '
+        "Without it the configs' auto_resume resumes from the work dir's "
+        'newest checkpoint when the same training config wrote it')
+    start.add_argument(
+        '--fresh', action='store_true',
+        help='start from the beginning even where the work dir holds a '
+        'checkpoint (auto_resume=False)')
     parser.add_argument(
         '--amp', action='store_true',
         help='mixed precision: bf16 autocast (no loss scaler) on GPUs and '
@@ -81,7 +90,9 @@ def main():
             notes.append(keep_recipe_batch(cfg, gpus, batch))
     except ValueError as err:
         raise SystemExit(f'error: {err}') from None
-    if args.resume == 'auto':
+    if args.fresh:
+        cfg.resume = cfg.auto_resume = False
+    elif args.resume == 'latest':
         # The newest complete checkpoint; a broken one is skipped with a
         # warning (mmengine would take `last_checkpoint` as it is).
         latest = latest_good_checkpoint(cfg.work_dir)
@@ -99,7 +110,11 @@ def main():
               RUNNERS.build(cfg))
     for note in notes:
         runner.logger.info(note)
-    runner.train()
+    try:
+        runner.train()
+    except SystemExit:  # stopped by a signal, its checkpoint written
+        end_cpu_processes()
+        raise
     end_cpu_processes()
 
 

@@ -45,7 +45,20 @@ custom_hooks = [
     dict(type='CorruptSampleReportHook'),
     # WORK_DIR/training_curves.png: loss, lr and validation metrics
     dict(type='TrainingCurvesHook'),
+    # on SIGTERM/SIGUSR1 (preemption, SLURM's warning before the time limit)
+    # finish the iteration, write its checkpoint and exit with status 75
+    dict(type='PreemptionHook', signals=['SIGTERM', 'SIGUSR1']),
+    # say at the start how much disk the checkpoints will take
+    dict(type='CheckpointDiskHook'),
 ]
+# Resume from the newest complete checkpoint of the work dir when the same
+# training config wrote it (a requeued or restarted job, the same command
+# unchanged, goes on where it stopped); start afresh when there is none; stop
+# and say so when another config wrote it. auto_resume=False (--fresh) starts
+# afresh, --resume (resume=True) resumes whatever config wrote the checkpoint
+# (inceptionnext_seg/engine/auto_resume.py). A key of its own: mmseg's
+# train.py sets `resume` from its --resume flag.
+auto_resume = True
 # mmseg's visualizer, made to accept any image layout (mmseg's own
 # browse_dataset.py passes images that OpenCV refuses to draw on).
 # TensorBoard too (pip install tensorboard): add

@@ -1,6 +1,8 @@
 """Writing checkpoints that are safe to read back: plain values only
 (``PlainCheckpointHook``) and atomic files (the ``atomic_local`` backend)."""
+import errno
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Union
 
@@ -8,6 +10,8 @@ import numpy as np
 import torch
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer
+
+from .reading import CheckpointError
 
 __all__ = ['to_plain', 'from_plain', 'AtomicLocalBackend']
 
@@ -51,7 +55,9 @@ class AtomicLocalBackend(LocalBackend):
 
     A process killed while writing a checkpoint (or ``last_checkpoint``)
     leaves the previous file intact and never a half-written one under the
-    final name. The configs select it for the checkpoint hook with
+    final name; a full disk stops the run with a
+    :class:`~inceptionnext_seg.checkpoint.CheckpointError` that says so.
+    The configs select it for the checkpoint hook with
     ``backend_args=dict(backend='atomic_local')``.
     """
 
@@ -65,6 +71,18 @@ class AtomicLocalBackend(LocalBackend):
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, filepath)
+        except OSError as err:
+            if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            folder = os.path.dirname(filepath) or '.'
+            raise CheckpointError(
+                f'The disk is full: could not write {filepath} '
+                f'({len(obj) / 1e6:.0f} MB; {os.strerror(err.errno)}; '
+                f'{shutil.disk_usage(folder).free / 1e6:.0f} MB free in '
+                f'{folder}). Nothing was written under that name and the '
+                f'previous checkpoints are intact: free space (or lower '
+                f'max_keep_ckpts), then run the same command to resume from '
+                f'the newest of them.') from err
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)

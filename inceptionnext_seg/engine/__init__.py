@@ -5,8 +5,10 @@ optimizers and optimizer wrappers (mmseg's ``HOOKS``, ``OPTIM_WRAPPERS``,
 ``tools/train.py`` (``--amp``, ``--keep-recipe-batch``)."""
 from .cpu_distributed import (CPUDistributedDataParallel, end_cpu_processes,
                               use_cpu_processes)
-from .hooks import (CorruptSampleReportHook, CudaCheckHook,
-                    NonFiniteLossHook, PlainCheckpointHook, ProgressBarHook,
+from .auto_resume import choose_start
+from .hooks import (PREEMPTED_EXIT_CODE, CheckpointDiskHook,
+                    CorruptSampleReportHook, CudaCheckHook, NonFiniteLossHook,
+                    PlainCheckpointHook, PreemptionHook, ProgressBarHook,
                     ResumableRandomnessHook, TestVisualizationHook,
                     TrainingCurvesHook, UpdateParamSchedulerHook)
 from .mixed_precision import amp_optim_wrapper, bf16_supported
@@ -22,5 +24,6 @@ __all__ = [
     'TestVisualizationHook', 'TrainingCurvesHook', 'UpdateParamSchedulerHook',
     'amp_optim_wrapper', 'bf16_supported', 'BF16OptimWrapper',
     'InceptionNeXtLearningRateDecayOptimizerConstructor', 'keep_recipe_batch',
-    'ReadableLogRunner'
+    'ReadableLogRunner', 'PreemptionHook', 'PREEMPTED_EXIT_CODE',
+    'CheckpointDiskHook', 'choose_start'
 ]

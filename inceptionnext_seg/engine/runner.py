@@ -1,9 +1,10 @@
-"""mmengine's Runner with a console people read (``runner_type`` in
+"""mmengine's Runner with a console people read and the project's choice of
+where training starts (``runner_type`` in
 ``configs/_base_/default_runtime.py``, so mmseg's own train.py and test.py
 use it too): long blocks digested on the console
-(:class:`~.console_log.DigestFormatter`; the log file keeps everything), and
-at the end of training or testing a summary of the final metrics and of
-where the files are."""
+(:class:`~.console_log.DigestFormatter`; the log file keeps everything), at
+the end of training or testing a summary of the final metrics and of where
+the files are, and ``auto_resume`` (:mod:`.auto_resume`)."""
 import logging
 import numbers
 import os.path as osp
@@ -13,6 +14,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+from .auto_resume import choose_start
 from .console_log import DigestFormatter, LibraryNoticeFilter
 
 __all__ = ['ReadableLogRunner']
@@ -52,7 +54,28 @@ class ReadableLogRunner(Runner):
         None on a rank that writes none)."""
         return _file_of(self.logger)
 
+    def load_or_resume(self) -> None:
+        """Resume or load as :func:`~.auto_resume.choose_start` decides
+        (``auto_resume`` in training only: a test run loads ``load_from``)."""
+        if self._has_loaded:
+            return
+        start = choose_start(
+            bool(self.cfg.get('resume', False)),
+            bool(self.cfg.get('auto_resume', False)) and self._training_run,
+            self.cfg.get('load_from'), self.work_dir, self.cfg)
+        if start.note:
+            self.logger.info(start.note)
+        if start.resume_from is not None:
+            self.resume(start.resume_from)
+            self._has_loaded = True
+        elif start.load_from is not None:
+            self.load_checkpoint(start.load_from)
+            self._has_loaded = True
+
+    _training_run = False
+
     def train(self):
+        self._training_run = True
         model = super().train()
         self._summary('Training done', self._last_validation(),
                       self._training_files())

@@ -5,6 +5,7 @@ Imported by test configs through ``custom_imports``
 """
 import os
 import signal
+from pathlib import Path
 
 import torch
 from mmengine.hooks import Hook
@@ -41,3 +42,50 @@ class InjectNaNHook(Hook):
             model = getattr(runner.model, 'module', runner.model)
             with torch.no_grad():
                 model.backbone.stem[0].weight.fill_(float('nan'))
+
+
+@HOOKS.register_module()
+class SignalAtIterHook(Hook):
+    """Send this process ``signum`` during iteration ``at_iter`` (before its
+    forward pass, as a signal arrives at any moment of an iteration), and
+    its child processes (the dataloader workers) as Slurm signals every
+    process of a job step; with ``again`` set, send that signal too while
+    the checkpoint of the stop is written. ``at_iter`` may be a dict
+    {rank: iteration}."""
+
+    priority = 'HIGHEST'
+
+    def __init__(self, at_iter, signum='SIGUSR1', again=None):
+        self.at_iter = at_iter
+        self.signum = getattr(signal, signum)
+        self.again = getattr(signal, again) if again else None
+        self.sent = False
+
+    @staticmethod
+    def children():
+        found = []
+        for stat in Path('/proc').glob('[0-9]*/stat'):
+            try:
+                fields = stat.read_text().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():  # the parent's pid
+                found.append(int(stat.parent.name))
+        return found
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        at = self.at_iter.get(runner.rank) if isinstance(self.at_iter, dict) \
+            else self.at_iter
+        if runner.iter + 1 == at:
+            self.sent = True
+            workers = self.children()
+            for pid in workers:
+                os.kill(pid, self.signum)
+            runner.logger.info(f'SignalAtIterHook: sent {self.signum.name} '
+                               f'to {len(workers)} worker(s) and the main '
+                               f'process')
+            os.kill(os.getpid(), self.signum)
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        if self.sent and self.again is not None:
+            os.kill(os.getpid(), self.again)

@@ -112,7 +112,12 @@ def test_recipe_values(path):
         'inceptionnext_seg.checkpoint.mmengine_loader']
     assert [h.type for h in cfg.custom_hooks] == [
         'CudaCheckHook', 'PlainCheckpointHook', 'ResumableRandomnessHook',
-        'NonFiniteLossHook', 'CorruptSampleReportHook', 'TrainingCurvesHook']
+        'NonFiniteLossHook', 'CorruptSampleReportHook', 'TrainingCurvesHook',
+        'PreemptionHook', 'CheckpointDiskHook']
+    assert cfg.custom_hooks[-2].signals == ['SIGTERM', 'SIGUSR1']
+    assert cfg.auto_resume is True and cfg.resume is False
+    assert cfg.default_hooks.checkpoint.max_keep_ckpts == 3
+    assert cfg.default_hooks.checkpoint.save_best == 'mIoU'
     assert cfg.default_hooks.checkpoint.backend_args == dict(
         backend='atomic_local')
     assert cfg.default_hooks.visualization.type == 'TestVisualizationHook'

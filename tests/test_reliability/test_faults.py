@@ -4,43 +4,22 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
+from tests.helpers.faults import (FAULT_HOOKS_PATH, assert_same_training_state,
+                                  deterministic, fault_config)
 from tests.helpers.tools import (DEMO_CONFIG, ROOT, CodeRunningPayload,
                                  data_options, free_port, full_log,
                                  run_mmseg_tool, run_tool, tiny_run_options)
 
-# The test-only fault hooks are imported from the clone.
-FAULT_HOOKS_PATH = dict(PYTHONPATH=str(ROOT))
 
-
-def fault_config(tmp_path, hooks: str) -> Path:
-    """The demo config plus test-only fault hooks."""
-    path = tmp_path / 'fault_config.py'
-    path.write_text(
-        f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
-        "custom_imports = dict(imports=_base_.custom_imports.imports + "
-        "['tests.helpers.fault_hooks'], allow_failed_imports=False)\n"
-        f"custom_hooks = _base_.custom_hooks + [{hooks}]\n")
-    return path
-
-
-def deterministic(root, max_iters=6):
-    return tiny_run_options(root, max_iters=max_iters) + [
-        'randomness.seed=7', 'randomness.deterministic=True',
-        'model.backbone.drop_path_rate=0.1']  # exercise the RNG
-
-
-def test_kill_9_then_resume_equals_an_uninterrupted_run(demo_data, tmp_path):
+@pytest.mark.xdist_group('straight_run')
+def test_kill_9_then_resume_equals_an_uninterrupted_run(straight_run,
+                                                        demo_data, tmp_path):
     """The straight run uses this project's train.py, the killed and resumed
     one mmseg's own: exact resume comes from the config, for both doors."""
-    straight = tmp_path / 'straight'
-    run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', straight,
-             '--cfg-options', *deterministic(demo_data))
-
     killed = tmp_path / 'killed'
     config = fault_config(tmp_path, "dict(type='KillAtIterHook', at_iter=4)")
     result = run_mmseg_tool('train.py', config, '--work-dir', killed,
@@ -55,20 +34,8 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(demo_data, tmp_path):
                             '--resume', '--cfg-options',
                             *deterministic(demo_data))
     assert 'resumed epoch: 0, iter: 4' in result.stdout + result.stderr
-    a = torch.load(straight / 'iter_6.pth', weights_only=True)
-    b = torch.load(killed / 'iter_6.pth', weights_only=True)
-    assert a['meta']['iter'] == b['meta']['iter'] == 6
-    assert a['state_dict'].keys() == b['state_dict'].keys()
-    for key, value in a['state_dict'].items():
-        assert torch.equal(value, b['state_dict'][key]), key
-    states_a, states_b = a['optimizer']['state'], b['optimizer']['state']
-    assert len(states_a) == len(states_b) == sum(
-        len(group['params']) for group in a['optimizer']['param_groups'])
-    for index, state in states_a.items():
-        assert torch.equal(state['exp_avg'], states_b[index]['exp_avg'])
-        assert torch.equal(state['exp_avg_sq'],
-                           states_b[index]['exp_avg_sq'])
-    assert a['param_schedulers'] == b['param_schedulers']
+    assert_same_training_state(straight_run / 'iter_6.pth',
+                               killed / 'iter_6.pth')
 
 
 def test_resume_skips_a_broken_latest_checkpoint(trained, demo_data,

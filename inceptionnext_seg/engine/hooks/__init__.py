@@ -1,13 +1,16 @@
 """Hooks, one per file (mmseg's ``HOOKS``). Every config's ``custom_hooks``
 has CudaCheckHook, PlainCheckpointHook, ResumableRandomnessHook,
-NonFiniteLossHook, CorruptSampleReportHook and TrainingCurvesHook
+NonFiniteLossHook, CorruptSampleReportHook, TrainingCurvesHook,
+PreemptionHook and CheckpointDiskHook
 (``configs/_base_/default_runtime.py``); the configs' visualization hook is
 TestVisualizationHook; tools/train.py and tools/test.py add the others."""
 from .corrupt_sample_report_hook import CorruptSampleReportHook
+from .checkpoint_disk_hook import CheckpointDiskHook
 from .cuda_check_hook import CudaCheckHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .param_scheduler_hook import UpdateParamSchedulerHook
 from .plain_checkpoint_hook import PlainCheckpointHook
+from .preemption_hook import PREEMPTED_EXIT_CODE, PreemptionHook
 from .progress_bar_hook import ProgressBarHook
 from .resumable_randomness_hook import ResumableRandomnessHook
 from .training_curves_hook import TrainingCurvesHook
@@ -16,5 +19,6 @@ from .visualization_hook import TestVisualizationHook
 __all__ = [
     'CorruptSampleReportHook', 'CudaCheckHook', 'NonFiniteLossHook',
     'UpdateParamSchedulerHook', 'PlainCheckpointHook', 'ProgressBarHook',
-    'ResumableRandomnessHook', 'TrainingCurvesHook', 'TestVisualizationHook'
+    'ResumableRandomnessHook', 'TrainingCurvesHook', 'TestVisualizationHook',
+    'PreemptionHook', 'PREEMPTED_EXIT_CODE', 'CheckpointDiskHook'
 ]

@@ -1,0 +1,152 @@
+"""A preempted or time-limited run loses less than one iteration (in every
+config's ``custom_hooks``, so mmseg's own train.py gets it too).
+
+On one of its signals (SIGTERM and SIGUSR1 by default: what SLURM sends at
+preemption, and what ``tools/slurm_train.sh`` asks for ahead of the time
+limit), every rank finishes its current iteration; the ranks agree on the
+first iteration after which any of them was signalled (a max all-reduce of
+one flag per iteration), the checkpoint hook writes that iteration's
+checkpoint (atomically, with its retention), and the process exits with
+:data:`PREEMPTED_EXIT_CODE`. The same command resumes from that checkpoint
+(``auto_resume`` in ``configs/_base_/default_runtime.py``).
+
+A second signal while the run stops is logged and ignored: it cannot
+interrupt the checkpoint being written.
+"""
+import os
+import signal
+import threading
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmengine.dist import all_reduce, is_distributed
+from mmengine.hooks import CheckpointHook, Hook
+from mmengine.logging import print_log
+from mmseg.registry import HOOKS
+
+__all__ = ['PreemptionHook', 'PREEMPTED_EXIT_CODE']
+
+#: The exit status of a run stopped by a signal with its checkpoint written:
+#: EX_TEMPFAIL of sysexits.h ("try again later"); tools/slurm_train.sh
+#: requeues the job on it.
+PREEMPTED_EXIT_CODE = 75
+
+
+@HOOKS.register_module()
+class PreemptionHook(Hook):
+    """Stop at the end of the current iteration on a signal, with a
+    checkpoint of that iteration, and exit with :data:`PREEMPTED_EXIT_CODE`.
+
+    The handlers are installed when the hook is built (when the Runner is),
+    before the dataloader workers are forked: a worker that receives the
+    signal too (SLURM signals every process of a job step) ignores it and is
+    shut down by its main process. Outside the training loop (building the
+    runner, testing) a signal has its usual effect.
+
+    Args:
+        signals: The signals to act on (names).
+        exit_code: The exit status after the checkpoint is written.
+    """
+
+    priority = 'LOWEST'  # after the checkpoint hook of the same iteration
+
+    def __init__(self, signals: Sequence[str] = ('SIGTERM', 'SIGUSR1'),
+                 exit_code: int = PREEMPTED_EXIT_CODE):
+        unknown = [s for s in signals
+                   if not isinstance(getattr(signal, str(s), None),
+                                     signal.Signals)]
+        if unknown:
+            raise ValueError(
+                f'PreemptionHook: unknown signal(s) {unknown}; expected '
+                f'names such as SIGTERM, SIGUSR1, SIGUSR2.')
+        self.signals = [getattr(signal, s) for s in signals]
+        self.exit_code = exit_code
+        self._pid = os.getpid()
+        self._training = False
+        self._received: Optional[int] = None  # the first signal's number
+        self._again = 0  # signals received after the first
+        self._stopped_after: Optional[int] = None  # iteration
+        self._previous: Dict[int, object] = {}
+        if threading.current_thread() is not threading.main_thread():
+            print_log('PreemptionHook: not in the main thread, so no signal '
+                      'handler can be installed; signals have their usual '
+                      'effect.', logger='current', level=30)
+            return
+        for signum in self.signals:
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+
+    # ------------------------------------------------------------ signals
+    def _on_signal(self, signum, frame) -> None:
+        if os.getpid() != self._pid:
+            return  # a dataloader worker: its main process stops it
+        if not self._training:
+            # Not training: the signal's usual effect.
+            signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))
+            os.kill(os.getpid(), signum)
+            return
+        if self._received is None:
+            self._received = signum
+        else:
+            self._again += 1
+
+    def _restore_handlers(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous = {}
+
+    # -------------------------------------------------------------- hooks
+    def before_train(self, runner) -> None:
+        self._training = True
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if self._stopped_after is not None:
+            return
+        flag = torch.tensor([0 if self._received is None else 1])
+        if is_distributed():
+            all_reduce(flag, op='max')
+        if not int(flag.item()):
+            return
+        step = runner.iter + 1
+        name = (signal.Signals(self._received).name if self._received
+                else 'a signal on another rank')
+        runner.logger.info(
+            f'Stopping on {name} after iteration {step}: writing its '
+            f'checkpoint.')
+        self._stopped_after = step
+        checkpoint = self._checkpoint_hook(runner)
+        last = runner.message_hub.get_info('last_ckpt')
+        if checkpoint is not None and not (
+                last and os.path.basename(str(last)) ==
+                checkpoint.filename_tmpl.format(step)):
+            checkpoint._save_checkpoint(runner)  # noqa: SLF001 (pinned)
+        runner.train_loop.stop_training = True
+
+    def after_train(self, runner) -> None:
+        self._training = False
+
+    def after_run(self, runner) -> None:
+        self._restore_handlers()
+        if self._stopped_after is None:
+            return
+        if self._again:
+            runner.logger.info(
+                f'{self._again} more signal(s) received while stopping: '
+                f'ignored, the checkpoint was written whole.')
+        last = runner.message_hub.get_info('last_ckpt')
+        runner.logger.info(
+            f'Stopped after iteration {self._stopped_after} of '
+            f'{runner.max_iters}; checkpoint: {last}. Run the same command '
+            f'again to resume from it (exit status {self.exit_code}).')
+        raise SystemExit(self.exit_code)
+
+    # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _checkpoint_hook(runner) -> Optional[CheckpointHook]:
+        hooks = [h for h in runner.hooks if isinstance(h, CheckpointHook)]
+        if not hooks:
+            runner.logger.warning(
+                'PreemptionHook: no CheckpointHook in this run, so no '
+                'checkpoint is written before stopping.')
+            return None
+        return hooks[0]
