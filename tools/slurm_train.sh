@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Training on a Slurm cluster (srun starts one task per GPU).
+# Training on a Slurm cluster (srun starts one task per GPU); a run stopped
+# by preemption or ahead of the time limit is requeued and resumes by itself.
 set -euo pipefail
 DIR=$(cd "$(dirname "$0")" && pwd)
 USAGE="usage: [GPUS=8] tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]
@@ -8,7 +9,30 @@ Train on GPUS GPUs of a Slurm partition: srun starts one task per GPU, each
 runs tools/train.py --launcher slurm. GPUS_PER_NODE (8), CPUS_PER_TASK (5)
 and SRUN_ARGS (extra srun options) are read from the environment. PYTHON:
 the interpreter on the nodes (default: .venv/bin/python of this clone if
-present, else python3)."
+present, else python3).
+
+Preemption and time limits: srun asks Slurm for SIGUSR1 SIGNAL_BEFORE_END
+seconds (180) before the job's end; on it, or on the SIGTERM of a
+preemption, training finishes its iteration, writes that checkpoint and
+exits with status 75. Inside a batch job (sbatch --requeue ...) this script
+then requeues the job (scontrol requeue), and the requeued job, the same
+command, resumes from that checkpoint (the configs' auto_resume)."
 source "$DIR/launch_env.sh"
 usage_unless 4 "$@"
-srun_tool "$1" "$2" train.py "$3" --work-dir="$4" "${@:5}"
+PREEMPTED=75  # inceptionnext_seg.engine.PREEMPTED_EXIT_CODE
+status=0
+SRUN_ARGS="--signal=USR1@${SIGNAL_BEFORE_END:-180} ${SRUN_ARGS:-}" \
+    srun_tool "$1" "$2" train.py "$3" --work-dir="$4" "${@:5}" || status=$?
+{ set +x; } 2>/dev/null
+if [ "$status" -eq "$PREEMPTED" ]; then
+    if [ -n "${SLURM_JOB_ID:-}" ]; then
+        echo "Training stopped with its checkpoint written (status $status): requeueing job $SLURM_JOB_ID; it resumes from $4." >&2
+        scontrol requeue "$SLURM_JOB_ID" || {
+            echo "scontrol requeue $SLURM_JOB_ID failed (submitted without --requeue?): run the same command again to resume." >&2
+            exit "$status"
+        }
+        exit 0
+    fi
+    echo "Training stopped with its checkpoint written (status $status): run the same command again to resume from $4 (inside sbatch --requeue this script requeues the job itself)." >&2
+fi
+exit "$status"

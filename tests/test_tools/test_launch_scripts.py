@@ -70,7 +70,92 @@ def test_slurm_request(name, tool, tmp_path):
     expected = (
         'srun -p gpu --job-name=seg --gres=gpu:8 --ntasks=16 '
         '--ntasks-per-node=8 --cpus-per-task=5 --kill-on-bad-exit=1 '
+        + ('--signal=USR1@180 ' if tool == 'train.py' else '') +
         f'--qos=high --time=24:00:00 /opt/py -u {ROOT}/tools/{tool} '
         'CONFIG.py ' + ('--work-dir=DIR_OR_CKPT' if tool == 'train.py'
                         else 'DIR_OR_CKPT') + ' --tta --launcher=slurm')
     assert result.stdout.strip() == expected
+
+
+def stand_ins(tmp_path, **programs):
+    """A bin folder of shell scripts standing in for srun, scontrol, ..."""
+    fake = tmp_path / 'bin'
+    fake.mkdir(exist_ok=True)
+    for name, body in programs.items():
+        (fake / name).write_text('#!/bin/bash\n' + body)
+        (fake / name).chmod(0o755)
+    return f'{fake}:{os.environ["PATH"]}'
+
+
+@pytest.mark.parametrize('status,job,requeued,exit_status', [
+    (75, '4242', True, 0),     # stopped with its checkpoint, in a batch job
+    (75, None, False, 75),     # the same, srun from a login node
+    (0, '4242', False, 0),     # done
+    (1, '4242', False, 1)])    # failed: not requeued
+def test_slurm_train_requeues_a_stopped_job(tmp_path, status, job, requeued,
+                                            exit_status):
+    calls = tmp_path / 'calls'
+    path = stand_ins(
+        tmp_path,
+        srun=f'echo "srun $*" >> {calls}; exit {status}\n',
+        scontrol=f'echo "scontrol $*" >> {calls}\n')
+    env = {k: v for k, v in os.environ.items() if k != 'SLURM_JOB_ID'}
+    env.update(PATH=path, PYTHON='/opt/py', SIGNAL_BEFORE_END='300')
+    if job:
+        env['SLURM_JOB_ID'] = job
+    result = subprocess.run(
+        ['bash', str(ROOT / 'tools' / 'slurm_train.sh'), 'gpu', 'seg',
+         'CONFIG.py', 'WORK'], capture_output=True, text=True, env=env,
+        cwd=tmp_path)
+    assert result.returncode == exit_status, result.stderr
+    lines = calls.read_text().splitlines()
+    assert lines[0].startswith('srun ') and '--signal=USR1@300' in lines[0]
+    assert lines[1:] == (['scontrol requeue 4242'] if requeued else [])
+    if status == 75:
+        assert 'it resumes from WORK' in result.stderr if job else \
+            'run the same command again to resume from WORK' in result.stderr
+
+
+FAKE_TORCHRUN = """\
+# Stands in for `python -m torch.distributed.run ...`: records each start,
+# fails the first one, and on SIGTERM exits as torchrun does when its
+# processes stopped (1).
+echo start >> {calls}
+trap 'echo TERM >> {calls}; kill $! 2>/dev/null; exit 1' TERM
+if [ "$(grep -c start {calls})" -eq 1 ] && [ -z "$WAIT" ]; then exit 1; fi
+if [ -n "$WAIT" ]; then touch {calls}.ready; sleep 30 & wait; fi
+exit 0
+"""
+
+
+def test_dist_train_restarts_after_a_failure(tmp_path):
+    calls = tmp_path / 'calls'
+    path = stand_ins(tmp_path, python=FAKE_TORCHRUN.format(calls=calls))
+    env = dict(os.environ, PATH=path, PYTHON=str(tmp_path / 'bin/python'),
+               MAX_RESTARTS='2')
+    result = subprocess.run(['bash', str(ROOT / 'tools/dist_train.sh'),
+                             'CONFIG.py', '2'], capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert calls.read_text().split() == ['start', 'start']
+    assert 'start 1 of 2 restarts, resuming from the newest checkpoint' in \
+        result.stderr
+
+
+def test_dist_train_stops_on_sigterm_without_a_restart(tmp_path):
+    import time
+    calls = tmp_path / 'calls'
+    path = stand_ins(tmp_path, python=FAKE_TORCHRUN.format(calls=calls))
+    env = dict(os.environ, PATH=path, PYTHON=str(tmp_path / 'bin/python'),
+               MAX_RESTARTS='2', WAIT='1')
+    proc = subprocess.Popen(['bash', str(ROOT / 'tools/dist_train.sh'),
+                             'CONFIG.py', '2'], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 30
+    while not (tmp_path / 'calls.ready').exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(15)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 75, err
+    assert calls.read_text().split() == ['start', 'TERM']
+    assert 'Stopped by a signal; run the same command again' in err
