@@ -27,9 +27,12 @@ NOT_RUN = {
     r'^mkdir -p data/ade && unzip': 'needs the ADE20K download',
     r'^T=\$\(python -c': 'sets the shell variable the next lines use',
     r'^NNODES=2 ': 'needs two machines with GPUs',
-    r'^cp -r "\$\(python -c': 'copies mmseg\'s base configs into a project, '
-                             'as test_mmseg_train_on_a_users_config_in_its_'
-                             'own_folder does on the fork',
+    r'^sbatch ': "needs Slurm; slurm_train.sh's srun request and requeue "
+                 'are tested with stand-ins (test_launch_scripts.py)',
+    r'^cp -r "\$\(python -c':
+        "copies mmseg's base configs into a project, as "
+        'test_mmseg_train_on_a_users_config_in_its_own_folder does on the '
+        'fork',
 }
 
 # Placeholders of the docs and what stands for them here (files that the
