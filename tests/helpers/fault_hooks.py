@@ -51,7 +51,8 @@ class SignalAtIterHook(Hook):
     its child processes (the dataloader workers) as Slurm signals every
     process of a job step; with ``again`` set, send that signal too while
     the checkpoint of the stop is written. ``at_iter`` may be a dict
-    {rank: iteration}."""
+    {rank: iteration}. Once per work dir (a marker file there): the run that
+    resumes, the same command, is not signalled again."""
 
     priority = 'HIGHEST'
 
@@ -76,7 +77,9 @@ class SignalAtIterHook(Hook):
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         at = self.at_iter.get(runner.rank) if isinstance(self.at_iter, dict) \
             else self.at_iter
-        if runner.iter + 1 == at:
+        marker = Path(runner.work_dir) / 'signal_sent'
+        if runner.iter + 1 == at and not marker.exists():
+            marker.touch()
             self.sent = True
             workers = self.children()
             for pid in workers:

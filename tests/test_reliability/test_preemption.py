@@ -106,8 +106,9 @@ def test_two_processes_agree_restart_and_resume(demo_data, tmp_path):
     assert (work / 'last_checkpoint').read_text() == str(work / 'iter_3.pth')
 
     resumed = dist_train(config, work)
-    assert f"resuming from {work / 'iter_3.pth'}" in \
-        resumed.stdout + resumed.stderr
+    log = resumed.stdout + resumed.stderr
+    assert f"resuming from {work / 'iter_3.pth'}" in log
+    assert 'Stopping' not in log and 'restarts' not in log
     assert_same_training_state(tmp_path / 'straight' / 'iter_6.pth',
                                work / 'iter_6.pth')
 
