@@ -13,10 +13,11 @@ PORT set (defaults: 1, 0, 127.0.0.1, 29500). PYTHON: the interpreter
 
 MAX_RESTARTS (0): how often to start the processes again after one of
 them fails; each start is a new torchrun that resumes from the newest
-checkpoint of the work dir (the configs' auto_resume). SIGTERM or SIGINT
-to this script reaches the processes through torchrun: they finish their
+checkpoint of the work dir (the configs' auto_resume). SIGTERM to this
+script reaches the processes through torchrun: they finish their
 iteration, write its checkpoint, and the script exits with status 75
-without a restart."
+without a restart. (Ctrl-C interrupts every process at once, without a
+checkpoint, and also ends without a restart.)"
 source "$DIR/launch_env.sh"
 usage_unless 2 "$@"
 CONFIG=$1
@@ -35,6 +36,8 @@ while :; do
     status=0
     torchrun_tool train.py "$GPUS" "$CONFIG" "${@:3}" &
     pid=$!
+    # A signal that came before $pid was known.
+    [ "$stopping" -eq 1 ] && kill -s TERM "$pid" 2>/dev/null
     # `wait` returns early when a trapped signal arrives: wait again until
     # torchrun has ended, for its own status.
     wait "$pid" && status=0 || status=$?

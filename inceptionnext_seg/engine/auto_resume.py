@@ -12,6 +12,7 @@ resumes from the newest complete checkpoint whatever config wrote it, or
 from ``load_from`` when that is given (mmengine's meaning). With both False
 nothing is resumed (``load_from`` then only initialises the weights).
 """
+import json
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -20,7 +21,8 @@ from mmengine.config import Config
 from ..checkpoint import CheckpointError, latest_good_checkpoint
 from ..checkpoint.reading import read_checkpoint
 
-__all__ = ['TRAINING_KEYS', 'StartPoint', 'choose_start', 'config_changes']
+__all__ = ['TRAINING_KEYS', 'StartPoint', 'choose_start', 'config_changes',
+           'training_record']
 
 #: The config keys whose values decide the trained weights: a checkpoint
 #: written under other values is not resumed automatically.
@@ -38,16 +40,25 @@ class StartPoint:
     note: str = ''
 
 
-def config_changes(saved_text: str, cfg: Config) -> Optional[List[str]]:
-    """The :data:`TRAINING_KEYS` whose values differ between the config a
-    checkpoint was written with (its ``meta['cfg']`` text) and ``cfg``;
-    None when that text cannot be read as a config."""
+def training_record(cfg: Config) -> str:
+    """The values of :data:`TRAINING_KEYS` in ``cfg`` as canonical JSON: what
+    the runner writes into every checkpoint's ``meta['training_config']``
+    and compares on auto_resume (never the config text of the checkpoint,
+    whose parsing would run code from the file)."""
+    return json.dumps({key: _plain(cfg.get(key)) for key in TRAINING_KEYS},
+                      sort_keys=True, default=repr)
+
+
+def config_changes(saved: str, cfg: Config) -> Optional[List[str]]:
+    """The :data:`TRAINING_KEYS` whose values differ between a checkpoint's
+    ``meta['training_config']`` and ``cfg``; None when the checkpoint has
+    no such record (written by plain mmengine or an older version)."""
     try:
-        saved = Config.fromstring(saved_text, '.py')
-    except Exception:  # noqa: BLE001 - any config the parser refuses
+        before = json.loads(saved)
+    except (TypeError, ValueError):
         return None
-    return [key for key in TRAINING_KEYS
-            if _plain(saved.get(key)) != _plain(cfg.get(key))]
+    now = json.loads(training_record(cfg))
+    return [key for key in TRAINING_KEYS if before.get(key) != now.get(key)]
 
 
 def _plain(value):
@@ -70,19 +81,20 @@ def choose_start(resume: bool, auto_resume: bool, load_from: Optional[str],
                 f'auto_resume: no checkpoint in {work_dir}, so training '
                 f'starts from the beginning.'))
         meta = read_checkpoint(latest).get('meta', {})
-        changes = config_changes(str(meta.get('cfg', '')), cfg)
-        if changes:
-            what = f'{", ".join(changes)} differ'
-        elif changes is None:
-            what = 'its config cannot be read back to compare'
+        changes = config_changes(meta.get('training_config'), cfg)
+        if changes is None:
+            what = ('it holds no record of its training config: plain '
+                    'mmengine or an older version wrote it')
+        else:
+            what = (f'written by another training config: '
+                    f'{", ".join(changes)} differ')
         if changes or changes is None:
             raise CheckpointError(
                 f'auto_resume: the newest checkpoint of the work dir, '
-                f'{latest} (iteration {meta.get("iter", "?")}), was written '
-                f'by another training config ({what}), so it is not resumed '
-                f'on its own. Either resume it anyway with --resume '
-                f'(this project\'s or mmseg\'s train.py), or start afresh '
-                f'with --fresh (tools/train.py), --cfg-options '
+                f'{latest} (iteration {meta.get("iter", "?")}), is not '
+                f'resumed on its own ({what}). Either resume it anyway with '
+                f'--resume (this project\'s or mmseg\'s train.py), or start '
+                f'afresh with --fresh (tools/train.py), --cfg-options '
                 f'auto_resume=False or another --work-dir.')
         return StartPoint(resume_from=latest, note=(
             f'auto_resume: resuming from {latest} (iteration '

@@ -14,8 +14,9 @@ from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
-from .auto_resume import choose_start
+from .auto_resume import choose_start, training_record
 from .console_log import DigestFormatter, LibraryNoticeFilter
+from .hooks.preemption_hook import PreemptionHook, worker_init_fn
 
 __all__ = ['ReadableLogRunner']
 
@@ -74,9 +75,33 @@ class ReadableLogRunner(Runner):
 
     _training_run = False
 
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
+        """mmengine's, with workers that leave PreemptionHook's signals to
+        the main process (torch's workers die of SIGTERM otherwise)."""
+        loader = Runner.build_dataloader(dataloader, seed, diff_rank_seed)
+        if loader.num_workers > 0:
+            context = loader.multiprocessing_context
+            loader.worker_init_fn = worker_init_fn(
+                loader.worker_init_fn,
+                context.get_start_method() if context else None)
+        return loader
+
+    def save_checkpoint(self, out_dir, filename, *args, meta=None, **kwargs):
+        """mmengine's, with ``meta['training_config']``: the values that
+        auto_resume compares (:func:`~.auto_resume.training_record`)."""
+        meta = dict(meta or {}, training_config=training_record(self.cfg))
+        return super().save_checkpoint(out_dir, filename, *args, meta=meta,
+                                       **kwargs)
+
     def train(self):
         self._training_run = True
-        model = super().train()
+        try:
+            model = super().train()
+        finally:
+            for hook in self.hooks:
+                if isinstance(hook, PreemptionHook):
+                    hook.release()
         self._summary('Training done', self._last_validation(),
                       self._training_files())
         return model

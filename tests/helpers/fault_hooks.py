@@ -5,6 +5,7 @@ Imported by test configs through ``custom_imports``
 """
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import torch
@@ -82,8 +83,11 @@ class SignalAtIterHook(Hook):
             marker.touch()
             self.sent = True
             workers = self.children()
-            for pid in workers:
-                os.kill(pid, self.signum)
+            if workers:
+                # From another process, as from Slurm: torch's workers treat
+                # a SIGTERM from their parent as a shutdown request.
+                subprocess.run(['kill', f'-{self.signum.name[3:]}',
+                                *map(str, workers)], check=True)
             runner.logger.info(f'SignalAtIterHook: sent {self.signum.name} '
                                f'to {len(workers)} worker(s) and the main '
                                f'process')

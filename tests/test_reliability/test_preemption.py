@@ -18,13 +18,14 @@ from mmengine.config import Config
 from inceptionnext_seg.checkpoint import (AtomicLocalBackend, CheckpointError,
                                           is_complete_checkpoint)
 from inceptionnext_seg.engine import PREEMPTED_EXIT_CODE, choose_start
+from inceptionnext_seg.engine.auto_resume import training_record
 from tests.helpers.faults import (FAULT_HOOKS_PATH, assert_same_training_state,
                                   deterministic, fault_config)
 from tests.helpers.tools import (DEMO_CONFIG, ROOT, free_port, run_mmseg_tool,
                                  run_tool)
 
-SIGNAL_AT_3 = ("dict(type='SignalAtIterHook', at_iter=3, signum='SIGUSR1', "
-               "again='SIGTERM')")
+SIGNAL_AT_3 = ("dict(type='SignalAtIterHook', at_iter=3, signum='SIGTERM', "
+               "again='SIGUSR1')")
 
 
 def test_the_exit_status_is_ex_tempfail():
@@ -37,10 +38,11 @@ def test_the_exit_status_is_ex_tempfail():
 @pytest.mark.xdist_group('straight_run')
 def test_a_signal_stops_after_its_iteration_and_the_same_command_resumes(
         straight_run, demo_data, tmp_path):
-    """mmseg's own train.py on a config: SIGUSR1 during iteration 3 (to the
-    main process and its dataloader worker) writes iter_3.pth and exits 75;
-    a SIGTERM during that save is ignored; the same command then resumes
-    from iteration 3 to the weights of an uninterrupted run."""
+    """mmseg's own train.py on a config: SIGTERM during iteration 3 (to the
+    main process and its dataloader worker, whose own torch handler would
+    die of it) writes iter_3.pth and exits 75; a SIGUSR1 during that save is
+    ignored; the same command then resumes from iteration 3 to the weights
+    of an uninterrupted run."""
     config = fault_config(tmp_path, SIGNAL_AT_3)
     work = tmp_path / 'work'
     command = ['train.py', config, '--work-dir', work, '--cfg-options',
@@ -48,8 +50,8 @@ def test_a_signal_stops_after_its_iteration_and_the_same_command_resumes(
     stopped = run_mmseg_tool(*command, env=FAULT_HOOKS_PATH, check=False)
     log = stopped.stdout + stopped.stderr
     assert stopped.returncode == PREEMPTED_EXIT_CODE, log[-3000:]
-    assert 'sent SIGUSR1 to 1 worker(s) and the main process' in log
-    assert 'Stopping on SIGUSR1 after iteration 3: writing its checkpoint' \
+    assert 'sent SIGTERM to 1 worker(s) and the main process' in log
+    assert 'Stopping on SIGTERM after iteration 3: writing its checkpoint' \
         in log
     assert '1 more signal(s) received while stopping: ignored' in log
     assert f'checkpoint: {work / "iter_3.pth"}. Run the same command again' \
@@ -120,10 +122,11 @@ def saved_config(tmp_path, **changes) -> Config:
     return cfg
 
 
-def write_checkpoint(tmp_path, cfg: Config, iteration: int):
+def write_checkpoint(tmp_path, config: Config, iteration: int, **meta):
     path = tmp_path / f'iter_{iteration}.pth'
-    torch.save({'meta': {'iter': iteration, 'cfg': cfg.pretty_text},
-                'state_dict': {}}, path)
+    meta = dict(dict(iter=iteration, cfg=config.pretty_text,
+                     training_config=training_record(config)), **meta)
+    torch.save({'meta': meta, 'state_dict': {}}, path)
     (tmp_path / 'last_checkpoint').write_text(str(path))
     return str(path)
 
@@ -142,7 +145,7 @@ def test_auto_resume_needs_the_same_training_config(tmp_path):
                                       'train_cfg.max_iters': 9})
     with pytest.raises(CheckpointError, match=(
             r'auto_resume:.*iter_4.pth \(iteration 4\).*another training '
-            r'config \(train_cfg, optim_wrapper differ\).*--resume.*--fresh'
+            r'config: train_cfg, optim_wrapper differ\).*--resume.*--fresh'
             r'.*auto_resume=False')):
         choose_start(False, True, None, str(tmp_path), other)
     # --resume takes it whatever wrote it; with both off nothing resumes.
@@ -153,6 +156,23 @@ def test_auto_resume_needs_the_same_training_config(tmp_path):
                         cfg).load_from == 'w.pth'
     assert choose_start(False, False, None, str(tmp_path),
                         cfg).resume_from is None
+
+
+def test_auto_resume_reads_no_code_and_needs_a_training_record(tmp_path):
+    """The comparison reads the checkpoint's JSON record, never its config
+    text (whose parsing would run it); a checkpoint without the record
+    (plain mmengine) is not resumed on its own."""
+    cfg = saved_config(tmp_path)
+    marker = tmp_path / 'PWNED'
+    path = write_checkpoint(tmp_path, cfg, 2, cfg=(
+        f"import os\nos.system('touch {marker}')\n"))
+    assert choose_start(False, True, None, str(tmp_path),
+                        cfg).resume_from == path
+    assert not marker.exists()
+    write_checkpoint(tmp_path, cfg, 4, training_config=None)
+    with pytest.raises(CheckpointError, match='holds no record of its '
+                       'training config: plain mmengine'):
+        choose_start(False, True, None, str(tmp_path), cfg)
 
 
 def test_auto_resume_of_a_fine_tuning_config_loads_its_weights_first(

@@ -13,23 +13,66 @@ checkpoint (atomically, with its retention), and the process exits with
 A second signal while the run stops is logged and ignored: it cannot
 interrupt the checkpoint being written.
 """
+import functools
+import multiprocessing
 import os
 import signal
 import threading
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
-from mmengine.dist import all_reduce, is_distributed
+from mmengine.dist import all_reduce, barrier, is_distributed
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
-__all__ = ['PreemptionHook', 'PREEMPTED_EXIT_CODE']
+__all__ = ['PreemptionHook', 'PREEMPTED_EXIT_CODE', 'worker_init_fn']
 
 #: The exit status of a run stopped by a signal with its checkpoint written:
 #: EX_TEMPFAIL of sysexits.h ("try again later"); tools/slurm_train.sh
 #: requeues the job on it.
 PREEMPTED_EXIT_CODE = 75
+
+
+#: The signals of the PreemptionHook built last in this process, and a flag
+#: in memory shared with the dataloader workers forked from it: while it is
+#: set (the run is training) the workers leave those signals to the main
+#: process (see :func:`worker_init_fn`).
+_WORKER_SIGNALS: List[int] = []
+_SHIELD = None
+
+
+def _worker_signal(signum, frame) -> None:
+    if _SHIELD is not None and _SHIELD.value:
+        return  # the main process stops the run, then shuts this worker down
+    # Not training any more (the main process ends): the usual effect, so
+    # that multiprocessing's terminate() at exit ends the worker.
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _worker_init(worker_id: int, inner: Optional[Callable] = None) -> None:
+    for signum in _WORKER_SIGNALS:
+        signal.signal(signum, _worker_signal)
+    if inner is not None:
+        inner(worker_id)
+
+
+def worker_init_fn(inner: Optional[Callable],
+                   start_method: Optional[str] = None) -> Callable:
+    """``inner`` (a DataLoader's ``worker_init_fn``, or None), after making
+    the worker leave the PreemptionHook's signals to the main process while
+    it trains: torch's workers install their own SIGTERM handler, which
+    would kill them, and the main process would then stop on "DataLoader
+    worker killed" instead of writing its checkpoint
+    (``ReadableLogRunner.build_dataloader``). Forked workers only (the
+    configs' ``mp_start_method='fork'``): ``inner`` is returned as it is for
+    spawned ones, which cannot share the flag."""
+    method = start_method or multiprocessing.get_start_method(
+        allow_none=True) or 'fork'
+    if _SHIELD is None or not _WORKER_SIGNALS or method != 'fork':
+        return inner
+    return functools.partial(_worker_init, inner=inner)
 
 
 @HOOKS.register_module()
@@ -38,10 +81,13 @@ class PreemptionHook(Hook):
     checkpoint of that iteration, and exit with :data:`PREEMPTED_EXIT_CODE`.
 
     The handlers are installed when the hook is built (when the Runner is),
-    before the dataloader workers are forked: a worker that receives the
-    signal too (SLURM signals every process of a job step) ignores it and is
-    shut down by its main process. Outside the training loop (building the
-    runner, testing) a signal has its usual effect.
+    before the dataloader workers are forked; a worker that receives the
+    signal too (SLURM signals every process of a job step) ignores it
+    (:func:`worker_init_fn`) and is shut down by its main process. Outside
+    the training loop (building the runner, testing, after an error) a
+    signal has its usual effect. With gradient accumulation the run stops at
+    the end of an accumulation window (the partial gradients are not in a
+    checkpoint).
 
     Args:
         signals: The signals to act on (names).
@@ -67,6 +113,10 @@ class PreemptionHook(Hook):
         self._again = 0  # signals received after the first
         self._stopped_after: Optional[int] = None  # iteration
         self._previous: Dict[int, object] = {}
+        global _SHIELD
+        _WORKER_SIGNALS[:] = self.signals
+        if _SHIELD is None:
+            _SHIELD = multiprocessing.RawValue('b', 0)
         if threading.current_thread() is not threading.main_thread():
             print_log('PreemptionHook: not in the main thread, so no signal '
                       'handler can be installed; signals have their usual '
@@ -89,14 +139,29 @@ class PreemptionHook(Hook):
         else:
             self._again += 1
 
-    def _restore_handlers(self) -> None:
+    def release(self) -> None:
+        """Give the signals back their previous handlers (at the end of the
+        run, also after an error: ``ReadableLogRunner.train``)."""
+        self._training = False
+        if _SHIELD is not None:
+            _SHIELD.value = 0
         for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
+            # None: a handler installed from C, which Python cannot restore.
+            signal.signal(signum, signal.SIG_DFL if previous is None
+                          else previous)
         self._previous = {}
 
     # -------------------------------------------------------------- hooks
     def before_train(self, runner) -> None:
         self._training = True
+        if _SHIELD is not None:
+            _SHIELD.value = 1
+        if not type(runner.train_loop).__name__.startswith('IterBased'):
+            runner.logger.warning(
+                f'PreemptionHook: {type(runner.train_loop).__name__} checks '
+                f'for a stop only between epochs, and an epoch checkpoint '
+                f'resumes at the next epoch: a signal stops this run at the '
+                f'end of its epoch.')
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
@@ -107,6 +172,10 @@ class PreemptionHook(Hook):
             all_reduce(flag, op='max')
         if not int(flag.item()):
             return
+        optim_wrapper = getattr(runner, 'optim_wrapper', None)
+        if hasattr(optim_wrapper, 'should_update') and \
+                not optim_wrapper.should_update():
+            return  # within an accumulation window: stop at its end
         step = runner.iter + 1
         name = (signal.Signals(self._received).name if self._received
                 else 'a signal on another rank')
@@ -120,13 +189,12 @@ class PreemptionHook(Hook):
                 last and os.path.basename(str(last)) ==
                 checkpoint.filename_tmpl.format(step)):
             checkpoint._save_checkpoint(runner)  # noqa: SLF001 (pinned)
+        if is_distributed():
+            barrier()  # rank 0 writes: no rank exits before it is written
         runner.train_loop.stop_training = True
 
-    def after_train(self, runner) -> None:
-        self._training = False
-
     def after_run(self, runner) -> None:
-        self._restore_handlers()
+        self.release()
         if self._stopped_after is None:
             return
         if self._again:
