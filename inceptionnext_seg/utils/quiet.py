@@ -7,11 +7,12 @@ Tools call :func:`quiet_library_warnings` before they import mmengine, mmcv or
 mmseg (the notices are raised at import time)."""
 import contextlib
 import importlib
-import importlib.metadata
 import io
 import logging
 import warnings
 from typing import Iterator
+
+from ..environment import installed_distributions
 
 __all__ = ['LIBRARY_NOTICES', 'FORK_PRINTED_NOTICES', 'quiet_library_warnings',
            'set_log_level', 'quiet_init_log', 'init_weights_quietly']
@@ -47,9 +48,8 @@ def quiet_library_warnings() -> None:
     :data:`FORK_PRINTED_NOTICES` (anything else it prints is shown)."""
     for message, category in LIBRARY_NOTICES:
         warnings.filterwarnings('ignore', message=message, category=category)
-    try:
-        importlib.metadata.version('onedl-mmsegmentation')
-    except importlib.metadata.PackageNotFoundError:
+    if ('onedl-mmsegmentation' not in
+            dict(installed_distributions('mmseg'))):
         return
     printed = io.StringIO()
     try:
