@@ -196,3 +196,20 @@ def test_the_configs_hook_stops_the_run(gpu_machine):
         CudaCheckHook().before_run(runner=None)
     gpu_machine.setenv('INCEPTIONNEXT_SKIP_ENV_CHECK', '1')
     CudaCheckHook().before_run(runner=None)
+
+
+def test_backbones_checks_the_environment_before_importing_mmcv(tmp_path):
+    """`pip install` without an extra leaves no mmcv/mmseg: `import
+    backbones` must reach the check (which names both extras) before it
+    imports them."""
+    code = ('import sys\n'
+            'order = []\n'
+            'class Recorder:\n'
+            '    def find_spec(self, name, path=None, target=None):\n'
+            '        order.append(name)\n'
+            'sys.meta_path.insert(0, Recorder())\n'
+            'import backbones\n'
+            "print(order.index('inceptionnext_seg.environment') < "
+            "order.index('mmcv'))\n")
+    result = run_snippet(code, tmp_path, fresh=True)
+    assert result.stdout.strip().splitlines()[-1] == 'True'
