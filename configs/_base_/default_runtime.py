@@ -7,7 +7,8 @@ custom_imports = dict(
         'backbones',  # the InceptionNeXt backbone
         # StrictEncoderDecoder, the channels-last preprocessor
         'inceptionnext_seg.models',
-        # CheckedADE20KDataset and the loaders that name a corrupt file
+        # CheckedADE20KDataset, the loaders that name a corrupt file, the
+        # sampler that seeds each training sample
         'inceptionnext_seg.datasets',
         # the hooks below, optimizers, the CPU model wrapper
         'inceptionnext_seg.engine',

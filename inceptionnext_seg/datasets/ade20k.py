@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 from mmseg.datasets import ADE20KDataset
 from mmseg.registry import DATASETS
 
+from .sample_randomness import SampleSeededDataset
 from .transforms.loading import CorruptSampleError
 
 __all__ = ['ADE20K_HELP', 'CheckedADE20KDataset', 'DatasetLayoutError']
@@ -48,7 +49,7 @@ def _use_checked_loaders(node: Any) -> Any:
 
 
 @DATASETS.register_module()
-class CheckedADE20KDataset(ADE20KDataset):
+class CheckedADE20KDataset(SampleSeededDataset, ADE20KDataset):
     """mmseg's ``ADE20KDataset`` that fails early, naming what is wrong.
 
     Checks, before any compute: the data root and both split folders exist,
@@ -56,7 +57,9 @@ class CheckedADE20KDataset(ADE20KDataset):
     every annotation its image. While loading, a corrupt or truncated image,
     or an annotation with out-of-range values or the wrong size, raises
     :class:`~inceptionnext_seg.datasets.transforms.CorruptSampleError`
-    naming the file.
+    naming the file. With :class:`~.samplers.SampleSeededInfiniteSampler`
+    each training sample's augmentations come from its own seed
+    (:class:`~.sample_randomness.SampleSeededDataset`).
 
     Args:
         skip_corrupt: In training, skip such samples instead (another sample

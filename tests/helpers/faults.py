@@ -24,7 +24,7 @@ def fault_config(tmp_path, hooks: str) -> Path:
 
 def deterministic(root, max_iters=6):
     """A seeded, deterministic 6-iteration run with one dataloader worker
-    (its augmentations replayed on resume too) and drop path on."""
+    (its augmentations seeded per sample, as with none) and drop path on."""
     return tiny_run_options(root, max_iters=max_iters) + [
         'randomness.seed=7', 'randomness.deterministic=True',
         'train_dataloader.num_workers=1',

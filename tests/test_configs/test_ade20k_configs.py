@@ -125,6 +125,8 @@ def test_recipe_values(path):
     for split_ in ('train', 'val', 'test'):
         assert cfg[f'{split_}_dataloader'].dataset.type == \
             'CheckedADE20KDataset'
+    assert cfg.train_dataloader.sampler == dict(
+        type='SampleSeededInfiniteSampler', shuffle=True)
     # Both test modes are there: single scale and multi-scale + flip.
     assert cfg.test_dataloader.dataset.pipeline[1].type == 'Resize'
     assert cfg.tta_pipeline[1].type == 'TestTimeAug'

@@ -21,7 +21,7 @@ from inceptionnext_seg.engine import PREEMPTED_EXIT_CODE, choose_start
 from inceptionnext_seg.engine.auto_resume import training_record
 from tests.helpers.faults import (FAULT_HOOKS_PATH, assert_same_training_state,
                                   deterministic, fault_config)
-from tests.helpers.tools import (DEMO_CONFIG, ON_THE_FORK, ROOT, free_port,
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, free_port,
                                  run_mmseg_tool, run_tool)
 
 SIGNAL_AT_3 = ("dict(type='SignalAtIterHook', at_iter=3, signum='SIGTERM', "
@@ -74,12 +74,6 @@ def test_a_signal_stops_after_its_iteration_and_the_same_command_resumes(
     assert 'Iter(train) [4/6]' in log and 'Iter(train) [3/6]' not in log
     assert torch.load(work / 'iter_6.pth', weights_only=True)['meta'][
         'iter'] == 6
-    if ON_THE_FORK:
-        pytest.skip(
-            "not exact on the fork: onedl-mmengine's loop skips the trained "
-            'samples at the sampler level on resume, without running their '
-            'random augmentations, so the augmentations after a resume '
-            'differ from an uninterrupted run (docs/install.md)')
     assert_same_training_state(straight_run / 'iter_6.pth',
                                work / 'iter_6.pth')
 
