@@ -20,6 +20,7 @@ EXPECTED = {
              'TestVisualizationHook', 'TrainingCurvesHook',
              'UpdateParamSchedulerHook'],
     'dataset': ['CheckedADE20KDataset'],
+    'data sampler': ['SampleSeededInfiniteSampler'],
     'transform': ['CheckedLoadAnnotations', 'CheckedLoadImageFromFile'],
     'optim_wrapper': ['BF16OptimWrapper'],
     'optimizer wrapper constructor': [
