@@ -11,10 +11,22 @@ of pixels whose class agrees are printed, and an export outside the
 tolerance (max |diff| <= 1e-3 of the largest logit, >= 99.9% of pixels
 agreeing) is deleted and the tool exits with 1.
 
+With --quantize int8 (ONNX), the verified float32 graph is quantized with
+ONNX Runtime's static quantization (per-channel int8 weights, uint8
+activations), calibrated on real images read through the config's test
+pipeline (--calib: a folder, or a split of the config's dataset), and the
+int8 file is checked against the float32 PyTorch model on held-out images
+(--verify-on; the images after the calibration ones when both name the same
+source): at least 99% of the pixels must get the same class and, where the
+images have labels, the mIoU may drop by at most 1 point; otherwise the file
+is deleted and the tool exits with 1.
+
 Examples:
     python tools/export.py CONFIG CKPT --format onnx --out model.onnx \
         --shape 512 512 --dynamic
     python tools/export.py CONFIG CKPT --format torchscript --out model.pt
+    python tools/export.py CONFIG CKPT --format onnx --out model_int8.onnx \
+        --quantize int8 --calib train --verify-on val
     python tools/infer_onnx.py image.jpg model.onnx --out result.png
 """
 import argparse
@@ -54,13 +66,39 @@ def parse_args(argv=None):
                         'N x C x H x W logits or the N x H x W argmax')
     parser.add_argument('--opset', type=int, default=17,
                         help='ONNX opset version')
+    parser.add_argument('--quantize', choices=['int8'],
+                        help='ONNX only: write a static int8 model, '
+                        'calibrated on --calib and verified on --verify-on')
+    parser.add_argument('--calib', default='train', metavar='SOURCE',
+                        help="calibration images: 'train', 'val' or 'test' "
+                        "(the config's dataset) or a folder of images")
+    parser.add_argument('--calib-images', type=int, default=32, metavar='N',
+                        help='number of calibration images')
+    parser.add_argument('--verify-on', default='val', metavar='SOURCE',
+                        help='held-out images for the int8 check, as '
+                        '--calib (labels give the mIoU change)')
+    parser.add_argument('--verify-images', type=int, default=16,
+                        metavar='N', help='number of held-out images')
     parser.add_argument('--log-level', default='INFO',
                         choices=['DEBUG', 'INFO', 'WARNING'],
                         help="mmengine's log level (DEBUG also shows its "
                         'per-parameter initialisation log)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quantize and args.format != 'onnx':
+        parser.error('--quantize int8 needs --format onnx (ONNX Runtime '
+                     'runs the quantized model)')
+    if args.quantize and not args.dynamic:
+        parser.error('--quantize int8 needs --dynamic: the calibration and '
+                     "check images keep the sizes the config's test "
+                     'pipeline gives them')
+    if args.quantize and args.output != 'logits':
+        parser.error('--quantize int8 needs --output logits (the check '
+                     'compares classes and mIoU from the logits)')
+    if min(args.calib_images, args.verify_images) < 1:
+        parser.error('--calib-images and --verify-images must be >= 1')
+    return args
 
 
 def check_shapes(shape, dynamic):
@@ -92,6 +130,8 @@ def main(argv=None) -> int:
                                    pooling=args.format == 'onnx').eval()
     wrapper = deploy.ExportableSegmentor(model, args.output).eval()
     torch.set_grad_enabled(False)
+    if args.quantize:
+        return export_int8(args, cfg, wrapper)
     if args.format == 'onnx':
         deploy.export_onnx(wrapper, args.out, args.shape, args.dynamic,
                            deploy.metadata_for(cfg, args.checkpoint,
@@ -111,6 +151,12 @@ def main(argv=None) -> int:
         print(f'note: the config tests with {mode!r} inference; the export '
               f'is whole-image (see inceptionnext_seg/deploy/exportable.py '
               f'for slide).')
+    return 0 if verified_fp32(args, run, wrapper, args.out) else 1
+
+
+def verified_fp32(args, run, wrapper, path) -> bool:
+    """The float32 check on random images; ``path`` is deleted on failure."""
+    from inceptionnext_seg import deploy
     report = deploy.verify(run, wrapper, check_shapes(args.shape,
                                                       args.dynamic))
     print('verification against PyTorch (random images):')
@@ -119,14 +165,70 @@ def main(argv=None) -> int:
               f'{r["max_abs_diff"]:.2e} ({r["max_rel_diff"]:.2e} of the '
               f'largest logit), class agreement {100 * r["agreement"]:.3f}%'
               f'  {"ok" if r["ok"] else "FAILED"}')
-    if not all(r['ok'] for r in report):
-        os.remove(args.out)
-        print(f'error: the export disagrees with PyTorch beyond the '
-              f'tolerance {deploy.TOLERANCE}; {args.out} was deleted.',
-              file=sys.stderr)
-        return 1
-    return 0
+    if all(r['ok'] for r in report):
+        return True
+    os.remove(path)
+    print(f'error: the export disagrees with PyTorch beyond the '
+          f'tolerance {deploy.TOLERANCE}; {path} was deleted.',
+          file=sys.stderr)
+    return False
 
+
+def export_int8(args, cfg, wrapper) -> int:
+    """float32 ONNX (checked as without --quantize), then int8 calibrated on
+    real images and checked on held-out ones."""
+    import datetime
+    import tempfile
+
+    from inceptionnext_seg import deploy
+    metadata = deploy.metadata_for(cfg, args.checkpoint, args.output)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = os.path.join(tmp, 'fp32.onnx')
+        deploy.export_onnx(wrapper, fp32, args.shape, args.dynamic,
+                           metadata, args.opset)
+        if not verified_fp32(args, deploy.onnx_runner(fp32), wrapper, fp32):
+            return 1
+        calibration = [item.image for item in deploy.pipeline_images(
+            cfg, args.calib, count=args.calib_images)]
+        held_out = list(deploy.pipeline_images(
+            cfg, args.verify_on, count=args.verify_images,
+            skip=len(calibration) if args.verify_on == args.calib else 0))
+        if not held_out:
+            print(f'error: no held-out images in {args.verify_on!r} after '
+                  f'the {len(calibration)} calibration images; give '
+                  f'--verify-on another source or fewer --calib-images.',
+                  file=sys.stderr)
+            return 1
+        print(f'calibrating on {len(calibration)} image(s) of '
+              f'{args.calib!r} (the config\'s test pipeline)...', flush=True)
+        deploy.quantize_int8(fp32, args.out, calibration, dict(
+            precision='int8', calibration=dict(source=args.calib,
+                                               images=len(calibration))))
+    report = deploy.verify_on_images(
+        deploy.onnx_runner(args.out), wrapper, held_out,
+        wrapper.segmentor.decode_head.num_classes)
+    print(f'wrote {args.out} ({os.path.getsize(args.out) / 2**20:.1f} MB, '
+          f'onnx int8, input 1x3x{args.shape[0]}x{args.shape[1]}'
+          f'{", dynamic" if args.dynamic else ""})')
+    line = (f'int8 against float32 PyTorch on {report["images"]} held-out '
+            f'image(s) of {args.verify_on!r}: class agreement '
+            f'{100 * report["agreement"]:.2f}%')
+    if report['labelled']:
+        line += (f', mIoU {report["miou_int8"]:.2f} vs '
+                 f'{report["miou_fp32"]:.2f} (change '
+                 f'{-report["miou_drop"]:+.2f})')
+    print(f'{line}  {"ok" if report["ok"] else "FAILED"}')
+    if not report['ok']:
+        os.remove(args.out)
+        print(f'error: the int8 model is outside the tolerance '
+              f'{deploy.INT8_TOLERANCE}; {args.out} was deleted. Calibrate '
+              f'on more images, or on images like the ones it will see '
+              f'(--calib).', file=sys.stderr)
+        return 1
+    deploy.add_metadata(args.out, dict(verification=dict(
+        report, source=args.verify_on,
+        date=datetime.date.today().isoformat())))
+    return 0
 
 if __name__ == '__main__':
     sys.exit(main())

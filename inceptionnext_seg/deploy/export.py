@@ -8,7 +8,8 @@ import torch
 
 from .exportable import ExportableSegmentor
 
-__all__ = ['export_onnx', 'export_torchscript', 'metadata_for']
+__all__ = ['export_onnx', 'export_torchscript', 'metadata_for',
+           'add_metadata', 'read_metadata']
 
 
 def export_onnx(wrapper: ExportableSegmentor, path: str,
@@ -32,14 +33,35 @@ def export_onnx(wrapper: ExportableSegmentor, path: str,
                           input_names=['image'],
                           output_names=[wrapper.output], dynamic_axes=axes,
                           **legacy)
-    if not metadata:
-        return
+    if metadata:
+        add_metadata(path, metadata)
+
+
+def add_metadata(path: str, metadata: dict) -> None:
+    """Set ``metadata`` (JSON strings) in the ONNX file, replacing the
+    entries of the same keys and keeping the others."""
     import onnx
     model = onnx.load(path)
+    kept = [p for p in model.metadata_props if p.key not in metadata]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
     for key, value in metadata.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, json.dumps(value)
     onnx.save(model, path)
+
+
+def read_metadata(path: str) -> dict:
+    """The file's metadata written by :func:`add_metadata`, decoded."""
+    import onnx
+    model = onnx.load(path, load_external_data=False)
+    out = {}
+    for p in model.metadata_props:
+        try:
+            out[p.key] = json.loads(p.value)
+        except json.JSONDecodeError:
+            out[p.key] = p.value
+    return out
 
 
 def export_torchscript(wrapper: ExportableSegmentor, path: str,

@@ -1,0 +1,125 @@
+"""Static INT8 quantization of an exported ONNX model with ONNX Runtime's own
+tools, calibrated on real images, and its verification against the float32
+PyTorch model on held-out images (``tools/export.py --quantize int8``)."""
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterable, List, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
+                                      QuantFormat, QuantType, quantize_static)
+from onnxruntime.quantization.shape_inference import quant_pre_process
+
+from .export import add_metadata, read_metadata
+from .pipeline_images import PipelineImage
+
+__all__ = ['INT8_TOLERANCE', 'quantize_int8', 'verify_on_images']
+
+# An int8 file passes when, on the held-out images, at least 99% of the
+# pixels get the class the float32 PyTorch model gives them and, where the
+# images have labels, its mIoU is at most 1 point below float32's.
+INT8_TOLERANCE = dict(min_agreement=0.99, max_miou_drop=1.0)
+
+
+class _CalibrationImages(CalibrationDataReader):
+    """The calibration images, one batch at a time."""
+
+    def __init__(self, input_name: str, images: Iterable[np.ndarray]):
+        self.input_name = input_name
+        self.images = iter(images)
+
+    def get_next(self):
+        image = next(self.images, None)
+        return None if image is None else {self.input_name: image}
+
+
+@contextmanager
+def _without_per_channel_notices():
+    """ONNX Runtime's quantizer logs, through the root logger, one warning
+    per BatchNorm that follows a concatenation (InceptionNeXt's token mixer):
+    its rank-1 scale has no channel axis 1, so it is quantized per tensor, as
+    intended. Only those lines are dropped, while quantizing."""
+    def keep(record):
+        return not record.getMessage().startswith('Axis 1 is out-of-range '
+                                                  'for weight')
+    root = logging.getLogger()
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
+
+
+def quantize_int8(fp32_path: str, out_path: str,
+                  calibration: Sequence[np.ndarray],
+                  metadata: Dict[str, object]) -> None:
+    """Write ``out_path``: QDQ int8 (uint8 activations, int8 weights per
+    output channel, min/max ranges from ``calibration``), after ONNX
+    Runtime's pre-processing (shape inference, graph optimisation), with
+    the float32 file's metadata plus ``metadata``."""
+    import onnx
+    if not calibration:
+        raise ValueError('no calibration images')
+    source = onnx.load(fp32_path)
+    reader = _CalibrationImages(source.graph.input[0].name, calibration)
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = os.path.join(tmp, 'prepared.onnx')
+        # ONNX's own shape inference: the symbolic one stops on the free
+        # sizes of a --dynamic export.
+        quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
+        with _without_per_channel_notices():
+            quantize_static(prepared, out_path, reader,
+                            quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8,
+                            weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.MinMax,
+                            calibration_providers=['CPUExecutionProvider'])
+    add_metadata(out_path, dict(read_metadata(fp32_path), **metadata))
+
+
+def verify_on_images(run_int8: Callable[[torch.Tensor], torch.Tensor],
+                     wrapper: torch.nn.Module,
+                     images: List[PipelineImage], num_classes: int,
+                     ignore_index: int = 255) -> Dict[str, object]:
+    """The int8 file against the float32 PyTorch model on real images: the
+    share of pixels whose class agrees and, where labels exist, both mIoUs
+    (mmseg's ``IoUMetric``, logits resized to each label map as mmseg
+    does). ``ok`` per :data:`INT8_TOLERANCE`."""
+    from mmseg.evaluation import IoUMetric
+    if not images:
+        raise ValueError('no verification images')
+    same = total = 0
+    areas = {'fp32': [], 'int8': []}
+    labelled = 0
+    for item in images:
+        with torch.no_grad():
+            ref = wrapper(torch.from_numpy(item.image))
+        out = run_int8(torch.from_numpy(item.image))
+        same += int((out.argmax(1) == ref.argmax(1)).sum())
+        total += ref[:, 0].numel()
+        if item.labels is None:
+            continue
+        labelled += 1
+        label = torch.from_numpy(item.labels)
+        for key, logits in (('fp32', ref), ('int8', out)):
+            pred = F.interpolate(logits, size=label.shape, mode='bilinear',
+                                 align_corners=wrapper.align_corners)
+            areas[key].append(IoUMetric.intersect_and_union(
+                pred.argmax(1)[0], label, num_classes, ignore_index))
+    report = dict(images=len(images), labelled=labelled,
+                  agreement=same / total)
+    if labelled:
+        for key, per_image in areas.items():
+            sums = [sum(a[i] for a in per_image) for i in range(4)]
+            iou = IoUMetric.total_area_to_metrics(
+                *sums, metrics=['mIoU'])['IoU']
+            report[f'miou_{key}'] = float(np.nanmean(iou) * 100)
+        report['miou_drop'] = report['miou_fp32'] - report['miou_int8']
+    report['ok'] = bool(
+        report['agreement'] >= INT8_TOLERANCE['min_agreement']
+        and report.get('miou_drop', 0.0) <= INT8_TOLERANCE['max_miou_drop'])
+    return report
