@@ -103,6 +103,32 @@ def paint(image_bgr: np.ndarray, labels: np.ndarray, palette,
     return np.ascontiguousarray(drawn[..., ::-1])
 
 
+def read_metadata(session) -> dict:
+    """tools/export.py's entries (JSON); others, such as ONNX Runtime's
+    quantizer notes in an int8 file, as they are."""
+    meta = {}
+    for key, value in session.get_modelmeta().custom_metadata_map.items():
+        try:
+            meta[key] = json.loads(value)
+        except json.JSONDecodeError:
+            meta[key] = value
+    return meta
+
+
+def describe(meta: dict) -> str:
+    """The file's precision and, for int8, its check at export."""
+    check = meta.get('verification')
+    if meta.get('precision') != 'int8' or not isinstance(check, dict):
+        return 'float32'
+    line = (f'int8, checked at export ({check.get("date")}) on '
+            f'{check.get("images")} image(s) of {check.get("source")!r}: '
+            f'{100 * check.get("agreement", 0):.2f}% class agreement with '
+            f'float32')
+    if 'miou_drop' in check:
+        line += f', mIoU change {-check["miou_drop"]:+.2f}'
+    return line
+
+
 def main(argv=None) -> int:
     import onnxruntime as ort
     args = parse_args(argv)
@@ -111,8 +137,7 @@ def main(argv=None) -> int:
         options.intra_op_num_threads = args.threads
     session = ort.InferenceSession(args.model, options,
                                    providers=['CPUExecutionProvider'])
-    meta = {k: json.loads(v) for k, v in
-            session.get_modelmeta().custom_metadata_map.items()}
+    meta = read_metadata(session)
     if 'palette' not in meta:
         raise SystemExit(f'{args.model} has no palette metadata: export it '
                          f'with tools/export.py.')
@@ -133,6 +158,7 @@ def main(argv=None) -> int:
             labels = labels + 1  # the dataset's encoding (0 is "other")
         cv2.imwrite(args.labels_out, labels.astype(np.uint16 if labels.max()
                                                    > 255 else np.uint8))
+    print(f'model: {describe(meta)}')
     print(f'wrote {args.out}')
     return 0
 

@@ -54,13 +54,30 @@ def _without_per_channel_notices():
         root.removeFilter(keep)
 
 
+def classifier_nodes(model) -> List[str]:
+    """The nodes from the graph's output back to the last convolutions
+    included (the classifier and the resize of its logits). They stay in
+    float32: 8-bit logits would tie classes at many pixels."""
+    producer = {out: node for node in model.graph.node for out in node.output}
+    names, pending = [], [o.name for o in model.graph.output]
+    while pending:
+        node = producer.get(pending.pop())
+        if node is None or node.name in names:
+            continue
+        names.append(node.name)
+        if node.op_type != 'Conv':
+            pending += [i for i in node.input if i]
+    return names
+
+
 def quantize_int8(fp32_path: str, out_path: str,
                   calibration: Sequence[np.ndarray],
                   metadata: Dict[str, object]) -> None:
     """Write ``out_path``: QDQ int8 (uint8 activations, int8 weights per
-    output channel, min/max ranges from ``calibration``), after ONNX
-    Runtime's pre-processing (shape inference, graph optimisation), with
-    the float32 file's metadata plus ``metadata``."""
+    output channel, min/max ranges from ``calibration``; the classifier in
+    float32, :func:`classifier_nodes`), after ONNX Runtime's pre-processing
+    (shape inference, graph optimisation), with the float32 file's metadata
+    plus ``metadata``."""
     import onnx
     if not calibration:
         raise ValueError('no calibration images')
@@ -71,8 +88,10 @@ def quantize_int8(fp32_path: str, out_path: str,
         # ONNX's own shape inference: the symbolic one stops on the free
         # sizes of a --dynamic export.
         quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
+        kept = classifier_nodes(onnx.load(prepared))
         with _without_per_channel_notices():
             quantize_static(prepared, out_path, reader,
+                            nodes_to_exclude=kept,
                             quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8,
                             weight_type=QuantType.QInt8,

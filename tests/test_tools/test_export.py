@@ -6,7 +6,8 @@ import cv2
 import pytest
 import torch
 
-from tests.helpers.tools import DEMO_CONFIG, ROOT, run_tool
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options, run_tool,
+                                 tiny_run_options)
 
 # the tests that share the exported demo model run on one worker
 DEMO_EXPORT = pytest.mark.xdist_group('export_demo')
@@ -111,3 +112,93 @@ def test_label_maps_in_the_datasets_encoding(demo_onnx, demo_data, tmp_path):
     unencoded, result = labels(old_path)
     assert (unencoded == ids).all()
     assert 'holds 0-based class indices' in result.stderr
+
+
+INT8_CHECKED = re.compile(
+    r"int8 against float32 PyTorch on (\d+) held-out image\(s\) of 'val': "
+    r'class agreement ([\d.]+)%, mIoU ([\d.]+) vs ([\d.]+) \(change '
+    r'([-+][\d.]+)\)  (ok|FAILED)')
+
+
+# the int8 tests share a model trained long enough to predict something
+INT8 = pytest.mark.xdist_group('int8')
+
+
+@pytest.fixture(scope='module')
+def trained_40(demo_data, tmp_path_factory):
+    """40 iterations (mIoU about 40 on the demo data): a 4-iteration model
+    has such small margins between classes that any rounding flips them."""
+    work_dir = tmp_path_factory.mktemp('trained_40')
+    run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
+             '--cfg-options', *tiny_run_options(demo_data, max_iters=40,
+                                                interval=40))
+    return work_dir / 'iter_40.pth'
+
+
+def export_int8(checkpoint, demo_data, out, *calibration):
+    return run_tool('tools/export.py', DEMO_CONFIG, checkpoint, '--format',
+                    'onnx', '--out', out, '--shape', '64', '96', '--dynamic',
+                    '--quantize', 'int8', '--calib-images', '4',
+                    '--verify-images', '4', *calibration, '--cfg-options',
+                    *data_options(demo_data), check=False)
+
+
+@INT8
+@pytest.mark.compat
+def test_int8_export_is_calibrated_checked_and_runs(trained_40, demo_data,
+                                                    tmp_path):
+    """Calibrated on the training images, checked on the validation images
+    (labels: the mIoU change), the result in the file; the ONNX-only tool
+    runs it."""
+    from inceptionnext_seg.deploy import read_metadata
+    out = tmp_path / 'int8.onnx'
+    result = export_int8(trained_40, demo_data, out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'Axis 1 is out-of-range' not in result.stdout + result.stderr
+    (count, agreement, miou_int8, miou_fp32, change, verdict), = \
+        INT8_CHECKED.findall(result.stdout)
+    assert (count, verdict) == ('4', 'ok') and float(agreement) >= 99
+    assert abs(float(miou_int8) - float(miou_fp32) - float(change)) < 0.02
+    meta = read_metadata(str(out))
+    assert meta['precision'] == 'int8'
+    assert meta['calibration'] == dict(source='train', images=4)
+    assert meta['verification']['ok'] and meta['verification']['images'] == 4
+    assert 'QuantizeLinear' in out.read_bytes().decode('latin-1')
+    image = sorted((demo_data / 'images' / 'validation').glob('*.jpg'))[0]
+    log = run_tool('tools/infer_onnx.py', image, out, '--out',
+                   tmp_path / 'p.png').stdout
+    assert re.search(r"model: int8, checked at export \(\S+\) on 4 image\(s\) "
+                     r"of 'val': [\d.]+% class agreement with float32, mIoU "
+                     r'change [-+][\d.]+', log), log
+    assert cv2.imread(str(tmp_path / 'p.png')).shape[:2] == \
+        cv2.imread(str(image)).shape[:2]
+
+
+@INT8
+def test_a_broken_calibration_is_caught_and_the_file_deleted(
+        trained_40, demo_data, tmp_path):
+    """Calibrated on black images, the int8 ranges cut real images off: the
+    check on held-out images fails, the file is deleted, the tool exits 1
+    and says why."""
+    import numpy as np
+    black = tmp_path / 'black'
+    black.mkdir()
+    for i in range(4):
+        cv2.imwrite(str(black / f'{i}.png'), np.zeros((64, 96, 3), np.uint8))
+    out = tmp_path / 'int8.onnx'
+    result = export_int8(trained_40, demo_data, out, '--calib', black)
+    assert result.returncode == 1
+    assert INT8_CHECKED.findall(result.stdout)[0][-1] == 'FAILED'
+    assert f'{out} was deleted' in result.stderr and not out.exists()
+
+
+def test_int8_needs_a_dynamic_onnx_export_of_logits(tmp_path):
+    for options, message in (
+            (['--format', 'torchscript'], 'needs --format onnx'),
+            (['--format', 'onnx'], 'needs --dynamic'),
+            (['--format', 'onnx', '--dynamic', '--output', 'labels'],
+             'needs --output logits')):
+        result = run_tool('tools/export.py', DEMO_CONFIG, 'none', '--out',
+                          tmp_path / 'x', '--quantize', 'int8', *options,
+                          check=False)
+        assert result.returncode == 2 and message in result.stderr, options
