@@ -14,7 +14,12 @@ clock speed hit all alike), after warm-up, as medians:
 4. the project's recommended settings against mmseg's defaults for UperNet-T
    (speed, and how far the outputs move);
 5. the exported ONNX model in ONNX Runtime against PyTorch eager inference
-   for UperNet-T and FPN-T (CPU).
+   for UperNet-T and FPN-T (CPU);
+6. the CPU inference ladder for UperNet-T and FPN-T at 512x512, batch 1:
+   eager fp32, eager bf16 + channels-last (where the CPU has native bf16),
+   ONNX Runtime fp32 and ONNX Runtime int8 (calibrated as ``tools/export.py
+   --quantize int8`` does), each with its label agreement with eager fp32,
+   the CPU's features and the fastest verified path.
 
 Parameters and MACs (``torch.utils.flop_counter``, multiply-adds) are given
 with each model. Example:
@@ -22,6 +27,7 @@ with each model. Example:
     python tools/benchmark.py                        # CPU or the first GPU
     python tools/benchmark.py --channels-last --dtype bf16
     python tools/benchmark.py --parts backbone --sizes 224 --batch 64
+    python tools/benchmark.py --parts ladder [--ladder-checkpoints UPER FPN]
 """
 import argparse
 import json
@@ -404,7 +410,118 @@ def run_export(args, results: dict) -> None:
                              'speed-up'], rows), flush=True)
 
 
-PARTS = ['backbone', 'segmentor', 'memory', 'recommended', 'export']
+def ladder_images(folder, size: int, seeds) -> list:
+    """float32 1x3xSxS BGR 0..255 images: a folder's, resized, or generated
+    scenes of the demo dataset."""
+    import cv2
+    import numpy as np
+
+    from inceptionnext_seg.datasets.synthetic_ade20k import draw_scene
+    if folder:
+        images = [cv2.resize(cv2.imread(str(p)), (size, size))
+                  for p in sorted(Path(folder).glob('*.jpg'))]
+        if not images:
+            raise SystemExit(f'--ladder-images {folder}: no *.jpg images')
+    else:
+        images = [draw_scene(np.random.default_rng(seed), (size, size))[0]
+                  for seed in seeds]
+    return [torch.from_numpy(np.ascontiguousarray(
+        im.transpose(2, 0, 1))[None].astype(np.float32)) for im in images]
+
+
+def run_ladder(args, results: dict) -> None:
+    """Eager fp32, eager bf16 + channels-last (native bf16 only), ONNX
+    Runtime fp32 and int8: same model and weights, same input, same
+    threads, interleaved; label agreement with eager fp32 on held-out
+    images."""
+    import tempfile
+
+    from mmengine.runner import load_checkpoint
+
+    from inceptionnext_seg import deploy
+    from inceptionnext_seg.analysis import cpu_features, fastest_verified
+    from inceptionnext_seg.engine.mixed_precision import bf16_supported
+    from inceptionnext_seg.utils.quiet import init_weights_quietly
+    cpu = cpu_features()
+    threads = torch.get_num_threads()
+    size = args.seg_size
+    calibration = ladder_images(None, size, range(4))
+    held_out = ladder_images(args.ladder_images, size, range(100, 104))
+    print(f'CPU: {cpu["name"]} ({cpu["isa"]}; '
+          f'{", ".join(cpu["features"]) or "no AVX2"}), {threads} threads',
+          flush=True)
+    checkpoints = dict(zip(SEGMENTORS, args.ladder_checkpoints or []))
+    results['ladder'] = dict(cpu=cpu, threads=threads, size=size)
+    for head in SEGMENTORS:
+        torch.manual_seed(0)
+        model = build_segmentor(head, 'InceptionNeXt-T', size)
+        if head in checkpoints:
+            load_checkpoint(model, checkpoints[head], map_location='cpu')
+        else:
+            init_weights_quietly(model)
+        wrapper = deploy.ExportableSegmentor(
+            deploy.make_exportable(model)).eval()
+        runs = {'eager fp32': wrapper}
+        if bf16_supported('cpu'):
+            fast = deploy.ExportableSegmentor(deploy.make_exportable(
+                build_segmentor(head, 'InceptionNeXt-T', size))).eval()
+            fast.load_state_dict(wrapper.state_dict())
+            fast = fast.to(memory_format=torch.channels_last)
+
+            def bf16(x, fast=fast):
+                with torch.autocast('cpu', dtype=torch.bfloat16):
+                    return fast(x.contiguous(
+                        memory_format=torch.channels_last)).float()
+            runs['eager bf16 + channels-last'] = bf16
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32, int8 = f'{tmp}/fp32.onnx', f'{tmp}/int8.onnx'
+            deploy.export_onnx(wrapper, fp32, (size, size), False, {})
+            deploy.quantize_int8(fp32, int8,
+                                 [x.numpy() for x in calibration], {})
+            runs['ONNX Runtime fp32'] = deploy.onnx_runner(fp32, threads)
+            runs['ONNX Runtime int8'] = deploy.onnx_runner(int8, threads)
+            with torch.inference_mode():
+                ref = [wrapper(x).argmax(1) for x in held_out]
+                agreement = {
+                    name: sum(int((run(x).argmax(1) == r).sum())
+                              for x, r in zip(held_out, ref)) /
+                    sum(r.numel() for r in ref) for name, run in runs.items()}
+                image = held_out[0]
+                secs = interleaved(
+                    {name: (lambda run=run: run(image))
+                     for name, run in runs.items()},
+                    args.seg_warmup, args.seg_repeats, torch.device('cpu'))
+        rows = [dict(path=name, precision=next(
+                         p for p in ('fp32', 'bf16', 'int8') if p in name),
+                     s_per_img=secs[name],
+                     speedup=secs['eager fp32'] / secs[name],
+                     agreement=agreement[name]) for name in runs]
+        best = fastest_verified(rows)
+        results['ladder'][head] = dict(
+            rows=rows, weights=checkpoints.get(head, 'random'),
+            fastest_verified=best and best['path'])
+        weights = checkpoints.get(head, 'random weights')
+        print(table(
+            f'{head}-T CPU inference ladder, {size}x{size}, batch 1, '
+            f'{threads} threads ({weights})',
+            ['path', 's/img', 'vs eager fp32', 'label agreement %'],
+            [[r['path'], r['s_per_img'], r['speedup'], 100 * r['agreement']]
+             for r in rows]), flush=True)
+        if not bf16_supported('cpu'):
+            print('eager bf16 + channels-last: not run, no native bf16 on '
+                  'this CPU (it would be emulated, slower than fp32)')
+        print(f'fastest verified path: '
+              f'{best["path"] if best else "none"} (label agreement >= '
+              f'99.9% for fp32 paths, >= 99% for bf16/int8)', flush=True)
+        if head not in checkpoints:
+            print('note: random weights have near-ties between classes at '
+                  'most pixels, so their agreement understates a trained '
+                  "model's; give --ladder-checkpoints for real figures.",
+                  flush=True)
+
+
+PARTS = ['backbone', 'segmentor', 'memory', 'recommended', 'export',
+         'ladder']
 # Parts that run a segmentor in training mode: UperNet's pooling pyramid
 # normalises 1x1 maps with BatchNorm there, which needs 2 images or more.
 TRAINING_PARTS = ('segmentor', 'memory', 'recommended')
@@ -456,6 +573,15 @@ def parse_args(argv=None):
                         help='timed rounds of the segmentors (median)')
     parser.add_argument('--threads', type=int, default=None,
                         help="torch CPU threads (default: torch's choice)")
+    parser.add_argument('--ladder-checkpoints', nargs='+',
+                        metavar='CKPT', help='ladder: checkpoints of '
+                        'UperNet-T and FPN-T (in this order; default: random '
+                        'weights)')
+    parser.add_argument('--ladder-images', metavar='DIR',
+                        help='ladder: held-out *.jpg images for the label '
+                        'agreement, resized to --seg-size (default: '
+                        'generated scenes); calibration uses generated '
+                        'scenes')
     parser.add_argument('--json', help='also write the figures to this file')
     parser.add_argument('--log-level', default='INFO',
                         choices=['DEBUG', 'INFO', 'WARNING'],
@@ -497,11 +623,12 @@ def main(argv=None) -> dict:
         run_memory(args, results)
     if 'recommended' in args.parts:
         run_recommended(args, results)
-    if 'export' in args.parts:
-        if args.device != 'cpu':
-            print('export part: CPU only (ONNX Runtime CPU provider)')
-        else:
-            run_export(args, results)
+    for part, run in (('export', run_export), ('ladder', run_ladder)):
+        if part in args.parts:
+            if args.device != 'cpu':
+                print(f'{part} part: CPU only (ONNX Runtime CPU provider)')
+            else:
+                run(args, results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return results

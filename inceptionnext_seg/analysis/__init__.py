@@ -1,6 +1,7 @@
 """Measuring models (``tools/get_flops.py``, ``tools/benchmark.py``,
 ``tools/summarize.py``): parameters and MACs, timing, memory, and the paper's
 results to compare with. Nothing here is registered."""
+from .cpu_ladder import cpu_features, fastest_verified
 from .complexity import count_macs, params_m, segmentor_complexity
 from .memory import peak_rss_mb, reset_peak_rss, rss_mb, saved_activations_mb
 from .paper import MACS_SHAPE, PAPER_ADE20K
@@ -9,5 +10,6 @@ from .timing import interleaved, sync
 __all__ = [
     'count_macs', 'params_m', 'segmentor_complexity', 'peak_rss_mb',
     'reset_peak_rss', 'rss_mb', 'saved_activations_mb', 'MACS_SHAPE',
-    'PAPER_ADE20K', 'interleaved', 'sync'
+    'PAPER_ADE20K', 'interleaved', 'sync', 'cpu_features',
+    'fastest_verified'
 ]

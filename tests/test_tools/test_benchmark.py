@@ -20,7 +20,9 @@ BACKBONE_S = {'InceptionNeXt-T (ours)': (0.5, 0.25),
               'ResNet-50 (timm)': (2.0, 1.0)}
 SEGMENTOR_S = {'InceptionNeXt-T': (3.0, 0.5), 'ConvNeXt-T': (6.0, 1.0)}
 OTHER_S = {'default': 4.0, 'recommended': 2.0, 'default_i': 1.0,
-           'recommended_i': 0.25, 'eager': 0.3, 'onnx': 0.1}
+           'recommended_i': 0.25, 'eager': 0.3, 'onnx': 0.1,
+           'eager fp32': 4.0, 'eager bf16 + channels-last': 1.6,
+           'ONNX Runtime fp32': 2.0, 'ONNX Runtime int8': 1.0}
 
 
 def fake_seconds(key):
@@ -120,3 +122,62 @@ def test_benchmark_tool_memory_table(tmp_path):
     assert memory['InceptionNeXt-T (ours)']['peak_mb'] > 0
     assert memory['InceptionNeXt-T (ours)']['saved_mb'] > memory[
         'InceptionNeXt-T (ours, with_cp)']['saved_mb'] > 0
+
+
+def test_the_ladder_table(benchmark, capsys, monkeypatch, native_bf16=True):
+    """Every rung runs (bf16 too, as where it is native; where it is not,
+    the row is left out: the tool's real run on an AVX2 CPU, docs/deploy.md),
+    ratios against eager fp32,
+    the float32 runtimes agree with eager, the fastest verified path is the
+    fastest row that agrees enough, and the CPU is named."""
+    import inceptionnext_seg.engine.mixed_precision as mixed_precision
+    from inceptionnext_seg.analysis import fastest_verified
+    monkeypatch.setattr(mixed_precision, 'bf16_supported',
+                        lambda d: native_bf16)
+    results = benchmark.main(SMALL + ['--parts', 'ladder', '--seg-size',
+                                      '32'])
+    text = capsys.readouterr().out
+    ladder = results['ladder']
+    assert f'CPU: {ladder["cpu"]["name"]} ({ladder["cpu"]["isa"]}' in text
+    for head in ('UperNet', 'FPN'):
+        rows = {r['path']: r for r in ladder[head]['rows']}
+        expected = ['eager fp32', 'ONNX Runtime fp32', 'ONNX Runtime int8']
+        if native_bf16:
+            expected.insert(1, 'eager bf16 + channels-last')
+        assert list(rows) == expected
+        assert rows['eager fp32']['agreement'] == 1.0
+        assert rows['ONNX Runtime fp32']['agreement'] >= 0.999
+        assert row(text, 'ONNX Runtime int8', '1.00', '4.00')
+        assert row(text, 'ONNX Runtime fp32', '2.00', '2.00')
+        assert ladder[head]['fastest_verified'] == fastest_verified(
+            list(rows.values()))['path']
+    assert ('not run, no native bf16' in text) != native_bf16
+
+
+def test_the_fastest_verified_path_must_agree_enough():
+    from inceptionnext_seg.analysis import fastest_verified
+    rows = [dict(path='eager fp32', precision='fp32', s_per_img=4.0,
+                 agreement=1.0),
+            dict(path='ort fp32', precision='fp32', s_per_img=2.0,
+                 agreement=0.9985),
+            dict(path='ort int8', precision='int8', s_per_img=1.0,
+                 agreement=0.991),
+            dict(path='bf16', precision='bf16', s_per_img=0.5,
+                 agreement=0.98)]
+    assert fastest_verified(rows)['path'] == 'ort int8'
+    rows[2]['agreement'] = 0.989
+    assert fastest_verified(rows)['path'] == 'eager fp32'
+    assert fastest_verified(rows[1:2]) is None
+
+
+def test_cpu_features_are_read_from_cpuinfo(tmp_path):
+    from inceptionnext_seg.analysis import cpu_features
+    info = tmp_path / 'cpuinfo'
+    info.write_text('processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu '
+                    'avx2 avx512f avx512_vnni amx_int8 sse4_2\n\n'
+                    'processor\t: 1\nmodel name\t: Some CPU\nflags\t\t: fpu\n')
+    found = cpu_features(str(info))
+    assert found['name'] == 'Some CPU'
+    assert found['features'] == ['avx2', 'avx512f', 'avx512_vnni',
+                                 'amx_int8']
+    assert cpu_features(str(tmp_path / 'absent'))['features'] == []
