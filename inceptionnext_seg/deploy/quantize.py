@@ -95,8 +95,7 @@ def quantize_int8(fp32_path: str, out_path: str,
                             quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8,
                             weight_type=QuantType.QInt8,
-                            calibrate_method=CalibrationMethod.MinMax,
-                            calibration_providers=['CPUExecutionProvider'])
+                            calibrate_method=CalibrationMethod.MinMax)
     add_metadata(out_path, dict(read_metadata(fp32_path), **metadata))
 
 
