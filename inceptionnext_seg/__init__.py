@@ -16,8 +16,10 @@ when imported; configs import them through ``custom_imports``
                       ``--keep-recipe-batch``, CPU fallbacks of the
                       distributed recipes
 ``evaluation``        ``ClassIoUMetric``: mmseg's IoU metric keeping its
-                      per-class results
-``visualization``     mmseg's visualizer for any image layout, training curves
+                      per-class results; ``ReportIoUMetric``, which also
+                      keeps each image's results for the report
+``visualization``     mmseg's visualizer for any image layout, training
+                      curves, the HTML evaluation report
 ``deploy``            ONNX / TorchScript export and its verification
 ``analysis``          parameters, MACs, timing, memory, the paper's results
 ``utils``             what the tools and tests share

@@ -4,6 +4,7 @@ Examples:
     python tools/test.py configs/upernet_inceptionnext_t_ade20k.py CKPT.pth
     python tools/test.py CONFIG CKPT --tta          # multi-scale + flip
     python tools/test.py CONFIG CKPT --out preds/   # ADE20K-encoded PNGs
+    python tools/test.py CONFIG CKPT --report report/  # HTML evaluation report
     tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
@@ -35,10 +36,37 @@ def parse_args():
         'own encoding (ADE20K: 1..150) to this dir')
     parser.add_argument('--show-dir',
                         help='write coloured overlays to this dir')
+    parser.add_argument(
+        '--report', metavar='DIR',
+        help='write the evaluation report to DIR: DIR/index.html (open it '
+        'in a browser; per-class table, confusion, worst and best images) '
+        'and DIR/data/ (per-image results, confusion matrix as .npy and '
+        '.csv, for tools/report.py)')
+    parser.add_argument('--report-images', type=int, default=8,
+                        metavar='K',
+                        help='with --report: the K worst and K best images')
     parser.add_argument('--tta', action='store_true',
                         help='multi-scale + flip test-time augmentation')
     add_common_args(parser)
     return parser.parse_args()
+
+
+def use_report_metric(cfg, args) -> None:
+    """Evaluate with ``ReportIoUMetric`` (the same numbers, and the
+    report) in place of the config's IoU metric."""
+    evaluators = cfg.test_evaluator if isinstance(
+        cfg.test_evaluator, list) else [cfg.test_evaluator]
+    iou = [e for e in evaluators if e.get('type') in
+           ('IoUMetric', 'ClassIoUMetric', 'ReportIoUMetric',
+            'mmseg.IoUMetric')]
+    if not iou:
+        raise SystemExit(f'--report needs an IoU metric in the config\'s '
+                         f'test_evaluator; it has '
+                         f'{[e.get("type") for e in evaluators]}')
+    iou[0].update(type='ReportIoUMetric', report_dir=args.report,
+                  gallery_size=args.report_images,
+                  run_info=dict(config=args.config,
+                                checkpoint=args.checkpoint, tta=args.tta))
 
 
 def main():
@@ -60,6 +88,8 @@ def main():
         for evaluator in evaluators:
             evaluator['output_dir'] = args.out
             evaluator['keep_results'] = True
+    if args.report is not None:
+        use_report_metric(cfg, args)
     add_hook(cfg, 'ProgressBarHook')
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))

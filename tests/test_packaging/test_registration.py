@@ -28,7 +28,7 @@ EXPECTED = {
     'model_wrapper': ['CPUDistributedDataParallel'],
     'visualizer': ['ContiguousSegLocalVisualizer'],
     'runner': ['ReadableLogRunner'],
-    'metric': ['ClassIoUMetric'],
+    'metric': ['ClassIoUMetric', 'ReportIoUMetric'],
 }
 
 

@@ -1,0 +1,53 @@
+"""Generated evaluation inputs for the report's tests: data samples as
+mmseg's test loop hands them to a metric (prediction, label, image path)."""
+from pathlib import Path
+from typing import List
+
+import cv2
+import numpy as np
+import torch
+
+
+def make_samples(folder: Path, n: int = 6, size=(24, 32),
+                 num_classes: int = 150, ignore_index: int = 255,
+                 seed: int = 0, noise: float = 0.3) -> List[dict]:
+    """``n`` images with block-wise labels (a few classes each, some pixels
+    ignored) and predictions that are wrong on a share of the pixels that
+    grows from image to image (so the worst and best images differ)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    samples = []
+    h, w = size
+    for i in range(n):
+        label = np.empty((h, w), np.int64)
+        classes = rng.choice(num_classes, 4, replace=False)
+        label[:h // 2, :w // 2], label[:h // 2, w // 2:] = classes[:2]
+        label[h // 2:, :w // 2], label[h // 2:, w // 2:] = classes[2:]
+        label[rng.random((h, w)) < 0.05] = ignore_index
+        wrong = rng.random((h, w)) < noise * (i + 1) / n
+        pred = np.where(label == ignore_index, classes[0], label)
+        # Wrong as a model is: mostly another class of the image, sometimes
+        # one it does not contain.
+        others = np.append(classes, rng.choice(num_classes, 2))
+        pred[wrong] = rng.choice(others, wrong.sum())
+        path = folder / f'img_{seed}_{i:03d}.jpg'
+        cv2.imwrite(str(path), rng.integers(0, 255, (h, w, 3), np.uint8))
+        samples.append(dict(
+            img_path=str(path),
+            pred_sem_seg=dict(data=torch.from_numpy(pred)[None]),
+            gt_sem_seg=dict(data=torch.from_numpy(label)[None])))
+    return samples
+
+
+def dataset_meta(num_classes: int) -> dict:
+    rng = np.random.default_rng(1)
+    return dict(classes=[f'class{c}' for c in range(num_classes)],
+                palette=rng.integers(0, 255, (num_classes, 3)).tolist())
+
+
+def evaluate(metric, samples, num_classes: int, batch: int = 2) -> dict:
+    """Run ``metric`` over ``samples`` as mmengine's evaluator does."""
+    metric.dataset_meta = dataset_meta(num_classes)
+    for start in range(0, len(samples), batch):
+        metric.process({}, samples[start:start + batch])
+    return metric.compute_metrics(metric.results)
