@@ -94,7 +94,8 @@ class RunResults:
 
     def summary(self) -> Dict[str, float]:
         """aAcc, mIoU, mAcc, ... exactly as ``IoUMetric.compute_metrics``
-        returns them (percent, two decimals)."""
+        returns them (percent, rounded to two decimals in float32, as
+        ``test_metrics.json`` stores them)."""
         ret = self._total_metrics()
         summary = {'aAcc': ret.pop('aAcc')}
         summary.update(
@@ -113,8 +114,9 @@ class RunResults:
         for i, name in enumerate(self.classes):
             row: Dict[str, Optional[float]] = {}
             for key, values in ret.items():
-                value = float(np.round(values[i] * 100, 2))
-                row[key] = None if math.isnan(value) else value
+                # rounded as ClassIoUMetric (test_metrics.json) rounds
+                value = float(values[i]) * 100
+                row[key] = None if math.isnan(value) else round(value, 2)
             row['pixels'] = int(labelled[:, i].sum())
             row['images'] = int((labelled[:, i] > 0).sum())
             table[name] = row
@@ -202,11 +204,14 @@ class RunResults:
     def _total_metrics(self) -> Dict[str, np.ndarray]:
         from mmseg.evaluation import IoUMetric
         import torch
-        totals = [torch.from_numpy(self.areas[:, i, :].sum(0)).double()
-                  for i in range(4)]
+        # As IoUMetric.compute_metrics: float32 areas (what its histograms
+        # return) summed image by image in evaluation order, so that even
+        # sums past float32's exact integers round the same way.
+        per_image = torch.from_numpy(self.areas).float()
+        totals = [sum(per_image[:, i]) for i in range(4)]
         ret = IoUMetric.total_area_to_metrics(*totals, self.metrics,
                                               self.nan_to_num, self.beta)
-        return {k: np.asarray(v, dtype=np.float64) for k, v in ret.items()}
+        return {k: np.asarray(v) for k, v in ret.items()}
 
 
 _META_KEYS: Sequence[str] = ('classes', 'palette', 'names', 'img_paths',

@@ -51,3 +51,47 @@ def evaluate(metric, samples, num_classes: int, batch: int = 2) -> dict:
     for start in range(0, len(samples), batch):
         metric.process({}, samples[start:start + batch])
     return metric.compute_metrics(metric.results)
+
+
+def table_cells(page: str, table_id: str) -> List[List[str]]:
+    """The text of each body cell of the table ``table_id`` in an HTML
+    page (as written, or as Chromium's --dump-dom shows it)."""
+    from html.parser import HTMLParser
+
+    class Cells(HTMLParser):
+
+        def __init__(self):
+            super().__init__()
+            self.rows, self.depth, self.inside, self.body = [], 0, False, 0
+            self.cell = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == 'table':
+                self.depth += 1
+                if dict(attrs).get('id') == table_id:
+                    self.inside = self.depth
+            if not self.inside:
+                return
+            if tag == 'tbody':
+                self.body = True
+            elif tag == 'tr' and self.body:
+                self.rows.append([])
+            elif tag in ('td', 'th') and self.body:
+                self.cell = ''
+
+        def handle_endtag(self, tag):
+            if self.inside and tag in ('td', 'th') and self.cell is not None:
+                self.rows[-1].append(self.cell.strip())
+                self.cell = None
+            if tag == 'table':
+                if self.inside == self.depth:
+                    self.inside, self.body = False, False
+                self.depth -= 1
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    parser = Cells()
+    parser.feed(page)
+    return parser.rows

@@ -120,7 +120,7 @@ def _run_table(run: RunResults, summary: dict) -> str:
     heads = ''.join(f'<th>{esc(k)}</th>' for k in summary)
     return (f'<table id="summary" class="summary"><thead><tr>{heads}</tr>'
             f'</thead><tbody><tr>{metrics}</tr></tbody></table>'
-            f'<table id="run">{rows}</table>')
+            f'<table id="run"><tbody>{rows}</tbody></table>')
 
 
 def _heatmap(run: RunResults, n: int) -> str:

@@ -1,0 +1,154 @@
+"""ReportIoUMetric and the saved run results: the evaluator's numbers, the
+confusion matrix, the worst and best images, clear errors on bad input."""
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+from mmseg.evaluation import IoUMetric
+
+from inceptionnext_seg.evaluation import (ClassIoUMetric, ReportIoUMetric,
+                                          load_run)
+from inceptionnext_seg.visualization.report import (worst_and_best,
+                                                    write_comparison)
+from tests.helpers.report_runs import evaluate, make_samples, table_cells
+
+# ADE20K as the configs evaluate it (150 classes, reduce_zero_label makes
+# "other" 255) and a Cityscapes-like set with more of IoUMetric's options.
+CASES = {
+    'ade20k': dict(num_classes=150, options=dict(iou_metrics=['mIoU'])),
+    'cityscapes-like': dict(num_classes=19, options=dict(
+        iou_metrics=['mIoU', 'mDice', 'mFscore'], nan_to_num=-1)),
+}
+
+
+def independent_iou(samples, num_classes, ignore=255):
+    """Per-class IoU in percent from the arrays, with NumPy only."""
+    inter, union = np.zeros(num_classes), np.zeros(num_classes)
+    for s in samples:
+        p = s['pred_sem_seg']['data'].numpy().ravel()
+        t = s['gt_sem_seg']['data'].numpy().ravel()
+        p, t = p[t != ignore], t[t != ignore]
+        for c in range(num_classes):
+            inter[c] += np.sum((p == c) & (t == c))
+            union[c] += np.sum((p == c) | (t == c))
+    with np.errstate(invalid='ignore'):
+        return inter / union * 100
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory):
+    """Each case evaluated by IoUMetric, ClassIoUMetric and ReportIoUMetric
+    on the same generated samples."""
+    out = {}
+    for case, spec in CASES.items():
+        tmp = tmp_path_factory.mktemp(case)
+        n = spec['num_classes']
+        samples = make_samples(tmp / 'images', n=7, num_classes=n)
+        plain = evaluate(IoUMetric(**spec['options']), samples, n)
+        per_class = ClassIoUMetric(**spec['options'])
+        evaluate(per_class, samples, n)
+        report = evaluate(ReportIoUMetric(report_dir=str(tmp / 'report'),
+                                          gallery_size=2,
+                                          run_info=dict(config='c.py'),
+                                          **spec['options']), samples, n)
+        out[case] = dict(samples=samples, plain=plain, report=report,
+                         per_class=per_class.per_class, dir=tmp / 'report',
+                         num_classes=n)
+    return out
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_the_report_shows_iou_metrics_numbers(runs, case):
+    r = runs[case]
+    assert r['report'] == r['plain']  # the metric's own result is unchanged
+    run = load_run(r['dir'])
+    assert run.summary() == {k: float(v) for k, v in r['plain'].items()}
+    reference = independent_iou(r['samples'], r['num_classes'])
+    per_class = run.per_class()
+    nan_to_num = CASES[case]['options'].get('nan_to_num')
+    for i, (name, row) in enumerate(per_class.items()):
+        assert row['IoU'] == r['per_class'][name]['IoU']  # IoUMetric's
+        expected = reference[i] if not math.isnan(reference[i]) else (
+            None if nan_to_num is None else nan_to_num * 100)
+        if expected is None:
+            assert row['IoU'] is None
+        else:
+            assert row['IoU'] == pytest.approx(round(expected, 2), abs=1e-9)
+    # The page shows the same: summary cells and the per-class table.
+    page = (r['dir'] / 'index.html').read_text()
+    shown = table_cells(page, 'summary')[0]
+    assert [float(v) for v in shown] == [round(v, 2) for v in
+                                         run.summary().values()]
+    rows = table_cells(page, 'per-class')
+    assert [row[1] for row in rows] == list(per_class)
+    assert [None if row[2] == '–' else float(row[2]) for row in rows] == \
+        [row['IoU'] for row in per_class.values()]
+    run_info = dict(table_cells(page, 'run'))
+    assert run_info['config'] == 'c.py' and 'UTC' in run_info['date']
+
+
+def test_confusion_matrix_is_the_metrics_areas(runs):
+    r = runs['ade20k']
+    run = load_run(r['dir'])
+    inter, _, predicted, labelled = run.areas.sum(0)
+    assert run.confusion.sum() > 0
+    np.testing.assert_array_equal(np.diag(run.confusion), inter)
+    np.testing.assert_array_equal(run.confusion.sum(1), labelled)
+    np.testing.assert_array_equal(run.confusion.sum(0), predicted)
+    with open(r['dir'] / 'data' / 'confusion.csv') as f:
+        rows = list(csv.reader(f))
+    assert rows[0][1:] == run.classes
+    assert np.array_equal(np.array([r[1:] for r in rows[1:]], int),
+                          run.confusion)
+    pairs = run.confused_pairs(5)
+    off = run.confusion.copy()
+    np.fill_diagonal(off, 0)
+    assert [p['pixels'] for p in pairs] == sorted(off.ravel())[::-1][:5]
+    assert all(p['label'] != p['pred'] for p in pairs)
+    page = (r['dir'] / 'index.html').read_text()
+    assert [c[:3] for c in table_cells(page, 'confused-pairs')[:5]] == [
+        [p['label'], p['pred'], str(p['pixels'])] for p in pairs]
+
+
+def test_gallery_holds_the_worst_and_best_images(runs):
+    r = runs['ade20k']
+    run = load_run(r['dir'])
+    miou = run.image_miou()
+    # per-image mIoU from the arrays: mean IoU over the image's classes
+    for i, s in enumerate(r['samples']):
+        ious = [v for v in independent_iou([s], 150) if not math.isnan(v)]
+        assert miou[i] == pytest.approx(np.mean(ious))
+    worst, best = worst_and_best(miou, 2)
+    assert list(miou[worst]) == sorted(miou)[:2]
+    assert list(miou[best]) == sorted(miou)[::-1][:2]
+    page = (r['dir'] / 'index.html').read_text()
+    for section, chosen in (('worst', worst), ('best', best)):
+        part = page.split(f'id="gallery-{section}-items"')[1].split('<h2')[0]
+        for i in chosen:
+            assert run.names[i] in part
+        assert part.count('<img ') == 4 * len(chosen)
+    for src in set(__import__('re').findall(r'src="([^"]+)"', page)):
+        assert (r['dir'] / src).is_file(), src
+    # every image is in the page's lazily drawn table
+    data = json.loads(page.split('id="all-images-json">')[1].split(
+        '</script>')[0])
+    assert [row[0] for row in data] == run.names
+
+
+def test_bad_input_is_named(runs, tmp_path):
+    with pytest.raises(FileNotFoundError, match='meta.json not found'):
+        load_run(tmp_path)
+    with pytest.raises(ValueError, match='format_only'):
+        ReportIoUMetric(report_dir=str(tmp_path), format_only=True)
+    import shutil
+    broken = tmp_path / 'broken'
+    shutil.copytree(runs['ade20k']['dir'], broken)
+    np.save(broken / 'data' / 'areas.npy', np.zeros((2, 4, 150), np.int64))
+    with pytest.raises(ValueError, match=r'areas.npy has shape \(2, 4, 150'):
+        load_run(broken)
+    other = load_run(runs['cityscapes-like']['dir'])
+    with pytest.raises(ValueError, match='different classes'):
+        write_comparison(load_run(runs['ade20k']['dir']), other,
+                         tmp_path / 'cmp')
