@@ -12,11 +12,13 @@ __all__ = ['write_report', 'worst_and_best']
 
 def worst_and_best(miou: np.ndarray, k: int):
     """Indices of the ``k`` lowest and ``k`` highest per-image mIoU (images
-    with no counted pixel left out), worst first and best first."""
+    with no counted pixel left out), worst first and best first; an image
+    is in one list only (runs of fewer than 2k images)."""
     valid = np.flatnonzero(~np.isnan(miou))
     order = valid[np.argsort(miou[valid], kind='stable')]
-    worst = order[:k]
-    best = order[::-1][:k]
+    n_worst = min(k, len(order) - len(order) // 2)
+    worst = order[:n_worst]
+    best = order[n_worst:][::-1][:k]
     return [int(i) for i in worst], [int(i) for i in best]
 
 
