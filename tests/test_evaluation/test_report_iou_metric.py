@@ -152,3 +152,32 @@ def test_bad_input_is_named(runs, tmp_path):
     with pytest.raises(ValueError, match='different classes'):
         write_comparison(load_run(runs['ade20k']['dir']), other,
                          tmp_path / 'cmp')
+
+
+def test_comparison_of_two_runs(runs, tmp_path):
+    """B: run A's samples with the first image predicted right; its classes'
+    IoU rise, and it is the image that changed most."""
+    import copy
+    a = runs['ade20k']
+    samples = copy.deepcopy(a['samples'])
+    samples[0]['pred_sem_seg']['data'] = samples[0]['gt_sem_seg'][
+        'data'].clone()
+    samples[0]['pred_sem_seg']['data'][samples[0]['pred_sem_seg']['data'] ==
+                                       255] = 0
+    evaluate(ReportIoUMetric(report_dir=str(tmp_path / 'b'), gallery_size=2,
+                             write_html=False), samples, 150)
+    run_a, run_b = load_run(a['dir']), load_run(tmp_path / 'b')
+    page = write_comparison(run_a, run_b, tmp_path / 'cmp',
+                            gallery_size=2).read_text()
+    ia, ib = run_a.per_class(), run_b.per_class()
+    rows = {r[0]: r for r in table_cells(page, 'class-diff')}
+    assert len(rows) == 150
+    changed = [n for n in ia if ia[n]['IoU'] != ib[n]['IoU']]
+    assert changed
+    for name in changed:
+        assert float(rows[name][3]) == pytest.approx(
+            ib[name]['IoU'] - ia[name]['IoU'], abs=0.006)
+    items = page.split('id="changed-items"')[1].split('<h2')[0]
+    first = items.split('class="item"')[1]
+    assert run_a.names[0] in first
+    assert items.count('<img ') == 2 * 5

@@ -104,7 +104,9 @@ window.addEventListener('load', () => {
   r.images = images.length;
   r.broken = images.filter(im => !(im.complete && im.naturalWidth > 0))
     .map(im => im.getAttribute('src'));
+  const t0 = performance.now();
   document.querySelectorAll('details[data-json]').forEach(renderLazy);
+  r.lazy_tables_ms = performance.now() - t0;
   r.tables = {}; r.sorts = {};
   document.querySelectorAll('table[id]').forEach(t => {
     r.tables[t.id] = t.tBodies[0] ? t.tBodies[0].rows.length : 0;
