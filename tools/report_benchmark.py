@@ -32,14 +32,19 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--images', type=int, default=2000)
+    parser.add_argument('--images', type=int, default=2000,
+                        help='number of images of the generated run')
     parser.add_argument('--size', type=int, nargs=2, default=(512, 683),
-                        metavar=('H', 'W'))
+                        metavar=('H', 'W'),
+                        help='image size (ADE20K\'s validation images are '
+                        'about 512 pixels on the short side)')
     parser.add_argument('--scenes', type=int, default=50,
                         help='distinct scenes drawn (each image reuses one; '
                         'its prediction is its own)')
-    parser.add_argument('--gallery', type=int, default=8)
-    parser.add_argument('--out', required=True, help='an empty folder')
+    parser.add_argument('--gallery', type=int, default=8,
+                        help='the report\'s K worst and best images')
+    parser.add_argument('--out', required=True,
+                        help='an empty folder for the images and the report')
     return parser.parse_args()
 
 
