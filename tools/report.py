@@ -6,14 +6,13 @@ per-image results it is built from (DIR/data/). This tool reads DIR/data/
 again.
 
 Examples:
-    python tools/report.py runs/a                     # rebuild runs/a/index.html
-    python tools/report.py runs/a --out elsewhere/    # the same report elsewhere
-    python tools/report.py runs/a runs/b --out a_vs_b/     # compare two runs
-    python tools/report.py runs/a --check --screenshot a.png  # open it in Chromium
+    python tools/report.py runs/a                   # rebuild runs/a/index.html
+    python tools/report.py runs/a --out elsewhere/  # the same, elsewhere
+    python tools/report.py runs/a runs/b --out a_vs_b/   # compare two runs
+    python tools/report.py runs/a --check --screenshot a.png  # in Chromium
 """
 import argparse
 import sys
-from pathlib import Path
 
 from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
@@ -35,8 +34,9 @@ def parse_args(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('runs', nargs='+', metavar='RUN',
                         help='report folders written by tools/test.py '
-                        '--report (one: rebuild; two: compare the second '
-                        'with the first)')
+                        '--report, or work dirs holding them (the newest); '
+                        'one: rebuild; two: compare the second with the '
+                        'first')
     parser.add_argument('--out', help='where to write the page (default: '
                         'the run\'s folder; required to compare)')
     parser.add_argument('--names', nargs=2, default=('A', 'B'),

@@ -136,7 +136,8 @@ class RunResults:
 
     def image_acc(self) -> np.ndarray:
         """Per-image pixel accuracy in percent."""
-        inter, labelled = self.areas[:, 0, :].sum(1), self.areas[:, 3, :].sum(1)
+        inter = self.areas[:, 0, :].sum(1)
+        labelled = self.areas[:, 3, :].sum(1)
         with np.errstate(invalid='ignore', divide='ignore'):
             return np.where(labelled > 0, inter / np.maximum(labelled, 1),
                             np.nan) * 100
@@ -223,7 +224,8 @@ def load_run(root) -> RunResults:
     """Read the results a ``--report`` run saved.
 
     Args:
-        root: the report folder (``data/`` below it) or its ``data/``.
+        root: the report folder (``data/`` below it), its ``data/``, or a
+            folder holding report folders (a work dir): the newest of them.
 
     Raises:
         FileNotFoundError: naming the missing file.
@@ -232,6 +234,12 @@ def load_run(root) -> RunResults:
     root = Path(root)
     if root.name == DATA and (root / 'meta.json').is_file():
         root = root.parent
+    if root.is_dir() and not (root / DATA / 'meta.json').is_file():
+        # A work dir: the newest report below it.
+        found = sorted(root.rglob(f'{DATA}/meta.json'),
+                       key=lambda p: p.stat().st_mtime)
+        if found:
+            root = found[-1].parent.parent
     data = root / DATA
     for name in ('meta.json', 'areas.npy', 'confusion.npy'):
         if not (data / name).is_file():

@@ -143,8 +143,9 @@ def test_two_checkpoints_compare_on_real_ade20k_samples(trained,
     runs = [report_of(work_dir, ade_samples, tmp_path / name, ckpt)[0]
             for name, ckpt in (('a', 'iter_2.pth'), ('b', 'iter_4.pth'))]
     out = tmp_path / 'compare'
-    result = run_tool('tools/report.py', *runs, '--out', out,
-                      '--names', 'iter2', 'iter4', '--images', 2)
+    # the second as its work dir: the newest report in it
+    result = run_tool('tools/report.py', runs[0], tmp_path / 'b', '--out',
+                      out, '--names', 'iter2', 'iter4', '--images', 2)
     assert f'Report: {out / "index.html"}' in result.stdout
     a, b = (load_run(r) for r in runs)
     assert len(a.names) == 3  # the three real samples

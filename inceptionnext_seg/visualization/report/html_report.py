@@ -68,9 +68,10 @@ def write_report(run: RunResults, out_dir, gallery_size: int = 8,
                  num(p['of_label']) + num(p['of_all'], 3)
                  for p in run.confused_pairs(pairs)]
     parts += ['<h2 id="confused">Most confused class pairs</h2>',
-              '<p>From the full confusion matrix (<a href="data/confusion.csv">'
-              'CSV</a>, <a href="data/confusion.npy">.npy</a>: rows the '
-              'label, columns the prediction).</p>',
+              '<p>From the full confusion matrix ('
+              '<a href="data/confusion.csv">CSV</a>, '
+              '<a href="data/confusion.npy">.npy</a>: rows the label, '
+              'columns the prediction).</p>',
               table('confused-pairs', ['label', 'predicted as', 'pixels',
                                        '% of the label\'s pixels',
                                        '% of all pixels'], pair_rows)]
