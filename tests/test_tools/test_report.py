@@ -14,7 +14,12 @@ from inceptionnext_seg.visualization.report.browser import (find_chromium,
                                                             screenshot,
                                                             self_check)
 from tests.helpers.report_runs import table_cells
-from tests.helpers.tools import DEMO_CONFIG, ROOT, data_options, run_tool
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options,
+                                 run_mmseg_tool, run_tool)
+
+# One worker runs them all (make test: -n 2 --dist loadgroup), so the demo
+# model's report is made once.
+pytestmark = pytest.mark.xdist_group('report')
 
 #: Where the browser tests leave their screenshots (git ignores work_dirs).
 SHOTS = ROOT / 'work_dirs' / 'report_browser_test'
@@ -103,6 +108,24 @@ def test_report_rebuilds_from_its_saved_results(demo_report, tmp_path):
         assert table_cells(a, table) == table_cells(b, table), table
     assert len(list((tmp_path / 'img').glob('*'))) == \
         len(list((report / 'img').glob('*')))
+
+
+def test_mmseg_test_py_writes_the_same_report(trained, demo_data,
+                                              demo_report, tmp_path):
+    """mmseg's own tools/test.py, the metric chosen in --cfg-options."""
+    run_mmseg_tool('test.py', DEMO_CONFIG, trained[0] / 'iter_4.pth',
+                   '--work-dir', tmp_path, '--cfg-options',
+                   *data_options(demo_data, ['test']),
+                   'test_dataloader.num_workers=0',
+                   'test_dataloader.persistent_workers=False',
+                   'test_evaluator.type=ReportIoUMetric',
+                   f'test_evaluator.report_dir={tmp_path / "report"}')
+    ours, theirs = load_run(demo_report[0]), load_run(tmp_path / 'report')
+    assert theirs.summary() == ours.summary()
+    assert theirs.per_class() == ours.per_class()
+    assert (theirs.confusion == ours.confusion).all()
+    page = (tmp_path / 'report' / 'index.html').read_text()
+    assert len(table_cells(page, 'per-class')) == len(ours.classes)
 
 
 def test_report_tool_names_a_folder_that_is_no_report(tmp_path):
