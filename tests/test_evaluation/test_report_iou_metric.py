@@ -3,6 +3,7 @@ confusion matrix, the worst and best images, clear errors on bad input."""
 import csv
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -129,7 +130,10 @@ def test_gallery_holds_the_worst_and_best_images(runs):
         for i in chosen:
             assert run.names[i] in part
         assert part.count('<img ') == 4 * len(chosen)
-    for src in set(__import__('re').findall(r'src="([^"]+)"', page)):
+    # self-contained: every picture and link is a file beside the page
+    sources = set(re.findall(r'(?:src|href)="([^"]+)"', page))
+    assert sources
+    for src in sources:
         assert (r['dir'] / src).is_file(), src
     # every image is in the page's lazily drawn table
     data = json.loads(page.split('id="all-images-json">')[1].split(
