@@ -1,5 +1,6 @@
-"""Writing the exportable segmentor as ONNX or TorchScript, with the metadata
-a runtime without mmseg needs (``tools/export.py``, ``tools/infer_onnx.py``)."""
+"""Writing the exportable segmentor as ONNX or TorchScript, with the
+metadata a runtime without mmseg needs (``tools/export.py``,
+``tools/infer_onnx.py``)."""
 import inspect
 import json
 from typing import Sequence

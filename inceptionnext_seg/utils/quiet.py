@@ -32,6 +32,9 @@ LIBRARY_NOTICES = (
     # switches it on).
     (r'The draw is False, it means that the hook for visualization',
      UserWarning),
+    # torch's ONNX exporter leaves a strided Slice unfolded; the graph is
+    # right (tools/export.py checks the file against PyTorch).
+    (r'Constant folding - Only steps=1 can be constant folded', UserWarning),
 )
 
 
