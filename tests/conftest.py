@@ -19,6 +19,15 @@ if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
                               int(os.environ['PYTEST_XDIST_WORKER_COUNT'])))
 
 
+@pytest.fixture(scope='session', autouse=True)
+def ladder_record(tmp_path_factory):
+    """The CPU ladder record of this session, for the benchmark and the
+    tools it starts (never the user's, ~/.cache/inceptionnext_seg)."""
+    path = tmp_path_factory.mktemp('ladder') / 'cpu_ladder.json'
+    os.environ['INCEPTIONNEXT_LADDER'] = str(path)
+    return path
+
+
 @pytest.fixture(scope='session')
 def timm_models():
     cache = {}

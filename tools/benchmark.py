@@ -30,6 +30,7 @@ with each model. Example:
     python tools/benchmark.py --parts ladder [--ladder-checkpoints UPER FPN]
 """
 import argparse
+import datetime
 import json
 import subprocess
 import sys
@@ -439,7 +440,8 @@ def run_ladder(args, results: dict) -> None:
     from mmengine.runner import load_checkpoint
 
     from inceptionnext_seg import deploy
-    from inceptionnext_seg.analysis import cpu_features, fastest_verified
+    from inceptionnext_seg.analysis import (cpu_features, fastest_verified,
+                                            save_ladder)
     from inceptionnext_seg.engine.mixed_precision import bf16_supported
     from inceptionnext_seg.utils.quiet import init_weights_quietly
     cpu = cpu_features()
@@ -451,7 +453,8 @@ def run_ladder(args, results: dict) -> None:
           f'{", ".join(cpu["features"]) or "no AVX2"}), {threads} threads',
           flush=True)
     checkpoints = dict(zip(SEGMENTORS, args.ladder_checkpoints or []))
-    results['ladder'] = dict(cpu=cpu, threads=threads, size=size)
+    results['ladder'] = dict(cpu=cpu, threads=threads, size=size,
+                             date=datetime.date.today().isoformat())
     for head in SEGMENTORS:
         torch.manual_seed(0)
         model = build_segmentor(head, 'InceptionNeXt-T', size)
@@ -518,6 +521,9 @@ def run_ladder(args, results: dict) -> None:
                   'most pixels, so their agreement understates a trained '
                   "model's; give --ladder-checkpoints for real figures.",
                   flush=True)
+    kept = save_ladder(results['ladder'])
+    print(f'ladder kept for tools/infer.py (which names and, with '
+          f'--fastest, takes the fastest verified path): {kept}')
 
 
 PARTS = ['backbone', 'segmentor', 'memory', 'recommended', 'export',

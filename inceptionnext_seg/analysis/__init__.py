@@ -1,7 +1,9 @@
 """Measuring models (``tools/get_flops.py``, ``tools/benchmark.py``,
 ``tools/summarize.py``): parameters and MACs, timing, memory, and the paper's
 results to compare with. Nothing here is registered."""
-from .cpu_ladder import cpu_features, fastest_verified
+from .cpu_ladder import (choose_path, cpu_features, fastest_verified,
+                         ladder_for_this_cpu, ladder_head,
+                         ladder_record_path, save_ladder)
 from .complexity import count_macs, params_m, segmentor_complexity
 from .memory import peak_rss_mb, reset_peak_rss, rss_mb, saved_activations_mb
 from .paper import MACS_SHAPE, PAPER_ADE20K
@@ -11,5 +13,6 @@ __all__ = [
     'count_macs', 'params_m', 'segmentor_complexity', 'peak_rss_mb',
     'reset_peak_rss', 'rss_mb', 'saved_activations_mb', 'MACS_SHAPE',
     'PAPER_ADE20K', 'interleaved', 'sync', 'cpu_features',
-    'fastest_verified'
+    'fastest_verified', 'ladder_record_path', 'save_ladder',
+    'ladder_for_this_cpu', 'ladder_head', 'choose_path'
 ]

@@ -3,7 +3,7 @@ own test pipeline (its test-time resize), with their label maps where the
 source has them: the calibration and verification data of the int8 export."""
 import os.path as osp
 from pathlib import Path
-from typing import Iterator, List, NamedTuple, Optional
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -17,6 +17,7 @@ class PipelineImage(NamedTuple):
     name: str
     image: np.ndarray  # float32 1 x 3 x H x W, BGR, 0..255, test-resized
     labels: Optional[np.ndarray]  # int64 h x w at the original size
+    original_shape: Tuple[int, int]  # h, w of the image file
 
 
 def _test_pipeline(cfg, with_labels: bool) -> List[dict]:
@@ -31,8 +32,8 @@ def pipeline_images(cfg, source: str, skip: int = 0,
     """``count`` images of ``source`` after the first ``skip``.
 
     ``source``: ``train``, ``val`` or ``test`` (that dataloader's dataset of
-    the config, read with the test pipeline, labels included), or a folder
-    of images (sorted by name, no labels).
+    the config, read with the test pipeline, labels included), a folder of
+    images (sorted by name, no labels) or one image file.
     """
     from mmengine.dataset import Compose
     from mmengine.registry import init_default_scope
@@ -50,22 +51,27 @@ def pipeline_images(cfg, source: str, skip: int = 0,
             labels = (sample.gt_sem_seg.data[0].numpy().astype(np.int64)
                       if 'gt_sem_seg' in sample else None)
             yield PipelineImage(osp.basename(sample.img_path),
-                                _as_batch(packed['inputs']), labels)
+                                _as_batch(packed['inputs']), labels,
+                                tuple(sample.ori_shape))
         return
     folder = Path(source)
-    if not folder.is_dir():
+    if folder.is_file():
+        files = [folder]
+    elif not folder.is_dir():
         raise FileNotFoundError(
-            f'{source!r}: neither a folder of images nor one of '
+            f'{source!r}: neither an image, a folder of images nor one of '
             f'{", ".join(SPLITS)} (a split of the config).')
-    files = sorted(p for p in folder.iterdir()
-                   if p.suffix.lower() in IMAGE_SUFFIXES)
+    else:
+        files = sorted(p for p in folder.iterdir()
+                       if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise FileNotFoundError(f'{source!r}: no images '
                                 f'({", ".join(IMAGE_SUFFIXES)}).')
     pipeline = Compose(_test_pipeline(cfg, with_labels=False))
     for path in files[skip:stop]:
         packed = pipeline(dict(img_path=str(path)))
-        yield PipelineImage(path.name, _as_batch(packed['inputs']), None)
+        yield PipelineImage(path.name, _as_batch(packed['inputs']), None,
+                            tuple(packed['data_samples'].ori_shape))
 
 
 def _as_batch(inputs) -> np.ndarray:

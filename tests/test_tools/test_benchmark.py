@@ -156,6 +156,10 @@ def test_the_ladder_table(benchmark, capsys, monkeypatch, native_bf16=True):
         assert ladder[head]['fastest_verified'] == fastest_verified(
             list(rows.values()))['path']
     assert ('not run, no native bf16' in text) != native_bf16
+    # kept for tools/infer.py, as this CPU's entry
+    from inceptionnext_seg.analysis import ladder_for_this_cpu
+    assert 'ladder kept for tools/infer.py' in text
+    assert ladder_for_this_cpu() == json.loads(json.dumps(ladder))
 
 
 def test_the_fastest_verified_path_must_agree_enough():
@@ -185,3 +189,55 @@ def test_cpu_features_are_read_from_cpuinfo(tmp_path):
     assert found['features'] == ['avx2', 'avx512f', 'avx512_vnni',
                                  'amx_int8']
     assert cpu_features(str(tmp_path / 'absent'))['features'] == []
+
+
+LADDER_ROWS = [
+    dict(path='eager fp32', precision='fp32', s_per_img=4.0, speedup=1.0,
+         agreement=1.0),
+    dict(path='eager bf16 + channels-last', precision='bf16', s_per_img=2.0,
+         speedup=2.0, agreement=0.995),
+    dict(path='ONNX Runtime fp32', precision='fp32', s_per_img=3.0,
+         speedup=1.33, agreement=1.0),
+    dict(path='ONNX Runtime int8', precision='int8', s_per_img=1.0,
+         speedup=4.0, agreement=0.8)]
+
+
+@pytest.mark.parametrize('onnx_file, take, faster', [
+    (None, 'eager bf16 + channels-last', 'ONNX Runtime int8'),
+    (dict(precision='int8', checked=True), 'ONNX Runtime int8', None),
+    # an int8 file's own check decides, not the ladder's random weights
+    (dict(precision='int8', checked=False), 'eager bf16 + channels-last',
+     'ONNX Runtime int8'),
+    (dict(precision='fp32', checked=True), 'eager bf16 + channels-last',
+     'ONNX Runtime int8')])
+def test_the_path_a_run_takes(onnx_file, take, faster):
+    from inceptionnext_seg.analysis import choose_path
+    choice = choose_path(LADDER_ROWS, onnx_file)
+    assert choice['take']['path'] == take
+    assert (choice['faster'] and choice['faster']['path']) == faster
+    # bf16 below the agreement bar is not verified
+    rows = [dict(r) for r in LADDER_ROWS]
+    rows[1]['agreement'] = 0.98
+    assert choose_path(rows, None)['take']['path'] == 'eager fp32'
+
+
+def test_the_ladder_record_keeps_one_entry_per_cpu(tmp_path, monkeypatch):
+    from inceptionnext_seg.analysis import cpu_ladder
+    path = tmp_path / 'sub' / 'ladder.json'
+    here = cpu_ladder.cpu_features()
+    other = dict(here, name='Another CPU')
+    cpu_ladder.save_ladder(dict(cpu=other, FPN=dict(rows=[])), path)
+    assert cpu_ladder.ladder_for_this_cpu(path) is None
+    cpu_ladder.save_ladder(dict(cpu=here, date='d'), path)
+    assert cpu_ladder.ladder_for_this_cpu(path) == dict(cpu=here, date='d')
+    assert len(json.loads(path.read_text())) == 2
+    assert cpu_ladder.ladder_for_this_cpu(tmp_path / 'none.json') is None
+    path.write_text('[1, 2]')
+    with pytest.raises(ValueError, match=f'{path}: not a ladder record'):
+        cpu_ladder.ladder_for_this_cpu(path)
+    monkeypatch.setenv('INCEPTIONNEXT_LADDER', '')
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    assert cpu_ladder.ladder_record_path() == \
+        tmp_path / 'inceptionnext_seg' / 'cpu_ladder.json'
+    assert cpu_ladder.ladder_head('UPerHead') == 'UperNet'
+    assert cpu_ladder.ladder_head('ASPPHead') is None

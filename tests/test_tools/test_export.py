@@ -6,8 +6,8 @@ import cv2
 import pytest
 import torch
 
-from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options, run_tool,
-                                 tiny_run_options)
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options, load_tool,
+                                 run_tool, tiny_run_options)
 
 # the tests that share the exported demo model run on one worker
 DEMO_EXPORT = pytest.mark.xdist_group('export_demo')
@@ -81,6 +81,75 @@ def test_onnx_infer_gives_pytorchs_label_map_and_picture(
     ours = cv2.imread(str(tmp_path / f'{images[0].stem}.png'))
     ref = cv2.imread(str(torch_png))
     assert (ours == ref).all(axis=2).mean() >= 0.999
+    # tools/infer.py takes the file where this CPU's ladder says it is the
+    # fastest verified path, and paints the same picture.
+    ladder_for(fpn_rows(onnx_fp32=0.5, onnx_int8=0.25), tmp_path)
+    onnx_png = tmp_path / 'onnx.png'
+    log = run_tool('tools/infer.py', images[0], DEMO_CONFIG, checkpoint,
+                   '--out', onnx_png, '--onnx', path, '--fastest', '--ladder',
+                   tmp_path / 'ladder.json').stdout
+    assert 'fastest verified on this CPU for FPN: ONNX Runtime fp32, ' \
+        '2.00x eager fp32' in log, log
+    assert 'faster: ONNX Runtime int8, 4.00x' in log
+    assert '(ONNX Runtime fp32); wrote' in log
+    ours = cv2.imread(str(onnx_png))
+    assert (ours == ref).all(axis=2).mean() >= 0.999
+
+
+def fpn_rows(onnx_fp32, onnx_int8):
+    """Ladder rows for FPN, seconds per image (eager fp32: 1)."""
+    return [dict(path=path, precision=precision, s_per_img=secs,
+                 speedup=1 / secs, agreement=1.0)
+            for path, precision, secs in (
+                ('eager fp32', 'fp32', 1.0),
+                ('ONNX Runtime fp32', 'fp32', onnx_fp32),
+                ('ONNX Runtime int8', 'int8', onnx_int8))]
+
+
+def ladder_for(rows, folder):
+    """A ladder record in ``folder`` whose entry for this CPU has ``rows``
+    for FPN."""
+    from inceptionnext_seg.analysis import cpu_features, save_ladder
+    return save_ladder(dict(cpu=cpu_features(), date='2026-12-02',
+                            FPN=dict(rows=rows)), folder / 'ladder.json')
+
+
+def test_infer_names_the_path_and_needs_a_ladder_for_fastest(
+        trained, demo_data, tmp_path, monkeypatch, capsys):
+    """Without a file, eager fp32 is taken and the faster int8 path named
+    with the command that makes its file; --fastest without this CPU's
+    ladder stops and says how to measure one."""
+    image = sorted((demo_data / 'images' / 'validation').glob('*.jpg'))[0]
+    checkpoint = trained[0] / 'iter_4.pth'
+    ladder = ladder_for(fpn_rows(onnx_fp32=2.0, onnx_int8=0.25), tmp_path)
+    log = run_tool('tools/infer.py', image, DEMO_CONFIG, checkpoint, '--out',
+                   tmp_path / 'a.png', '--fastest', '--ladder', ladder).stdout
+    assert 'fastest verified on this CPU for FPN: eager fp32, 1.00x' in log
+    assert 'faster: ONNX Runtime int8, 4.00x' in log
+    assert '--quantize int8 --out FILE, then --onnx FILE' in log
+    assert '(eager fp32); wrote' in log
+    # Where the ladder has a verified bf16 row (CPUs with native bf16; here
+    # emulated), --fastest runs bf16 + channels-last in eager PyTorch.
+    import inceptionnext_seg.engine.mixed_precision as mixed_precision
+    monkeypatch.setattr(mixed_precision, 'bf16_supported', lambda d: True)
+    rows = fpn_rows(onnx_fp32=2.0, onnx_int8=0.25)
+    rows.insert(1, dict(rows[0], path='eager bf16 + channels-last',
+                        precision='bf16', s_per_img=0.5, speedup=2.0,
+                        agreement=0.995))
+    ladder = ladder_for(rows, tmp_path)
+    load_tool('infer').main([str(image), DEMO_CONFIG, str(checkpoint),
+                             '--out', str(tmp_path / 'bf16.png'),
+                             '--fastest', '--ladder', str(ladder)])
+    assert '(eager bf16 + channels-last); wrote' in capsys.readouterr().out
+    fp32 = cv2.imread(str(tmp_path / 'a.png'))
+    bf16 = cv2.imread(str(tmp_path / 'bf16.png'))
+    assert (fp32 == bf16).all(axis=2).mean() >= 0.9
+    result = run_tool('tools/infer.py', image, DEMO_CONFIG, checkpoint,
+                      '--out', tmp_path / 'b.png', '--fastest', '--ladder',
+                      tmp_path / 'none.json', check=False)
+    assert result.returncode == 1
+    assert (f'--fastest: no ladder for this CPU in {tmp_path / "none.json"}; '
+            f'run python tools/benchmark.py --parts ladder') in result.stderr
 
 
 @DEMO_EXPORT
@@ -150,6 +219,8 @@ def test_int8_export_is_calibrated_checked_and_runs(trained_40, demo_data,
     """Calibrated on the training images, checked on the validation images
     (labels: the mIoU change), the result in the file; the ONNX-only tool
     runs it."""
+    import onnx
+
     from inceptionnext_seg.deploy import read_metadata
     out = tmp_path / 'int8.onnx'
     result = export_int8(trained_40, demo_data, out)
@@ -163,7 +234,23 @@ def test_int8_export_is_calibrated_checked_and_runs(trained_40, demo_data,
     assert meta['precision'] == 'int8'
     assert meta['calibration'] == dict(source='train', images=4)
     assert meta['verification']['ok'] and meta['verification']['images'] == 4
-    assert 'QuantizeLinear' in out.read_bytes().decode('latin-1')
+    # int8 convolutions, except the token mixers' and the classifier
+    graph = onnx.load(str(out)).graph
+    dequantized = {o for n in graph.node if n.op_type == 'DequantizeLinear'
+                   for o in n.output}
+    convs = [n for n in graph.node if n.op_type == 'Conv']
+    in_int8 = {n.name for n in convs if n.input[1] in dequantized}
+    mixers = {n.name for n in graph.node if '/token_mixer' in n.name}
+    assert {'Conv', 'Split', 'Concat'} <= {n.op_type for n in graph.node
+                                           if n.name in mixers}
+    # float32 inside a mixer: weights not dequantized, outputs not quantized
+    quantized = {i for n in graph.node if n.op_type == 'QuantizeLinear'
+                 for i in n.input}
+    assert not any(n.input[1] in dequantized for n in convs
+                   if n.name in mixers)
+    assert not any(o in quantized for n in graph.node if n.name in mixers
+                   for o in n.output)
+    assert any('/mlp/' in n for n in in_int8) and convs[-1].name not in in_int8
     image = sorted((demo_data / 'images' / 'validation').glob('*.jpg'))[0]
     log = run_tool('tools/infer_onnx.py', image, out, '--out',
                    tmp_path / 'p.png').stdout
