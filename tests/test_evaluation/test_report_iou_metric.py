@@ -2,8 +2,10 @@
 confusion matrix, the worst and best images, clear errors on bad input."""
 import csv
 import json
+import logging
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +15,8 @@ from inceptionnext_seg.evaluation import (ClassIoUMetric, ReportIoUMetric,
                                           load_run)
 from inceptionnext_seg.visualization.report import (worst_and_best,
                                                     write_comparison)
-from tests.helpers.report_runs import evaluate, make_samples, table_cells
+from tests.helpers.report_runs import (dataset_meta, evaluate, make_samples,
+                                       table_cells)
 
 # ADE20K as the configs evaluate it (150 classes, reduce_zero_label makes
 # "other" 255) and a Cityscapes-like set with more of IoUMetric's options.
@@ -185,3 +188,59 @@ def test_comparison_of_two_runs(runs, tmp_path):
     first = items.split('class="item"')[1]
     assert run_a.names[0] in first
     assert items.count('<img ') == 2 * 5
+
+
+def test_images_of_one_stem_in_two_folders_keep_their_own_maps(
+        tmp_path, monkeypatch):
+    """a/x.jpg and b/x.jpg: named by their path below img_prefix, each
+    keeps its maps; meta.json holds absolute paths (relative data_root)."""
+    monkeypatch.chdir(tmp_path)
+    a = make_samples(tmp_path / 'set' / 'a', n=2, num_classes=19)
+    b = make_samples(tmp_path / 'set' / 'b', n=2, num_classes=19, noise=0.9)
+    samples = a + b
+    for s in samples:  # as a config's relative data_root gives them
+        s['img_path'] = str(Path(s['img_path']).relative_to(tmp_path))
+    evaluate(ReportIoUMetric(report_dir='report', img_prefix='set',
+                             gallery_size=1), samples, 19)
+    monkeypatch.chdir('/')
+    run = load_run(tmp_path / 'report')
+    assert run.names == ['a__img_0_000', 'a__img_0_001', 'b__img_0_000',
+                         'b__img_0_001']
+    assert run.img_paths == [str(tmp_path / s['img_path']) for s in samples]
+    for i, s in enumerate(samples):
+        np.testing.assert_array_equal(
+            run.label_map('pred', i), s['pred_sem_seg']['data'][0].numpy())
+    # without the prefix the stems clash: at the first clash, both named
+    monkeypatch.chdir(tmp_path)
+    metric = ReportIoUMetric(report_dir=str(tmp_path / 'stems'))
+    metric.dataset_meta = dataset_meta(19)
+    metric.process({}, a)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{tmp_path / b[0]['img_path']} and "
+            f"{tmp_path / a[0]['img_path']} are both named 'img_0_000'")):
+        metric.process({}, b)
+
+
+def test_a_failing_html_page_is_logged_and_the_metrics_returned(
+        runs, tmp_path, monkeypatch):
+    """On several processes an exception on rank 0 would leave the others
+    waiting: the page's failure is logged, the data kept."""
+    from inceptionnext_seg.evaluation import report_iou_metric
+    from inceptionnext_seg.visualization import report
+
+    def fail(*args, **kwargs):
+        raise OSError('disk full')
+
+    logged = []
+    monkeypatch.setattr(report, 'write_report', fail)
+    monkeypatch.setattr(report_iou_metric, 'print_log',
+                        lambda msg, **kw: logged.append((msg, kw)))
+    r = runs['ade20k']
+    metrics = evaluate(ReportIoUMetric(report_dir=str(tmp_path / 'r')),
+                       r['samples'], 150)
+    assert metrics == r['plain']
+    assert len(logged) == 1
+    msg, kw = logged[0]
+    assert kw['level'] == logging.ERROR
+    assert str(tmp_path / 'r') in msg and 'disk full' in msg
+    assert load_run(tmp_path / 'r').summary() == load_run(r['dir']).summary()
