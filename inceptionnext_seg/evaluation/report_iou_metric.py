@@ -18,7 +18,7 @@ from mmengine.logging import print_log
 from mmseg.registry import METRICS
 
 from .class_iou_metric import ClassIoUMetric
-from .run_results import DATA, RunResults, confusion_of
+from .run_results import DATA, RunResults, confusion_of, encode_map
 
 __all__ = ['ReportIoUMetric']
 
@@ -80,9 +80,6 @@ class ReportIoUMetric(ClassIoUMetric):
             self._seen = {}
         super().process(data_batch, data_samples)
         num_classes = len(self.dataset_meta['classes'])
-        # 16-bit PNGs where a class index does not fit 8 bits.
-        dtype = np.uint8 if max(num_classes, self.ignore_index) < 256 \
-            else np.uint16
         for offset, sample in enumerate(data_samples):
             pred = sample['pred_sem_seg']['data'].squeeze().cpu().numpy()
             label = sample['gt_sem_seg']['data'].squeeze().cpu().numpy()
@@ -95,10 +92,15 @@ class ReportIoUMetric(ClassIoUMetric):
                     f'img_prefix={self.img_prefix!r}, or file stem); set '
                     f'img_prefix to the folder that holds both')
             self._seen[name] = img_path
-            for kind, array in (('pred', pred), ('label', label)):
+            ignored = label == self.ignore_index
+            for kind, array, skip in (('pred', pred, np.zeros_like(ignored)),
+                                      ('label', label, ignored)):
                 folder = self.report_dir / DATA / kind
                 folder.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(folder / f'{name}.png'), array.astype(dtype))
+                path = folder / f'{name}.png'
+                stored = encode_map(array, skip, f'the {kind} of {img_path}')
+                if not cv2.imwrite(str(path), stored):
+                    raise OSError(f'ReportIoUMetric: could not write {path}')
             confusion = confusion_of(pred, label, num_classes,
                                      self.ignore_index)
             # Sparse: a 150x150 matrix per image would be 180 kB each.

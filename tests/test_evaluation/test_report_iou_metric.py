@@ -244,3 +244,56 @@ def test_a_failing_html_page_is_logged_and_the_metrics_returned(
     assert kw['level'] == logging.ERROR
     assert str(tmp_path / 'r') in msg and 'disk full' in msg
     assert load_run(tmp_path / 'r').summary() == load_run(r['dir']).summary()
+
+
+def test_values_outside_the_classes_and_a_negative_ignore_index(tmp_path):
+    """ignore_index=-1; a label of 300 (16 bits, not ignored) and of 20, a
+    prediction of 25, with 19 classes: the maps keep every value, the
+    ignored pixels are drawn as not counted, and the confusion matrix is
+    the metric's areas less exactly the pixels outside the classes."""
+    import cv2
+    import torch
+    from inceptionnext_seg.visualization.report.images import (IGNORED,
+                                                               error_map)
+    samples = make_samples(tmp_path / 'images', n=2, num_classes=19,
+                           ignore_index=-1)
+    big = samples[0]
+    big['gt_sem_seg']['data'][0, :3, :5] = 300
+    big['gt_sem_seg']['data'][0, 3, :4] = 20
+    big['pred_sem_seg']['data'][0, 5:7, :6] = 25
+    metric = ReportIoUMetric(report_dir=str(tmp_path / 'r'), ignore_index=-1,
+                             gallery_size=1)
+    evaluate(metric, samples, 19)
+    run = load_run(tmp_path / 'r')
+    for i, s in enumerate(samples):
+        label = s['gt_sem_seg']['data'][0].numpy()
+        pred = s['pred_sem_seg']['data'][0].numpy()
+        stored = cv2.imread(str(tmp_path / 'r' / 'data' / 'label' /
+                                f'{run.names[i]}.png'), cv2.IMREAD_UNCHANGED)
+        assert stored.dtype == (np.uint16 if i == 0 else np.uint8)
+        assert (stored[label == -1] == np.iinfo(stored.dtype).max).all()
+        assert (label == -1).any()
+        np.testing.assert_array_equal(run.label_map('label', i), label)
+        np.testing.assert_array_equal(run.label_map('pred', i), pred)
+        errors = error_map(run.label_map('pred', i), run.label_map('label', i),
+                           run.ignore_index)
+        assert (errors[label == -1] == IGNORED).all()
+    assert (run.label_map('label', 0)[:3, :5] == 300).all()
+    inter, _, predicted, labelled = run.areas.sum(0)
+    np.testing.assert_array_equal(np.diag(run.confusion), inter)
+    # exactly what a matrix of classes has no cell for
+    label = torch.cat([s['gt_sem_seg']['data'].ravel()
+                       for s in samples]).numpy()
+    pred = torch.cat([s['pred_sem_seg']['data'].ravel()
+                      for s in samples]).numpy()
+    counted = label != -1
+    inside = lambda v: (v >= 0) & (v < 19)  # noqa: E731
+    pred_of_outside = np.bincount(pred[counted & ~inside(label) &
+                                       inside(pred)], minlength=19)
+    label_of_outside = np.bincount(label[counted & ~inside(pred) &
+                                         inside(label)], minlength=19)
+    assert pred_of_outside.sum() == 3 * 5 + 4 and label_of_outside.sum() > 0
+    np.testing.assert_array_equal(run.confusion.sum(0),
+                                  predicted - pred_of_outside)
+    np.testing.assert_array_equal(run.confusion.sum(1),
+                                  labelled - label_of_outside)
