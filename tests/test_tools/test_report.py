@@ -5,6 +5,7 @@ the tables are there, each sortable column sorts both ways), with a
 screenshot in work_dirs/report_browser_test/."""
 import json
 import re
+import urllib.parse
 
 import cv2
 import pytest
@@ -108,6 +109,12 @@ def test_report_rebuilds_from_its_saved_results(demo_report, tmp_path):
         assert table_cells(a, table) == table_cells(b, table), table
     assert len(list((tmp_path / 'img').glob('*'))) == \
         len(list((report / 'img').glob('*')))
+    # every link and picture of the page written elsewhere is a file (the
+    # confusion matrix stays in the run's data/)
+    sources = set(re.findall(r'(?:src|href)="([^"]+)"', b))
+    assert any('confusion.csv' in src for src in sources)
+    for src in sources:
+        assert (tmp_path / urllib.parse.unquote(src)).is_file(), src
 
 
 def test_mmseg_test_py_writes_the_same_report(trained, demo_data,
