@@ -61,22 +61,32 @@ def demo_report(trained, demo_data, tmp_path_factory):
 
 def check_sorts(sorts: dict) -> None:
     """Each column, clicked twice, came out in order (missing values last)
-    with the same values."""
+    with the same values: numbers by value, text in localeCompare order
+    (as the page's self-check found it), each way once; at least one text
+    column was sorted."""
+    text_columns = 0
     for table, columns in sorts.items():
         assert columns, table
         for c in columns:
-            for dir_, got in ((c['dir1'], c['first']),
-                              (c['dir2'], c['second'])):
+            for dir_, got, text_in_order in (
+                    (c['dir1'], c['first'], c['text_in_order1']),
+                    (c['dir2'], c['second'], c['text_in_order2'])):
                 present = [v for v in got if v is not None]
                 assert got == present + [None] * (len(got) - len(present))
-                key = (lambda v: v.lower()) if present and isinstance(
-                    present[0], str) else None
-                if key is None:
+                if present and isinstance(present[0], str):
+                    assert text_in_order, (table, c['column'], dir_, got)
+                    text_columns += dir_ == 'asc'
+                else:
                     assert present == sorted(present,
                                              reverse=dir_ == 'desc'), (
                         table, c['column'])
                 assert sorted(map(str, got)) == sorted(map(str, c['before']))
             assert {c['dir1'], c['dir2']} == {'asc', 'desc'}
+            if c['first'] and isinstance(c['first'][0], str) and \
+                    len(set(c['first'])) > 1:
+                # the two directions are each other's reverse
+                assert c['first'] != c['second'], (table, c['column'])
+    assert text_columns > 0
 
 
 def test_report_of_test_py_has_the_evaluators_numbers(demo_report):
