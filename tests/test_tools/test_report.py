@@ -145,6 +145,20 @@ def test_mmseg_test_py_writes_the_same_report(trained, demo_data,
     assert len(table_cells(page, 'per-class')) == len(ours.classes)
 
 
+def test_report_tool_refuses_comparing_a_report_with_itself(demo_report,
+                                                           tmp_path):
+    from tests.helpers.tools import load_tool
+    report, _ = demo_report
+    tool = load_tool('report')
+    with pytest.raises(SystemExit, match=f'both runs are the report '
+                       f'{re.escape(str(report))}'):
+        tool.main([str(report), str(report.parent), '--out',
+                   str(tmp_path)])
+    assert not (tmp_path / 'index.html').exists()
+    # no navigation timing recorded: said, not a TypeError
+    assert tool._ms(None) == 'n/a' and tool._ms(361.6) == '362 ms'
+
+
 def test_report_tool_names_a_folder_that_is_no_report(tmp_path):
     result = run_tool('tools/report.py', tmp_path, check=False)
     assert result.returncode != 0
@@ -187,6 +201,8 @@ def test_two_checkpoints_compare_on_real_ade20k_samples(trained,
     result = run_tool('tools/report.py', runs[0], tmp_path / 'b', '--out',
                       out, '--names', 'iter2', 'iter4', '--images', 2)
     assert f'Report: {out / "index.html"}' in result.stdout
+    assert f'{tmp_path / "b"}: the newest report in it, ' \
+        f'{tmp_path / "b" / "report"}' in result.stdout
     a, b = (load_run(r) for r in runs)
     assert len(a.names) == 3  # the three real samples
     page = (out / 'index.html').read_text()
