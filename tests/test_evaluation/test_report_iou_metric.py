@@ -297,3 +297,46 @@ def test_values_outside_the_classes_and_a_negative_ignore_index(tmp_path):
                                   predicted - pred_of_outside)
     np.testing.assert_array_equal(run.confusion.sum(1),
                                   labelled - label_of_outside)
+
+
+def test_sort_keys_are_exact():
+    from inceptionnext_seg.visualization.report.page import num
+
+    def key(cell):
+        return re.search(r'data-v="([^"]*)"', cell).group(1)
+
+    assert key(num(12345678, 0)) == '12345678'
+    assert key(num(np.int64(12345999), 0)) == '12345999'
+    assert key(num(2**53 + 1, 0)) == str(2**53 + 1)
+    assert float(key(num(0.1 + 0.2))) == 0.1 + 0.2
+    assert float(key(num(np.float32(1 / 3)))) == float(np.float32(1 / 3))
+    assert key(num(None)) == ''
+
+
+def test_pixels_are_exact_past_float32_and_the_metrics_iou_metrics():
+    """A class of 2**24 + 3 labelled pixels over four images (areas as
+    IoUMetric's float32 histograms): ClassIoUMetric's pixels are exact, as
+    the report's are, and its IoU/Acc are IoUMetric's."""
+    import torch
+    per_image = [2**24 - 1, 2, 1, 1]  # float32 sum: 2**24 + 2 (rounded)
+    results = []
+    for n in per_image:
+        labelled = torch.tensor([n, 5], dtype=torch.float32)
+        inter = torch.tensor([n - 1, 4], dtype=torch.float32)
+        predicted = torch.tensor([n, 6], dtype=torch.float32)
+        results.append((inter, predicted + labelled - inter, predicted,
+                        labelled))
+    assert int(sum(r[3] for r in results)[0]) != sum(per_image)
+    meta = dataset_meta(2)
+    plain = IoUMetric(iou_metrics=['mIoU'])
+    plain.dataset_meta = meta
+    metric = ClassIoUMetric(iou_metrics=['mIoU'])
+    metric.dataset_meta = meta
+    assert metric.compute_metrics(results) == plain.compute_metrics(results)
+    row = metric.per_class['class0']
+    assert row['pixels'] == sum(per_image) == 2**24 + 3
+    ret = IoUMetric.total_area_to_metrics(
+        *(sum(r[k] for r in results) for k in range(4)), ['mIoU'])
+    assert row['IoU'] == round(float(ret['IoU'][0]) * 100, 2)
+    assert row['Acc'] == round(float(ret['Acc'][0]) * 100, 2)
+    assert metric.per_class['class1']['pixels'] == 20
