@@ -154,8 +154,9 @@ class ReportIoUMetric(ClassIoUMetric):
                 # Raising would leave the other ranks hanging in the
                 # metrics' broadcast; data/ is saved, so the page can be
                 # built again.
+                kind = type(error).__name__
                 print_log(f'ReportIoUMetric: could not write the HTML '
-                          f'report in {self.report_dir} ({type(error).__name__}: '
+                          f'report in {self.report_dir} ({kind}: '
                           f'{error}); its data is saved: build it with '
                           f'python tools/report.py {self.report_dir}',
                           logger='current', level=logging.ERROR)

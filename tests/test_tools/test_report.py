@@ -51,12 +51,10 @@ def report_of(trained, data_root, work_dir, checkpoint='iter_4.pth'):
     return work_dir / 'report', metrics
 
 
-
-
 @pytest.fixture(scope='module')
 def demo_report(trained, demo_data, tmp_path_factory):
     return report_of(trained[0], demo_data,
-                       tmp_path_factory.mktemp('demo_report'))
+                     tmp_path_factory.mktemp('demo_report'))
 
 
 def check_sorts(sorts: dict) -> None:
@@ -145,8 +143,8 @@ def test_mmseg_test_py_writes_the_same_report(trained, demo_data,
     assert len(table_cells(page, 'per-class')) == len(ours.classes)
 
 
-def test_report_tool_refuses_comparing_a_report_with_itself(demo_report,
-                                                           tmp_path):
+def test_report_tool_refuses_comparing_a_report_with_itself(
+        demo_report, tmp_path):
     from tests.helpers.tools import load_tool
     report, _ = demo_report
     tool = load_tool('report')
