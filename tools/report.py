@@ -13,6 +13,7 @@ Examples:
 """
 import argparse
 import sys
+from pathlib import Path
 
 from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
@@ -62,6 +63,14 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         runs = [load_run(r) for r in args.runs]
+        for given, run in zip(args.runs, runs):
+            if Path(given).resolve() not in (run.root.resolve(),
+                                             run.root.resolve() / 'data'):
+                print(f'{given}: the newest report in it, {run.root}')
+        if len(runs) == 2 and runs[0].root.resolve() == \
+                runs[1].root.resolve():
+            raise ValueError(f'both runs are the report {runs[0].root}; '
+                             f'compare two different reports')
         if len(runs) == 1:
             page = write_report(runs[0], args.out or runs[0].root,
                                 gallery_size=args.images)
@@ -85,14 +94,19 @@ def main(argv=None):
         checked = self_check(page)
         print(f'  Chromium: {checked["images"]} pictures, '
               f'{len(checked["broken"])} broken, DOMContentLoaded '
-              f'{checked["dom_content_loaded_ms"]:.0f} ms, load '
-              f'{checked["load_ms"]:.0f} ms (Chromium run, start included: '
-              f'{checked["wall_s"]:.1f} s)')
+              f'{_ms(checked.get("dom_content_loaded_ms"))}, load '
+              f'{_ms(checked.get("load_ms"))} (Chromium run, start '
+              f'included: {checked["wall_s"]:.1f} s)')
         if checked['broken']:
             sys.exit(f'tools/report.py: pictures that did not load: '
                      f'{checked["broken"][:5]}')
     if args.screenshot:
         print(f'  screenshot: {screenshot(page, args.screenshot)}')
+
+
+def _ms(value) -> str:
+    # Chromium may record no navigation timing (then the page has none).
+    return 'n/a' if value is None else f'{value:.0f} ms'
 
 
 if __name__ == '__main__':

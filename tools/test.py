@@ -63,8 +63,15 @@ def use_report_metric(cfg, args) -> None:
         raise SystemExit(f'--report needs an IoU metric in the config\'s '
                          f'test_evaluator; it has '
                          f'{[e.get("type") for e in evaluators]}')
+    # The images are named by their path below the test set's image folder
+    # (unique where the paths are, unlike file stems).
+    dataset = cfg.test_dataloader.get('dataset', {})
+    img_prefix = osp.join(dataset.get('data_root') or '',
+                          (dataset.get('data_prefix') or {}).get(
+                              'img_path', ''))
     iou[0].update(type='ReportIoUMetric', report_dir=args.report,
                   gallery_size=args.report_images,
+                  img_prefix=img_prefix or None,
                   run_info=dict(config=args.config,
                                 checkpoint=args.checkpoint, tta=args.tta))
 

@@ -4,6 +4,7 @@ metrics JSON of ``tools/test.py``): the same numbers, computed by mmseg's own
 import math
 from typing import Dict, Optional
 
+import torch
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 
@@ -14,7 +15,8 @@ __all__ = ['ClassIoUMetric']
 class ClassIoUMetric(IoUMetric):
     """``IoUMetric`` whose ``per_class`` holds, after each evaluation, every
     class's metrics in percent (None where undefined: a class neither in
-    the labels nor predicted) and its number of labelled pixels.
+    the labels nor predicted) and its number of labelled pixels (exact,
+    also past float32's 2**24 at which IoUMetric's own sums round).
 
     Args:
         **kwargs: ``IoUMetric`` arguments.
@@ -30,6 +32,10 @@ class ClassIoUMetric(IoUMetric):
             return metrics
         intersect, union, predicted, labelled = (sum(r) for r in
                                                  zip(*results))
+        # The metrics from IoUMetric's float32 sums (its numbers); the
+        # pixels exact: each image's float32 area is an exact integer
+        # (below 2**24), their float32 sum is not past 2**24.
+        pixels = torch.stack([r[3] for r in results]).to(torch.int64).sum(0)
         per_class = self.total_area_to_metrics(
             intersect, union, predicted, labelled, self.metrics,
             self.nan_to_num, self.beta)
@@ -40,5 +46,5 @@ class ClassIoUMetric(IoUMetric):
                       for key, value in per_class.items()}
             self.per_class[name] = dict(
                 {k: None if math.isnan(v) else round(v, 2)
-                 for k, v in values.items()}, pixels=int(labelled[i]))
+                 for k, v in values.items()}, pixels=int(pixels[i]))
         return metrics

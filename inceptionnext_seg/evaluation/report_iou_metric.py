@@ -8,16 +8,17 @@ test_evaluator.report_dir=DIR``. Its returned metrics are
 ``IoUMetric``'s, unchanged.
 """
 import datetime
+import logging
 import os.path as osp
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import print_log
 from mmseg.registry import METRICS
 
 from .class_iou_metric import ClassIoUMetric
-from .run_results import DATA, RunResults, confusion_of
+from .run_results import DATA, RunResults, confusion_of, encode_map
 
 __all__ = ['ReportIoUMetric']
 
@@ -27,8 +28,25 @@ class ReportIoUMetric(ClassIoUMetric):
     """``ClassIoUMetric`` that saves each run's per-image results under
     ``report_dir/data`` and writes the HTML report ``report_dir/index.html``.
 
+    Each image is named by its path relative to ``img_prefix`` (the test
+    set's image folder), without the extension and with ``/`` as ``__``
+    (``a/x.jpg`` and ``b/x.jpg``: ``a__x`` and ``b__x``); without a prefix,
+    or for a path outside it, by its file stem. Two images of one name stop
+    the evaluation at once, naming both paths.
+
+    With several processes, each writes its images' label maps and rank 0
+    the rest: ``report_dir`` must be on a filesystem all of them share. A
+    failure to write the HTML page is logged (at ERROR, naming the folder)
+    and the metrics are still returned, so that no rank waits forever on
+    rank 0; ``tools/report.py report_dir`` builds the page again from the
+    saved ``data/``.
+
     Args:
-        report_dir: the folder of the report.
+        report_dir: the folder of the report, on a filesystem every process
+            shares.
+        img_prefix: the test set's image folder (its ``data_root`` joined
+            with ``data_prefix.img_path``) that the images are named
+            relative to; ``tools/test.py --report`` sets it.
         run_info: what is evaluated, shown in the report (config,
             checkpoint, ...); the date is added.
         gallery_size: how many worst and best images the gallery shows.
@@ -37,14 +55,17 @@ class ReportIoUMetric(ClassIoUMetric):
         **kwargs: ``IoUMetric`` arguments.
     """
 
-    def __init__(self, report_dir: str, run_info: Optional[dict] = None,
-                 gallery_size: int = 8, write_html: bool = True,
-                 **kwargs) -> None:
+    def __init__(self, report_dir: str, img_prefix: Optional[str] = None,
+                 run_info: Optional[dict] = None, gallery_size: int = 8,
+                 write_html: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
         if self.format_only:
             raise ValueError('ReportIoUMetric needs the labels: it cannot '
                              'run with format_only=True')
         self.report_dir = Path(report_dir)
+        self.img_prefix = img_prefix
+        # name -> image path of this evaluation's images on this process
+        self._seen: Dict[str, str] = {}
         self.run_info = dict(run_info or {})
         self.gallery_size = gallery_size
         self.write_html = write_html
@@ -54,24 +75,37 @@ class ReportIoUMetric(ClassIoUMetric):
         and name, and save its prediction and label."""
         import cv2
         start = len(self.results)
+        if start == 0:
+            # a new evaluation (mmengine clears results after each)
+            self._seen = {}
         super().process(data_batch, data_samples)
         num_classes = len(self.dataset_meta['classes'])
-        # 16-bit PNGs where a class index does not fit 8 bits.
-        dtype = np.uint8 if max(num_classes, self.ignore_index) < 256 \
-            else np.uint16
         for offset, sample in enumerate(data_samples):
             pred = sample['pred_sem_seg']['data'].squeeze().cpu().numpy()
             label = sample['gt_sem_seg']['data'].squeeze().cpu().numpy()
-            name = osp.splitext(osp.basename(sample['img_path']))[0]
-            for kind, array in (('pred', pred), ('label', label)):
+            img_path = osp.abspath(str(sample['img_path']))
+            name = image_name(img_path, self.img_prefix)
+            if name in self._seen:
+                raise ValueError(
+                    f'ReportIoUMetric: {img_path} and {self._seen[name]} '
+                    f'are both named {name!r} (their path relative to '
+                    f'img_prefix={self.img_prefix!r}, or file stem); set '
+                    f'img_prefix to the folder that holds both')
+            self._seen[name] = img_path
+            ignored = label == self.ignore_index
+            for kind, array, skip in (('pred', pred, np.zeros_like(ignored)),
+                                      ('label', label, ignored)):
                 folder = self.report_dir / DATA / kind
                 folder.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(folder / f'{name}.png'), array.astype(dtype))
+                path = folder / f'{name}.png'
+                stored = encode_map(array, skip, f'the {kind} of {img_path}')
+                if not cv2.imwrite(str(path), stored):
+                    raise OSError(f'ReportIoUMetric: could not write {path}')
             confusion = confusion_of(pred, label, num_classes,
                                      self.ignore_index)
             # Sparse: a 150x150 matrix per image would be 180 kB each.
             nonzero = np.flatnonzero(confusion)
-            record = dict(name=name, img_path=str(sample['img_path']),
+            record = dict(name=name, img_path=img_path,
                           cells=nonzero.astype(np.int32),
                           counts=confusion.flat[nonzero])
             self.results[start + offset] = tuple(
@@ -84,9 +118,15 @@ class ReportIoUMetric(ClassIoUMetric):
         num_classes = len(classes)
         names = [r['name'] for r in records]
         if len(set(names)) != len(names):
+            # Only across processes (each checks its own in process()):
+            # their label maps overwrote each other. No exception here: the
+            # other ranks wait for rank 0's metrics.
             dup = sorted({n for n in names if names.count(n) > 1})[:5]
-            raise ValueError(f'ReportIoUMetric names the images by their '
-                             f'file stem; these occur twice: {dup}')
+            print_log(f'ReportIoUMetric: no report in {self.report_dir}: '
+                      f'images of different processes share the names '
+                      f'{dup}; set img_prefix to the folder that holds '
+                      f'them', logger='current', level=logging.ERROR)
+            return metrics
         confusion = np.zeros(num_classes * num_classes, np.int64)
         for r in records:
             np.add.at(confusion, r['cells'], r['counts'])
@@ -106,11 +146,43 @@ class ReportIoUMetric(ClassIoUMetric):
             nan_to_num=self.nan_to_num, beta=self.beta, run=run)
         run_results.save(self.report_dir)
         if self.write_html:
-            from ..visualization.report import write_report
-            path = write_report(run_results, self.report_dir,
-                                gallery_size=self.gallery_size)
-            print_log(f'Evaluation report: {path}', logger='current')
+            from ..visualization import report
+            try:
+                path = report.write_report(run_results, self.report_dir,
+                                           gallery_size=self.gallery_size)
+            except Exception as error:  # noqa: B902
+                # Raising would leave the other ranks hanging in the
+                # metrics' broadcast; data/ is saved, so the page can be
+                # built again.
+                kind = type(error).__name__
+                print_log(f'ReportIoUMetric: could not write the HTML '
+                          f'report in {self.report_dir} ({kind}: '
+                          f'{error}); its data is saved: build it with '
+                          f'python tools/report.py {self.report_dir}',
+                          logger='current', level=logging.ERROR)
+            else:
+                print_log(f'Evaluation report: {path}', logger='current')
         return metrics
+
+
+def image_name(img_path: str, prefix: Optional[str] = None) -> str:
+    """An image's name in the report: its path relative to ``prefix``
+    without the extension, ``/`` as ``__``; the file stem without a prefix
+    or for a path outside it.
+
+    Args:
+        img_path: the image's path.
+        prefix: the folder the names are relative to.
+    """
+    stem = osp.splitext(osp.basename(img_path))[0]
+    if not prefix:
+        return stem
+    rel = osp.relpath(osp.abspath(img_path), osp.abspath(prefix))
+    if rel.startswith(osp.pardir + osp.sep) or rel == osp.pardir:
+        return stem
+    parts: Sequence[str] = osp.splitext(rel)[0].replace(osp.sep, '/') \
+        .split('/')
+    return '__'.join(parts)
 
 
 def _default_palette(num_classes: int):

@@ -15,10 +15,14 @@ Layout of ``data/``:
 ``areas.npy``         int64 (images, 4, classes): intersection, union,
                       predicted and labelled pixels per image and class
 ``confusion.npy``     int64 (classes, classes): rows the label, columns the
-                      prediction, over the pixels the metric counts
+                      prediction, over the counted pixels whose label and
+                      prediction are both classes (see ``confusion_of``)
 ``confusion.csv``     the same with the class names
 ``pred/``, ``label/`` each image's prediction and label as the metric saw
-                      them (0-based classes, the ignore index kept)
+                      them (0-based classes): 8-bit PNGs, 16-bit where a
+                      value is 255 or more; the largest value of the dtype
+                      (255 or 65535) where the label is ignored or a value
+                      is negative (``encode_map``, ``decode_map``)
 ====================  ====================================================
 """
 import csv
@@ -30,15 +34,61 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ['RunResults', 'load_run', 'confusion_of']
+__all__ = ['RunResults', 'load_run', 'confusion_of', 'encode_map',
+           'decode_map']
 
 DATA = 'data'
+
+
+def encode_map(array: np.ndarray, ignored: np.ndarray,
+               what: str = 'map') -> np.ndarray:
+    """A label map as saved: uint8, or uint16 where a kept value is 255 or
+    more (chosen from the values, so none wraps), with the dtype's largest
+    value where ``ignored`` (a stored ignore index of -1 would be 255).
+
+    Args:
+        array: the map, any integer values.
+        ignored: where the map is not a value to keep (the label's ignore
+            index, negative values).
+        what: names the map in the error.
+
+    Raises:
+        ValueError: a value of 65535 or more (no PNG holds it).
+    """
+    ignored = ignored | (array < 0)
+    kept = array[~ignored]
+    top = int(kept.max()) if kept.size else 0
+    if top >= np.iinfo(np.uint16).max:
+        raise ValueError(f'{what} holds the value {top}: a saved map holds '
+                         f'values below 65535 only')
+    dtype = np.uint8 if top < np.iinfo(np.uint8).max else np.uint16
+    out = array.astype(dtype)
+    out[ignored] = np.iinfo(dtype).max
+    return out
+
+
+def decode_map(stored: np.ndarray, ignore_index: int) -> np.ndarray:
+    """int64 map of a saved one: its dtype's largest value (the ignored
+    pixels) as ``ignore_index``."""
+    out = stored.astype(np.int64)
+    out[stored == np.iinfo(stored.dtype).max] = ignore_index
+    return out
 
 
 def confusion_of(pred: np.ndarray, label: np.ndarray, num_classes: int,
                  ignore_index: int) -> np.ndarray:
     """The confusion matrix of one image over the pixels ``IoUMetric``
-    counts (the label is not ``ignore_index``).
+    counts (the label is not ``ignore_index``) whose label and prediction
+    are both classes (in ``[0, num_classes)``).
+
+    Its diagonal is ``IoUMetric``'s intersection. Its sums are the
+    metric's areas less the pixels whose other map is outside the classes:
+    ``IoUMetric`` counts the prediction of a pixel whose (not ignored)
+    label is, say, 300 in the predicted area (and so in the union), and
+    the label of a pixel predicted outside the classes in the labelled
+    area; a matrix of classes has no cell for either. Such values are a
+    dataset's error (a wrong ``reduce_zero_label``, 16-bit labels); the
+    tests show the difference exactly.
 
     Args:
         pred: predicted classes, any shape.
@@ -53,7 +103,7 @@ def confusion_of(pred: np.ndarray, label: np.ndarray, num_classes: int,
     mask = label != ignore_index
     p = pred[mask].astype(np.int64)
     t = label[mask].astype(np.int64)
-    # IoUMetric's histograms drop values outside [0, num_classes); so here.
+    # Only cells of two classes: a value outside [0, num_classes) has none.
     keep = (p >= 0) & (p < num_classes) & (t >= 0) & (t < num_classes)
     return np.bincount(t[keep] * num_classes + p[keep],
                        minlength=num_classes**2).reshape(
@@ -167,7 +217,8 @@ class RunResults:
         return pairs
 
     def label_map(self, kind: str, index: int) -> np.ndarray:
-        """The saved prediction (``kind='pred'``) or label of an image."""
+        """The saved prediction (``kind='pred'``) or label of an image,
+        int64, ``ignore_index`` where the label is ignored (or negative)."""
         import cv2
         if self.root is None:
             raise ValueError('these results are not saved: no label maps')
@@ -178,7 +229,7 @@ class RunResults:
                 f'{path}: the {kind} map of image {self.names[index]!r} that '
                 f'{self.root / DATA / "meta.json"} lists is missing or '
                 f'unreadable')
-        return array
+        return decode_map(array, self.ignore_index)
 
     def save(self, root: Path) -> None:
         """Write ``meta.json``, ``areas.npy`` and the confusion matrix

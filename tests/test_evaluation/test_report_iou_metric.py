@@ -2,8 +2,10 @@
 confusion matrix, the worst and best images, clear errors on bad input."""
 import csv
 import json
+import logging
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +15,8 @@ from inceptionnext_seg.evaluation import (ClassIoUMetric, ReportIoUMetric,
                                           load_run)
 from inceptionnext_seg.visualization.report import (worst_and_best,
                                                     write_comparison)
-from tests.helpers.report_runs import evaluate, make_samples, table_cells
+from tests.helpers.report_runs import (dataset_meta, evaluate, make_samples,
+                                       table_cells)
 
 # ADE20K as the configs evaluate it (150 classes, reduce_zero_label makes
 # "other" 255) and a Cityscapes-like set with more of IoUMetric's options.
@@ -185,3 +188,155 @@ def test_comparison_of_two_runs(runs, tmp_path):
     first = items.split('class="item"')[1]
     assert run_a.names[0] in first
     assert items.count('<img ') == 2 * 5
+
+
+def test_images_of_one_stem_in_two_folders_keep_their_own_maps(
+        tmp_path, monkeypatch):
+    """a/x.jpg and b/x.jpg: named by their path below img_prefix, each
+    keeps its maps; meta.json holds absolute paths (relative data_root)."""
+    monkeypatch.chdir(tmp_path)
+    a = make_samples(tmp_path / 'set' / 'a', n=2, num_classes=19)
+    b = make_samples(tmp_path / 'set' / 'b', n=2, num_classes=19, noise=0.9)
+    samples = a + b
+    for s in samples:  # as a config's relative data_root gives them
+        s['img_path'] = str(Path(s['img_path']).relative_to(tmp_path))
+    evaluate(ReportIoUMetric(report_dir='report', img_prefix='set',
+                             gallery_size=1), samples, 19)
+    monkeypatch.chdir('/')
+    run = load_run(tmp_path / 'report')
+    assert run.names == ['a__img_0_000', 'a__img_0_001', 'b__img_0_000',
+                         'b__img_0_001']
+    assert run.img_paths == [str(tmp_path / s['img_path']) for s in samples]
+    for i, s in enumerate(samples):
+        np.testing.assert_array_equal(
+            run.label_map('pred', i), s['pred_sem_seg']['data'][0].numpy())
+    # without the prefix the stems clash: at the first clash, both named
+    monkeypatch.chdir(tmp_path)
+    metric = ReportIoUMetric(report_dir=str(tmp_path / 'stems'))
+    metric.dataset_meta = dataset_meta(19)
+    metric.process({}, a)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{tmp_path / b[0]['img_path']} and "
+            f"{tmp_path / a[0]['img_path']} are both named 'img_0_000'")):
+        metric.process({}, b)
+
+
+def test_a_failing_html_page_is_logged_and_the_metrics_returned(
+        runs, tmp_path, monkeypatch):
+    """On several processes an exception on rank 0 would leave the others
+    waiting: the page's failure is logged, the data kept."""
+    from inceptionnext_seg.evaluation import report_iou_metric
+    from inceptionnext_seg.visualization import report
+
+    def fail(*args, **kwargs):
+        raise OSError('disk full')
+
+    logged = []
+    monkeypatch.setattr(report, 'write_report', fail)
+    monkeypatch.setattr(report_iou_metric, 'print_log',
+                        lambda msg, **kw: logged.append((msg, kw)))
+    r = runs['ade20k']
+    metrics = evaluate(ReportIoUMetric(report_dir=str(tmp_path / 'r')),
+                       r['samples'], 150)
+    assert metrics == r['plain']
+    assert len(logged) == 1
+    msg, kw = logged[0]
+    assert kw['level'] == logging.ERROR
+    assert str(tmp_path / 'r') in msg and 'disk full' in msg
+    assert load_run(tmp_path / 'r').summary() == load_run(r['dir']).summary()
+
+
+def test_values_outside_the_classes_and_a_negative_ignore_index(tmp_path):
+    """ignore_index=-1; a label of 300 (16 bits, not ignored) and of 20, a
+    prediction of 25, with 19 classes: the maps keep every value, the
+    ignored pixels are drawn as not counted, and the confusion matrix is
+    the metric's areas less exactly the pixels outside the classes."""
+    import cv2
+    import torch
+    from inceptionnext_seg.visualization.report.images import (IGNORED,
+                                                               error_map)
+    samples = make_samples(tmp_path / 'images', n=2, num_classes=19,
+                           ignore_index=-1)
+    big = samples[0]
+    big['gt_sem_seg']['data'][0, :3, :5] = 300
+    big['gt_sem_seg']['data'][0, 3, :4] = 20
+    big['pred_sem_seg']['data'][0, 5:7, :6] = 25
+    metric = ReportIoUMetric(report_dir=str(tmp_path / 'r'), ignore_index=-1,
+                             gallery_size=1)
+    evaluate(metric, samples, 19)
+    run = load_run(tmp_path / 'r')
+    for i, s in enumerate(samples):
+        label = s['gt_sem_seg']['data'][0].numpy()
+        pred = s['pred_sem_seg']['data'][0].numpy()
+        stored = cv2.imread(str(tmp_path / 'r' / 'data' / 'label' /
+                                f'{run.names[i]}.png'), cv2.IMREAD_UNCHANGED)
+        assert stored.dtype == (np.uint16 if i == 0 else np.uint8)
+        assert (stored[label == -1] == np.iinfo(stored.dtype).max).all()
+        assert (label == -1).any()
+        np.testing.assert_array_equal(run.label_map('label', i), label)
+        np.testing.assert_array_equal(run.label_map('pred', i), pred)
+        errors = error_map(run.label_map('pred', i), run.label_map('label', i),
+                           run.ignore_index)
+        assert (errors[label == -1] == IGNORED).all()
+    assert (run.label_map('label', 0)[:3, :5] == 300).all()
+    inter, _, predicted, labelled = run.areas.sum(0)
+    np.testing.assert_array_equal(np.diag(run.confusion), inter)
+    # exactly what a matrix of classes has no cell for
+    label = torch.cat([s['gt_sem_seg']['data'].ravel()
+                       for s in samples]).numpy()
+    pred = torch.cat([s['pred_sem_seg']['data'].ravel()
+                      for s in samples]).numpy()
+    counted = label != -1
+    inside = lambda v: (v >= 0) & (v < 19)  # noqa: E731
+    pred_of_outside = np.bincount(pred[counted & ~inside(label) &
+                                       inside(pred)], minlength=19)
+    label_of_outside = np.bincount(label[counted & ~inside(pred) &
+                                         inside(label)], minlength=19)
+    assert pred_of_outside.sum() == 3 * 5 + 4 and label_of_outside.sum() > 0
+    np.testing.assert_array_equal(run.confusion.sum(0),
+                                  predicted - pred_of_outside)
+    np.testing.assert_array_equal(run.confusion.sum(1),
+                                  labelled - label_of_outside)
+
+
+def test_sort_keys_are_exact():
+    from inceptionnext_seg.visualization.report.page import num
+
+    def key(cell):
+        return re.search(r'data-v="([^"]*)"', cell).group(1)
+
+    assert key(num(12345678, 0)) == '12345678'
+    assert key(num(np.int64(12345999), 0)) == '12345999'
+    assert key(num(2**53 + 1, 0)) == str(2**53 + 1)
+    assert float(key(num(0.1 + 0.2))) == 0.1 + 0.2
+    assert float(key(num(np.float32(1 / 3)))) == float(np.float32(1 / 3))
+    assert key(num(None)) == ''
+
+
+def test_pixels_are_exact_past_float32_and_the_metrics_iou_metrics():
+    """A class of 2**24 + 3 labelled pixels over four images (areas as
+    IoUMetric's float32 histograms): ClassIoUMetric's pixels are exact, as
+    the report's are, and its IoU/Acc are IoUMetric's."""
+    import torch
+    per_image = [2**24 - 1, 2, 1, 1]  # float32 sum: 2**24 + 2 (rounded)
+    results = []
+    for n in per_image:
+        labelled = torch.tensor([n, 5], dtype=torch.float32)
+        inter = torch.tensor([n - 1, 4], dtype=torch.float32)
+        predicted = torch.tensor([n, 6], dtype=torch.float32)
+        results.append((inter, predicted + labelled - inter, predicted,
+                        labelled))
+    assert int(sum(r[3] for r in results)[0]) != sum(per_image)
+    meta = dataset_meta(2)
+    plain = IoUMetric(iou_metrics=['mIoU'])
+    plain.dataset_meta = meta
+    metric = ClassIoUMetric(iou_metrics=['mIoU'])
+    metric.dataset_meta = meta
+    assert metric.compute_metrics(results) == plain.compute_metrics(results)
+    row = metric.per_class['class0']
+    assert row['pixels'] == sum(per_image) == 2**24 + 3
+    ret = IoUMetric.total_area_to_metrics(
+        *(sum(r[k] for r in results) for k in range(4)), ['mIoU'])
+    assert row['IoU'] == round(float(ret['IoU'][0]) * 100, 2)
+    assert row['Acc'] == round(float(ret['Acc'][0]) * 100, 2)
+    assert metric.per_class['class1']['pixels'] == 20

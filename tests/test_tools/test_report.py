@@ -5,6 +5,7 @@ the tables are there, each sortable column sorts both ways), with a
 screenshot in work_dirs/report_browser_test/."""
 import json
 import re
+import urllib.parse
 
 import cv2
 import pytest
@@ -50,32 +51,40 @@ def report_of(trained, data_root, work_dir, checkpoint='iter_4.pth'):
     return work_dir / 'report', metrics
 
 
-
-
 @pytest.fixture(scope='module')
 def demo_report(trained, demo_data, tmp_path_factory):
     return report_of(trained[0], demo_data,
-                       tmp_path_factory.mktemp('demo_report'))
+                     tmp_path_factory.mktemp('demo_report'))
 
 
 def check_sorts(sorts: dict) -> None:
     """Each column, clicked twice, came out in order (missing values last)
-    with the same values."""
+    with the same values: numbers by value, text in localeCompare order
+    (as the page's self-check found it), each way once; at least one text
+    column was sorted."""
+    text_columns = 0
     for table, columns in sorts.items():
         assert columns, table
         for c in columns:
-            for dir_, got in ((c['dir1'], c['first']),
-                              (c['dir2'], c['second'])):
+            for dir_, got, text_in_order in (
+                    (c['dir1'], c['first'], c['text_in_order1']),
+                    (c['dir2'], c['second'], c['text_in_order2'])):
                 present = [v for v in got if v is not None]
                 assert got == present + [None] * (len(got) - len(present))
-                key = (lambda v: v.lower()) if present and isinstance(
-                    present[0], str) else None
-                if key is None:
+                if present and isinstance(present[0], str):
+                    assert text_in_order, (table, c['column'], dir_, got)
+                    text_columns += dir_ == 'asc'
+                else:
                     assert present == sorted(present,
                                              reverse=dir_ == 'desc'), (
                         table, c['column'])
                 assert sorted(map(str, got)) == sorted(map(str, c['before']))
             assert {c['dir1'], c['dir2']} == {'asc', 'desc'}
+            if c['first'] and isinstance(c['first'][0], str) and \
+                    len(set(c['first'])) > 1:
+                # the two directions are each other's reverse
+                assert c['first'] != c['second'], (table, c['column'])
+    assert text_columns > 0
 
 
 def test_report_of_test_py_has_the_evaluators_numbers(demo_report):
@@ -108,6 +117,12 @@ def test_report_rebuilds_from_its_saved_results(demo_report, tmp_path):
         assert table_cells(a, table) == table_cells(b, table), table
     assert len(list((tmp_path / 'img').glob('*'))) == \
         len(list((report / 'img').glob('*')))
+    # every link and picture of the page written elsewhere is a file (the
+    # confusion matrix stays in the run's data/)
+    sources = set(re.findall(r'(?:src|href)="([^"]+)"', b))
+    assert any('confusion.csv' in src for src in sources)
+    for src in sources:
+        assert (tmp_path / urllib.parse.unquote(src)).is_file(), src
 
 
 def test_mmseg_test_py_writes_the_same_report(trained, demo_data,
@@ -126,6 +141,20 @@ def test_mmseg_test_py_writes_the_same_report(trained, demo_data,
     assert (theirs.confusion == ours.confusion).all()
     page = (tmp_path / 'report' / 'index.html').read_text()
     assert len(table_cells(page, 'per-class')) == len(ours.classes)
+
+
+def test_report_tool_refuses_comparing_a_report_with_itself(
+        demo_report, tmp_path):
+    from tests.helpers.tools import load_tool
+    report, _ = demo_report
+    tool = load_tool('report')
+    with pytest.raises(SystemExit, match=f'both runs are the report '
+                       f'{re.escape(str(report))}'):
+        tool.main([str(report), str(report.parent), '--out',
+                   str(tmp_path)])
+    assert not (tmp_path / 'index.html').exists()
+    # no navigation timing recorded: said, not a TypeError
+    assert tool._ms(None) == 'n/a' and tool._ms(361.6) == '362 ms'
 
 
 def test_report_tool_names_a_folder_that_is_no_report(tmp_path):
@@ -170,6 +199,8 @@ def test_two_checkpoints_compare_on_real_ade20k_samples(trained,
     result = run_tool('tools/report.py', runs[0], tmp_path / 'b', '--out',
                       out, '--names', 'iter2', 'iter4', '--images', 2)
     assert f'Report: {out / "index.html"}' in result.stdout
+    assert f'{tmp_path / "b"}: the newest report in it, ' \
+        f'{tmp_path / "b" / "report"}' in result.stdout
     a, b = (load_run(r) for r in runs)
     assert len(a.names) == 3  # the three real samples
     page = (out / 'index.html').read_text()

@@ -94,6 +94,14 @@ document.addEventListener('DOMContentLoaded', () => {
 function columnValues(table, i) {
   return Array.from(table.tBodies[0].rows).map(r => cellValue(r, i));
 }
+// Written apart from sortBy's comparison, so that a broken sort is seen:
+// whether the text values are in localeCompare order for dir.
+function textInOrder(values, dir) {
+  const sign = dir === 'asc' ? 1 : -1;
+  const texts = values.filter(v => typeof v === 'string');
+  return texts.every((v, k) =>
+    k === 0 || sign * texts[k - 1].localeCompare(v) <= 0);
+}
 window.addEventListener('load', () => {
   if (location.hash !== '#selfcheck') return;
   const nav = performance.getEntriesByType('navigation')[0] || {};
@@ -117,7 +125,9 @@ window.addEventListener('load', () => {
       th.click(); const first = columnValues(t, i), dir1 = th.dataset.dir;
       th.click(); const second = columnValues(t, i), dir2 = th.dataset.dir;
       return {column: th.textContent.replace(/[\u25B2\u25BC]/g, '').trim(),
-              before, first, dir1, second, dir2};
+              before, first, dir1, second, dir2,
+              text_in_order1: textInOrder(first, dir1),
+              text_in_order2: textInOrder(second, dir2)};
     });
   });
   const pre = document.createElement('pre');

@@ -30,6 +30,8 @@ def _run(chromium: str, args, timeout: float) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
             [chromium, '--headless', '--disable-gpu', '--no-sandbox',
+             # /dev/shm is small in containers (64 MB): Chromium crashes
+             '--disable-dev-shm-usage',
              '--no-first-run', '--disable-extensions',
              f'--user-data-dir={profile}', *args],
             capture_output=True, text=True, timeout=timeout)

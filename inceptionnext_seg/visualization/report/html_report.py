@@ -1,10 +1,12 @@
 """The evaluation report of one run: ``index.html`` plus its pictures."""
+import os
+import urllib.parse
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
-from ...evaluation.run_results import RunResults
+from ...evaluation.run_results import DATA, RunResults
 from .page import esc, gallery_item, lazy_table, num, page, swatch, table, text
 
 __all__ = ['write_report', 'worst_and_best']
@@ -69,9 +71,9 @@ def write_report(run: RunResults, out_dir, gallery_size: int = 8,
                  for p in run.confused_pairs(pairs)]
     parts += ['<h2 id="confused">Most confused class pairs</h2>',
               '<p>From the full confusion matrix ('
-              '<a href="data/confusion.csv">CSV</a>, '
-              '<a href="data/confusion.npy">.npy</a>: rows the label, '
-              'columns the prediction).</p>',
+              f'<a href="{_link(run, out_dir, "confusion.csv")}">CSV</a>, '
+              f'<a href="{_link(run, out_dir, "confusion.npy")}">.npy</a>: '
+              'rows the label, columns the prediction).</p>',
               table('confused-pairs', ['label', 'predicted as', 'pixels',
                                        '% of the label\'s pixels',
                                        '% of all pixels'], pair_rows)]
@@ -106,6 +108,16 @@ def write_report(run: RunResults, out_dir, gallery_size: int = 8,
     path = out_dir / 'index.html'
     path.write_text(page(title, ''.join(parts)), encoding='utf-8')
     return path
+
+
+def _link(run: RunResults, out_dir: Path, name: str) -> str:
+    """The page's link to a file of the run's ``data/``: relative to the
+    page, wherever ``tools/report.py --out`` puts it."""
+    if run.root is None:
+        raise ValueError('these results are not saved: no data/ to link')
+    rel = os.path.relpath(Path(run.root).resolve() / DATA / name,
+                          out_dir.resolve())
+    return esc(urllib.parse.quote(Path(rel).as_posix()))
 
 
 def _f(value: float) -> Optional[float]:

@@ -16,13 +16,14 @@ RIGHT, WRONG, IGNORED = (40, 120, 40), (230, 40, 40), (0, 0, 0)
 
 def colorize(label_map: np.ndarray, palette: Sequence[Sequence[int]],
              ignore_index: int) -> np.ndarray:
-    """RGB picture of a label map; ignored and unknown values black."""
-    lut = np.zeros((max(int(label_map.max()) + 1, len(palette)), 3),
-                   np.uint8)
-    lut[:len(palette)] = np.asarray(palette, np.uint8)
-    if ignore_index < len(lut):
-        lut[ignore_index] = 0
-    return lut[label_map]
+    """RGB picture of a label map; ignored and unknown values (negative
+    ones too) black."""
+    palette = np.asarray(palette, np.uint8)
+    out = np.zeros(label_map.shape + (3, ), np.uint8)
+    known = (label_map >= 0) & (label_map < len(palette)) & \
+        (label_map != ignore_index)
+    out[known] = palette[label_map[known]]
+    return out
 
 
 def error_map(pred: np.ndarray, label: np.ndarray,
@@ -68,6 +69,7 @@ def read_rgb(path: str) -> np.ndarray:
 
 def classes_in(*maps: np.ndarray, num_classes: int) -> List[int]:
     """The classes that occur in the maps, most pixels first."""
-    counts = sum(np.bincount(m.ravel(), minlength=num_classes)[:num_classes]
-                 for m in maps)
+    # values outside the classes (ignored, negative) are no class
+    counts = sum(np.bincount(m[(m >= 0) & (m < num_classes)],
+                             minlength=num_classes) for m in maps)
     return [int(c) for c in np.argsort(counts)[::-1] if counts[c] > 0]

@@ -26,11 +26,18 @@ def page(title: str, body: str) -> str:
 
 def num(value: Optional[float], digits: int = 2, cls: str = '') -> str:
     """A number cell whose ``data-v`` the sort reads (empty for None)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, (float, np.floating))
+                         and np.isnan(value)):
         return '<td data-v="" class="muted">&ndash;</td>'
     shown = f'{value:.{digits}f}' if digits else f'{int(value)}'
     klass = f' class="{cls}"' if cls else ''
-    return f'<td data-v="{float(value):.6g}"{klass}>{shown}</td>'
+    # The sort key exactly: integers as they are (pixel counts past 1e6
+    # must not tie), floats with repr (the shortest that reads back).
+    if isinstance(value, (int, np.integer)):
+        key = str(int(value))
+    else:
+        key = repr(float(value))
+    return f'<td data-v="{key}"{klass}>{shown}</td>'
 
 
 def text(value: str, prefix: str = '') -> str:
