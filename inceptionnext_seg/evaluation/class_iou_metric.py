@@ -2,13 +2,13 @@
 metrics JSON of ``tools/test.py``): the same numbers, computed by mmseg's own
 ``total_area_to_metrics``."""
 import math
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 
-__all__ = ['ClassIoUMetric']
+__all__ = ['ClassIoUMetric', 'class_table']
 
 
 @METRICS.register_module()
@@ -39,12 +39,27 @@ class ClassIoUMetric(IoUMetric):
         per_class = self.total_area_to_metrics(
             intersect, union, predicted, labelled, self.metrics,
             self.nan_to_num, self.beta)
-        per_class.pop('aAcc', None)
-        self.per_class = {}
-        for i, name in enumerate(self.dataset_meta['classes']):
-            values = {key: float(value[i]) * 100
-                      for key, value in per_class.items()}
-            self.per_class[name] = dict(
-                {k: None if math.isnan(v) else round(v, 2)
-                 for k, v in values.items()}, pixels=int(pixels[i]))
+        self.per_class = class_table(self.dataset_meta['classes'],
+                                     per_class, pixels)
         return metrics
+
+
+def class_table(classes: Sequence[str], per_class: Dict[str, Sequence],
+                pixels: Sequence[int]) -> Dict[str, dict]:
+    """Each class's metrics in percent, two decimals (None where undefined:
+    a class neither in the labels nor predicted), and its labelled pixels.
+
+    Args:
+        classes: the class names.
+        per_class: ``IoUMetric.total_area_to_metrics``'s per-class arrays
+            (``aAcc`` is left out).
+        pixels: each class's labelled pixels.
+    """
+    table = {}
+    for i, name in enumerate(classes):
+        values = {key: float(value[i]) * 100
+                  for key, value in per_class.items() if key != 'aAcc'}
+        table[name] = dict({k: None if math.isnan(v) else round(v, 2)
+                            for k, v in values.items()},
+                           pixels=int(pixels[i]))
+    return table

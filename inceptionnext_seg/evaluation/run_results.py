@@ -27,7 +27,6 @@ Layout of ``data/``:
 """
 import csv
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -157,19 +156,13 @@ class RunResults:
     def per_class(self) -> Dict[str, Dict[str, Optional[float]]]:
         """Each class's metrics in percent, two decimals (None where
         undefined), its labelled pixels and the images that contain it."""
-        ret = self._total_metrics()
-        ret.pop('aAcc')
+        from .class_iou_metric import class_table
         labelled = self.areas[:, 3, :]
-        table = {}
-        for i, name in enumerate(self.classes):
-            row: Dict[str, Optional[float]] = {}
-            for key, values in ret.items():
-                # rounded as ClassIoUMetric (test_metrics.json) rounds
-                value = float(values[i]) * 100
-                row[key] = None if math.isnan(value) else round(value, 2)
-            row['pixels'] = int(labelled[:, i].sum())
+        # as test_metrics.json holds it (ClassIoUMetric), plus the images
+        table = class_table(self.classes, self._total_metrics(),
+                            labelled.sum(0))
+        for i, row in enumerate(table.values()):
             row['images'] = int((labelled[:, i] > 0).sum())
-            table[name] = row
         return table
 
     def image_miou(self) -> np.ndarray:

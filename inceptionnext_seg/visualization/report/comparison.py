@@ -6,7 +6,8 @@ from typing import Optional
 import numpy as np
 
 from ...evaluation.run_results import RunResults
-from .page import esc, gallery_item, lazy_table, num, page, swatch, table, text
+from .page import (esc, gallery_item, lazy_table, num, page, rounded,
+                   swatch, table, text)
 
 __all__ = ['write_comparison', 'check_comparable']
 
@@ -109,15 +110,11 @@ def write_comparison(a: RunResults, b: RunResults, out_dir,
               lazy_table('all-images', f'All {len(a.names)} images (click '
                          f'to open)', ['image', f'mIoU {la}', f'mIoU {lb}',
                                        'difference'],
-                         [[a.names[i], _f(ma[i]), _f(mb[i]), _f(delta[i])]
-                          for i in range(len(a.names))])]
+                         [[a.names[i], rounded(ma[i]), rounded(mb[i]),
+                           rounded(delta[i])] for i in range(len(a.names))])]
     path = out_dir / 'index.html'
     path.write_text(page(title, ''.join(parts)), encoding='utf-8')
     return path
-
-
-def _f(value: float) -> Optional[float]:
-    return None if np.isnan(value) else round(float(value), 2)
 
 
 def _sign(value: Optional[float]) -> str:

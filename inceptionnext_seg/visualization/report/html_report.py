@@ -7,7 +7,8 @@ from typing import Optional
 import numpy as np
 
 from ...evaluation.run_results import DATA, RunResults
-from .page import esc, gallery_item, lazy_table, num, page, swatch, table, text
+from .page import (esc, gallery_item, lazy_table, num, page, rounded,
+                   swatch, table, text)
 
 __all__ = ['write_report', 'worst_and_best']
 
@@ -98,7 +99,7 @@ def write_report(run: RunResults, out_dir, gallery_size: int = 8,
                   'prediction. Hover a picture for its classes.</p>',
                   f'<div id="gallery-{section}-items">{"".join(items)}</div>']
 
-    image_rows = [[run.names[i], _f(miou[i]), _f(acc[i]),
+    image_rows = [[run.names[i], rounded(miou[i]), rounded(acc[i]),
                    int(run.areas[i, 3].sum())] for i in range(len(run.names))]
     parts += ['<h2 id="images">Every image</h2>',
               lazy_table('all-images', f'All {len(run.names)} images '
@@ -118,10 +119,6 @@ def _link(run: RunResults, out_dir: Path, name: str) -> str:
     rel = os.path.relpath(Path(run.root).resolve() / DATA / name,
                           out_dir.resolve())
     return esc(urllib.parse.quote(Path(rel).as_posix()))
-
-
-def _f(value: float) -> Optional[float]:
-    return None if np.isnan(value) else round(float(value), 2)
 
 
 def _run_table(run: RunResults, summary: dict) -> str:

@@ -12,9 +12,15 @@ from .images import (classes_in, colorize, error_map, read_rgb, thumbnail,
                      write_png)
 
 __all__ = ['page', 'table', 'num', 'text', 'swatch', 'gallery_item',
-           'lazy_table']
+           'lazy_table', 'rounded']
 
 esc = html.escape
+
+
+def rounded(value: float) -> Optional[float]:
+    """A figure for the pages' tables and inline JSON: two decimals, None
+    for NaN."""
+    return None if np.isnan(value) else round(float(value), 2)
 
 
 def page(title: str, body: str) -> str:
