@@ -440,8 +440,11 @@ def run_ladder(args, results: dict) -> None:
     from mmengine.runner import load_checkpoint
 
     from inceptionnext_seg import deploy
-    from inceptionnext_seg.analysis import (cpu_features, fastest_verified,
-                                            save_ladder)
+    from inceptionnext_seg.analysis.cpu_ladder import (EAGER_BF16,
+                                                       EAGER_FP32,
+                                                       cpu_features,
+                                                       fastest_verified,
+                                                       onnx_path, save_ladder)
     from inceptionnext_seg.engine.mixed_precision import bf16_supported
     from inceptionnext_seg.utils.quiet import init_weights_quietly
     cpu = cpu_features()
@@ -464,7 +467,7 @@ def run_ladder(args, results: dict) -> None:
             init_weights_quietly(model)
         wrapper = deploy.ExportableSegmentor(
             deploy.make_exportable(model)).eval()
-        runs = {'eager fp32': wrapper}
+        runs = {EAGER_FP32: wrapper}
         if bf16_supported('cpu'):
             fast = deploy.ExportableSegmentor(deploy.make_exportable(
                 build_segmentor(head, 'InceptionNeXt-T', size))).eval()
@@ -475,14 +478,14 @@ def run_ladder(args, results: dict) -> None:
                 with torch.autocast('cpu', dtype=torch.bfloat16):
                     return fast(x.contiguous(
                         memory_format=torch.channels_last)).float()
-            runs['eager bf16 + channels-last'] = bf16
+            runs[EAGER_BF16] = bf16
         with tempfile.TemporaryDirectory() as tmp:
             fp32, int8 = f'{tmp}/fp32.onnx', f'{tmp}/int8.onnx'
             deploy.export_onnx(wrapper, fp32, (size, size), False, {})
             deploy.quantize_int8(fp32, int8,
                                  [x.numpy() for x in calibration], {})
-            runs['ONNX Runtime fp32'] = deploy.onnx_runner(fp32, threads)
-            runs['ONNX Runtime int8'] = deploy.onnx_runner(int8, threads)
+            runs[onnx_path('fp32')] = deploy.onnx_runner(fp32, threads)
+            runs[onnx_path('int8')] = deploy.onnx_runner(int8, threads)
             with torch.inference_mode():
                 ref = [wrapper(x).argmax(1) for x in held_out]
                 agreement = {
@@ -497,7 +500,7 @@ def run_ladder(args, results: dict) -> None:
         rows = [dict(path=name, precision=next(
                          p for p in ('fp32', 'bf16', 'int8') if p in name),
                      s_per_img=secs[name],
-                     speedup=secs['eager fp32'] / secs[name],
+                     speedup=secs[EAGER_FP32] / secs[name],
                      agreement=agreement[name]) for name in runs]
         best = fastest_verified(rows)
         results['ladder'][head] = dict(

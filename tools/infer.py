@@ -22,10 +22,9 @@ quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
 import torch
 from mmengine.config import DictAction
 
+from inceptionnext_seg.analysis.cpu_ladder import (EAGER_BF16, EAGER_FP32,
+                                                   onnx_path)
 from inceptionnext_seg.utils.config import load_config
-
-EAGER_FP32 = 'eager fp32'
-EAGER_BF16 = 'eager bf16 + channels-last'
 
 
 def parse_args(argv=None):
@@ -97,7 +96,7 @@ def name_path(args, cfg, file: dict) -> str:
     and return the path this run takes."""
     from inceptionnext_seg.analysis import (choose_path, ladder_for_this_cpu,
                                             ladder_head, ladder_record_path)
-    given = f'ONNX Runtime {file["precision"]}' if file else EAGER_FP32
+    given = onnx_path(file['precision']) if file else EAGER_FP32
     record = args.ladder or ladder_record_path()
     entry = ladder_for_this_cpu(record)
     head = ladder_head(cfg.model.decode_head.type)
@@ -179,7 +178,7 @@ def main(argv=None):
         model = model.to(memory_format=torch.channels_last)
     started = time.perf_counter()
     with torch.no_grad():
-        if path.startswith('ONNX Runtime'):
+        if path not in (EAGER_FP32, EAGER_BF16):
             result = segment_onnx(args, cfg, model)
         else:
             result = segment_eager(args, model, path == EAGER_BF16)

@@ -9,7 +9,8 @@ from typing import Dict, List, Optional
 
 __all__ = ['LADDER_FEATURES', 'cpu_features', 'MIN_AGREEMENT',
            'fastest_verified', 'ladder_record_path', 'save_ladder',
-           'ladder_for_this_cpu', 'ladder_head', 'choose_path']
+           'ladder_for_this_cpu', 'ladder_head', 'choose_path', 'EAGER_FP32',
+           'EAGER_BF16', 'onnx_path']
 
 # The flags that decide which kernels run: AVX2/AVX-512 vectors, int8 dot
 # products (VNNI), native bf16 (AVX512-BF16, AMX).
@@ -19,6 +20,17 @@ LADDER_FEATURES = ('avx2', 'avx512f', 'avx512_vnni', 'avx_vnni',
 # A path counts as verified when this share of pixels gets eager float32's
 # class (float32 runtimes: the export check's; reduced precision: int8's).
 MIN_AGREEMENT = dict(fp32=0.999, reduced=0.99)
+
+# The ladder's paths (its rows), by name.
+EAGER_FP32 = 'eager fp32'
+EAGER_BF16 = 'eager bf16 + channels-last'
+ONNX_RUNTIME = 'ONNX Runtime'  # + ' fp32' / ' int8'
+
+
+def onnx_path(precision: str) -> str:
+    """The ladder's name of ONNX Runtime on a file of ``precision``."""
+    return f'{ONNX_RUNTIME} {precision}'
+
 
 # The ladder's segmentors, by the decode head of a config.
 LADDER_HEADS = {'UPerHead': 'UperNet', 'FPNHead': 'FPN'}
@@ -44,9 +56,14 @@ def cpu_features(cpuinfo: str = '/proc/cpuinfo') -> Dict[str, object]:
 def fastest_verified(rows: List[dict]) -> Optional[dict]:
     """The fastest row (``s_per_img``) whose ``agreement`` with eager
     float32 meets :data:`MIN_AGREEMENT` for its ``precision``."""
-    ok = [r for r in rows if r['agreement'] >= MIN_AGREEMENT[
-        'fp32' if r['precision'] == 'fp32' else 'reduced']]
+    ok = [r for r in rows if _agrees(r)]
     return min(ok, key=lambda r: r['s_per_img']) if ok else None
+
+
+def _agrees(row: dict) -> bool:
+    """Whether a row's measured agreement meets :data:`MIN_AGREEMENT`."""
+    return row['agreement'] >= MIN_AGREEMENT[
+        'fp32' if row['precision'] == 'fp32' else 'reduced']
 
 
 def ladder_record_path() -> Path:
@@ -132,17 +149,16 @@ def choose_path(rows: List[dict],
         None.
     """
     def verified(row):
-        if row['path'].startswith('ONNX Runtime'):
+        if row['path'].startswith(ONNX_RUNTIME):
             return bool(onnx_file and onnx_file.get('checked')
                         and onnx_file.get('precision') == row['precision'])
-        return row['agreement'] >= MIN_AGREEMENT[
-            'fp32' if row['precision'] == 'fp32' else 'reduced']
+        return _agrees(row)
     by_path = {r['path']: r for r in rows}
-    if 'eager fp32' not in by_path:
+    if EAGER_FP32 not in by_path:
         raise ValueError('a ladder entry without its eager fp32 row')
     take = min((r for r in rows if verified(r)),
                key=lambda r: r['s_per_img'])
-    other = [r for r in rows if r['path'].startswith('ONNX Runtime')
+    other = [r for r in rows if r['path'].startswith(ONNX_RUNTIME)
              and not verified(r) and r['s_per_img'] < take['s_per_img']]
     return dict(take=take, faster=min(other, key=lambda r: r['s_per_img'])
                 if other else None)
