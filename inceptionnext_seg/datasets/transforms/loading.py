@@ -83,19 +83,28 @@ class CheckedLoadAnnotations(LoadAnnotations):
     """mmseg's ``LoadAnnotations`` that checks the label map.
 
     Raises :class:`CorruptSampleError`, naming the file, for an annotation
-    that cannot be decoded, is not single-channel, has a size other than its
-    image's, or holds values outside ``0..num_classes`` (with
-    ``reduce_zero_label``, ADE20K's encoding: 0 = other, 1..150 = classes)
-    other than the ignore value 255.
+    that cannot be decoded, is colour-coded or otherwise not single-channel,
+    has a size other than its image's, or holds values other than the
+    classes and the ignore value (read as mmseg reads them: with
+    ``reduce_zero_label``, ADE20K's encoding, 0 = unlabelled and class ``i``
+    stored as ``i + 1``). The error says the values in the file's own
+    encoding and, where the values look like it, that
+    ``reduce_zero_label`` is set the wrong way.
 
     Args:
-        num_classes: Number of classes of the dataset.
+        num_classes: Number of classes of the dataset (the checked datasets
+            set it from their classes).
+        ignore_index: The value of pixels that count for nothing.
+        hint: Said after an error about values outside the classes.
         **kwargs: mmseg's ``LoadAnnotations`` arguments.
     """
 
-    def __init__(self, num_classes: int = 150, **kwargs) -> None:
+    def __init__(self, num_classes: int = 150, ignore_index: int = 255,
+                 hint: str = '', **kwargs) -> None:
         super().__init__(**kwargs)
         self.num_classes = num_classes
+        self.ignore_index = ignore_index
+        self.hint = hint
 
     def _load_seg_map(self, results: dict) -> None:
         path = results['seg_map_path']
@@ -106,6 +115,16 @@ class CheckedLoadAnnotations(LoadAnnotations):
                 f'{path}: cannot read annotation ({type(err).__name__}: '
                 f'{err})') from err
         seg = results['gt_seg_map']
+        if seg.ndim == 3 and seg.shape[2] in (3, 4):
+            same = all(np.array_equal(seg[..., 0], seg[..., c])
+                       for c in range(1, 3))
+            raise CorruptSampleError(
+                f'{path}: annotation has shape {seg.shape}; expected a '
+                f'single-channel label map. ' + (
+                    'Its channels are equal (a grey mask saved as colour): '
+                    'save it single-channel.' if same else
+                    'It is colour-coded (a colour per class): convert it to '
+                    'an index mask with tools/convert_colour_masks.py.'))
         if seg.ndim != 2:
             raise CorruptSampleError(
                 f'{path}: annotation has shape {seg.shape}; expected a '
@@ -115,11 +134,25 @@ class CheckedLoadAnnotations(LoadAnnotations):
             raise CorruptSampleError(
                 f'{path}: annotation size {seg.shape} differs from its image '
                 f'{results.get("img_path")} {tuple(expected[:2])}')
-        bad = np.unique(seg[(seg >= self.num_classes) & (seg != 255)])
+        bad = np.unique(seg[((seg < 0) | (seg >= self.num_classes))
+                            & (seg != self.ignore_index)])
         if bad.size:
-            offset = 1 if self.reduce_zero_label else 0
-            raise CorruptSampleError(
-                f'{path}: label values {(bad + offset).tolist()[:10]} outside '
-                f'0..{self.num_classes - 1 + offset}'
-                + (' (0 = other, ignored)' if offset else '') +
-                ' and the ignore value 255')
+            raise CorruptSampleError(self._out_of_range(path, bad))
+
+    def _out_of_range(self, path: str, bad: np.ndarray) -> str:
+        offset = 1 if self.reduce_zero_label else 0
+        stored = (bad + offset).tolist()
+        message = (
+            f'{path}: label values {stored[:10]} outside '
+            f'0..{self.num_classes - 1 + offset}'
+            + (f' (0 = unlabelled, the {self.num_classes} classes stored as '
+               f'1..{self.num_classes})' if offset else '')
+            + f' and the ignore value {self.ignore_index}')
+        if not offset and stored == [self.num_classes]:
+            message += (
+                f'. The values reach {self.num_classes}: if 0 in these masks '
+                f'means "unlabelled" and class i is stored as i + 1, set '
+                f'reduce_zero_label=True')
+        if self.hint:
+            message += f'. {self.hint}'
+        return message
