@@ -10,8 +10,10 @@ when imported; configs import them through ``custom_imports``
                       (imported by name only) makes mmengine read that way
 ``models``            ``StrictEncoderDecoder``, the channels-last
                       preprocessor
-``datasets``          ``CheckedADE20KDataset``, loaders that name a corrupt
-                      file, the procedural dataset of ``make demo``
+``datasets``          ``CheckedFolderDataset`` (the user's own images and
+                      masks) with its ADE20K and Cityscapes cases, loaders
+                      that name a corrupt file, the procedural dataset of
+                      ``make demo``
 ``engine``            the runner, hooks, optimizers, ``--amp``,
                       ``--keep-recipe-batch``, CPU fallbacks of the
                       distributed recipes
