@@ -311,11 +311,15 @@ def _read_mask(path: str, ctx: _Context, header_mode: Callable[[], str],
     seg = raw.squeeze()
     if seg.ndim == 3:
         channels = seg.shape[2]
+        # grey + alpha (2: pillow's LA; 4: cv2 expands LA to BGRA) or
+        # colour + alpha
+        colour = 1 if channels == 2 else 3
         equal = all(np.array_equal(seg[..., 0], seg[..., c])
-                    for c in range(1, min(channels, 3)))
-        if channels in (2, 4) and equal:
+                    for c in range(1, colour))
+        if channels in (2, 4):
             problems.append(('alpha_mask', path,
-                             f'{channels} channels ({header_mode()})'))
+                             f'{channels} channels ({header_mode()})'
+                             + ('' if equal else ', colour-coded')))
         elif equal:
             problems.append(('grey_as_rgb_mask', path,
                              f'{channels} equal channels'))
@@ -515,8 +519,9 @@ def inspect_dataset(dataset, name: str = 'data', workers: int = 1,
             _APPLIES_ORIENTATION and img_loader.imdecode_backend in
             ('cv2', 'pillow'))
         samples = list(_read_all(data_list, ctx, workers, progress))
-    _summarise(report, samples, findings, getattr(dataset, 'label_map',
-                                                  None))
+    _summarise(report, samples, findings,
+               getattr(dataset, 'label_map', None),
+               getattr(dataset, 'OUT_OF_RANGE_HINT', ''))
     report.findings = list(findings.values())
     report.other_setting = '; '.join(notes + [report.other_setting]) \
         if notes else report.other_setting
@@ -546,7 +551,8 @@ def _read_all(data_list: List[dict], ctx: _Context, workers: int,
 
 
 def _summarise(report: SplitReport, samples: List[dict],
-               findings: _Findings, label_map: Optional[dict]) -> None:
+               findings: _Findings, label_map: Optional[dict],
+               hint: str = '') -> None:
     num_classes = len(report.classes)
     values: Dict[int, list] = {}
     for sample in samples:
@@ -579,7 +585,8 @@ def _summarise(report: SplitReport, samples: List[dict],
         fixed = not any(m.startswith('OUT OF RANGE')
                         for m, _ in other.values())
         hint = (f'; every value is in range with reduce_zero_label='
-                f'{not report.reduce_zero_label}' if fixed else '')
+                f'{not report.reduce_zero_label}' if fixed else '') + (
+                    f'. {hint}' if hint else '')
         for sample in samples:
             if sample['values'] is None:
                 continue
