@@ -107,6 +107,8 @@ class Progress:
 
     def __call__(self, split: str, done: int, total: int) -> None:
         now = time.monotonic()
+        if done == 1 and self.last is None:  # a split starts
+            self.start = now
         if now - (self.last or self.start) < self.every and not (
                 done == total and self.last):
             return

@@ -151,7 +151,7 @@ def test_usage_errors_exit_2(argv, capsys):
 def test_the_command_line_entry_point(custom, tmp_path):
     (custom / 'images' / 'train' / 'scene_000.jpg').unlink()
     result = run_tool('tools/check_dataset.py', *folder_args(
-        custom, '--out-dir', tmp_path), check=False)
+        custom, '--out-dir', tmp_path), check=False, fresh=True)
     assert result.returncode == 1, result.stdout + result.stderr
     assert 'masks without an image (1)' in result.stdout
     assert 'scene_000.png' in result.stdout
