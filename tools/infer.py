@@ -1,4 +1,5 @@
-"""Segment one image and write the coloured result.
+"""Segment an image, a folder of images, a glob pattern or a video and
+write the prediction painted over each image or frame.
 
 On a CPU it names the fastest verified inference path for this CPU (from
 the ladder `tools/benchmark.py --parts ladder` measured and kept on this
@@ -6,14 +7,34 @@ machine) and, with --fastest, takes it: eager float32, eager bf16 +
 channels-last (CPUs with native bf16), or ONNX Runtime on an exported file
 (--onnx; an int8 file counts once it passed its own check at export).
 
+Many images write an output folder that keeps their paths under the
+folder (or under the glob pattern's fixed leading folders), as PNG. They go
+in batches (--batch-size) of images of one size (before and after the test
+pipeline): mmseg's test-time preprocessor refuses a batch of several sizes,
+and padding would change the prediction near the padded edges; so every
+image gets the pixels the single-image form gives it. A video writes an
+annotated video and, with --labels-out DIR, each frame's label map
+(frame_000000.png, ...).
+An image that cannot be read is named, skipped, and makes the exit status 1.
+Inputs and outputs follow tools/infer_onnx.py's rules (this tool loads them
+from that file).
+
 Examples:
     python tools/infer.py demo.jpg configs/upernet_inceptionnext_t_ade20k.py \
         CKPT.pth --out result.png [--opacity 0.5] [--device cuda:0]
     python tools/infer.py demo.jpg CONFIG CKPT.pth --out result.png \
         --fastest --onnx model_int8.onnx
+    python tools/infer.py images/ CONFIG CKPT.pth --out results/ \
+        --batch-size 4 [--labels-out labels/]
+    python tools/infer.py 'images/**/*.jpg' CONFIG CKPT.pth --out results/
+    python tools/infer.py clip.mp4 CONFIG CKPT.pth --out clip_seg.mp4 \
+        [--labels-out frames/]
 """
 import argparse
+import importlib.util
+import sys
 import time
+from pathlib import Path
 
 from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
@@ -27,17 +48,48 @@ from inceptionnext_seg.analysis.cpu_ladder import (EAGER_BF16, EAGER_FP32,
 from inceptionnext_seg.utils.config import load_config
 
 
+def _media():
+    """tools/infer_onnx.py as a module: the inputs and outputs rules that
+    both tools follow."""
+    spec = importlib.util.spec_from_file_location(
+        'infer_onnx_media', Path(__file__).with_name('infer_onnx.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+media = _media()
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Segment one image with a config and its checkpoint and '
-        'write the prediction painted over the image. On a CPU, names the '
+        description='Segment an image, a folder of images, a glob pattern or '
+        'a video with a config and its checkpoint and write the prediction '
+        'painted over each image or frame. On a CPU, names the '
         'fastest verified path this CPU\'s ladder gives and, with '
         '--fastest, takes it.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('image', help='image file')
+    parser.add_argument('input', help='image file, folder of images, glob '
+                        'pattern (quoted) or video file (' +
+                        ', '.join(media.VIDEO_SUFFIXES) + ')')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out', required=True, help='output image file')
+    parser.add_argument('--out', required=True,
+                        help='coloured result: a file for one image, a '
+                        'folder for many, a video file (.mp4, .avi) for a '
+                        'video')
+    parser.add_argument('--labels-out',
+                        help="also write the label map (PNG) in the "
+                        "dataset's own encoding, as tools/test.py --out "
+                        'writes it (ADE20K: 1..150; 16-bit where a value '
+                        'exceeds 255): a file for one image, a folder for '
+                        'many images or for a video\'s frames')
+    parser.add_argument('--train-ids', action='store_true',
+                        help='write --labels-out as 0-based class indices '
+                        '(the model\'s outputs) instead')
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='images or frames per forward pass (a batch '
+                        'holds images of one size)')
     parser.add_argument('--device', default=None,
                         help='device to run on (default: cuda:0 if '
                         'available, else cpu)')
@@ -66,6 +118,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args.device = args.device or ('cuda:0' if torch.cuda.is_available()
                                   else 'cpu')
+    if args.batch_size < 1:
+        parser.error(f'--batch-size {args.batch_size}: at least 1.')
     if args.device != 'cpu' and (args.onnx or args.fastest):
         parser.error(f'--onnx and --fastest are CPU paths; --device '
                      f'{args.device} runs eager PyTorch there.')
@@ -128,39 +182,144 @@ def name_path(args, cfg, file: dict) -> str:
     return path
 
 
-def segment_eager(args, model, bf16: bool):
-    from mmseg.apis import inference_model
-    if not bf16:
-        return inference_model(model, args.image)
-    with torch.autocast('cpu', dtype=torch.bfloat16):
-        return inference_model(model, args.image)
+def inference_pipeline(cfg, arrays: bool):
+    """The config's test pipeline as ``mmseg.apis.inference_model`` builds
+    it: without LoadAnnotations; LoadImageFromNDArray for decoded frames."""
+    from mmengine.dataset import Compose
+    pipeline = [dict(t) for t in cfg.test_pipeline
+                if t['type'] != 'LoadAnnotations']
+    if arrays:
+        pipeline[0]['type'] = 'LoadImageFromNDArray'
+    return Compose(pipeline)
 
 
-def segment_onnx(args, cfg, model):
-    """The exported file on the image read through the config's test
-    pipeline, its logits resized to the image as mmseg resizes them."""
+def predict(model, path: str, onnx, batch: list) -> list:
+    """One ``SegDataSample`` per packed pipeline output, all of one size.
+    Eager: the model's ``test_step``, as ``inference_model`` runs it. ONNX
+    Runtime (``onnx``: its runner): the exported file on the same inputs,
+    its logits resized to each image as mmseg resizes them."""
+    if path in (EAGER_FP32, EAGER_BF16):
+        data = dict(inputs=[p['inputs'] for p in batch],
+                    data_samples=[p['data_samples'] for p in batch])
+        with torch.autocast('cpu', dtype=torch.bfloat16,
+                            enabled=path == EAGER_BF16):
+            return model.test_step(data)
     import torch.nn.functional as F
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
+    logits = onnx(torch.stack([p['inputs'] for p in batch]).float())
+    results = []
+    for i, packed in enumerate(batch):
+        resized = F.interpolate(
+            logits[i:i + 1], size=packed['data_samples'].ori_shape,
+            mode='bilinear', align_corners=model.decode_head.align_corners)
+        result = SegDataSample()
+        result.seg_logits = PixelData(data=resized[0])
+        result.pred_sem_seg = PixelData(
+            data=resized[0].argmax(0, keepdim=True))
+        results.append(result)
+    return results
+
+
+def counts_from_one(args, cfg) -> bool:
+    """Whether --labels-out adds 1 to the class indices: the dataset's own
+    encoding (ADE20K: 1..150), as tools/export.py stores it for
+    tools/infer_onnx.py."""
+    if not args.labels_out or args.train_ids:
+        return False
+    from mmseg.registry import DATASETS
+
+    from inceptionnext_seg.deploy.export import reduce_zero_label
+    dataset = cfg.test_dataloader.dataset
+    dataset_cls = DATASETS.get(dataset.type)
+    if dataset_cls is None:
+        return bool(dataset.get('reduce_zero_label', False))
+    return bool(reduce_zero_label(dataset, dataset_cls))
+
+
+def segment(args, model, path: str, inputs) -> int:
+    """Segment the inputs, write their pictures (and label maps), print the
+    summary; the exit status (1 where an image was skipped)."""
+    from mmseg.apis import show_result_pyplot
 
     from inceptionnext_seg import deploy
-    item = next(deploy.pipeline_images(cfg, args.image))
-    logits = deploy.onnx_runner(args.onnx, args.threads)(
-        torch.from_numpy(item.image))
-    logits = F.interpolate(logits, size=item.original_shape,
-                           mode='bilinear',
-                           align_corners=model.decode_head.align_corners)
-    result = SegDataSample()
-    result.seg_logits = PixelData(data=logits[0])
-    result.pred_sem_seg = PixelData(data=logits[0].argmax(0, keepdim=True))
-    return result
+    video = inputs.kind == 'video'
+    pipeline = inference_pipeline(model.cfg, arrays=video)
+    onnx = (deploy.onnx_runner(args.onnx, args.threads)
+            if path not in (EAGER_FP32, EAGER_BF16) else None)
+    writer = media.Writer(inputs, args.out, args.labels_out)
+    plus_one = counts_from_one(args, model.cfg)
+
+    def packed(item):
+        return pipeline(dict(img=item.image) if video else
+                        dict(img_path=str(item.path)))
+
+    def draw(group, results) -> None:
+        for (item, _), result in zip(group, results):
+            # mmseg's own picture: it reads an image file itself (RGB) and
+            # writes it; a frame is given as RGB and drawn for the video.
+            drawn = show_result_pyplot(
+                model, item.image[..., ::-1] if video else str(item.path),
+                result, opacity=args.opacity, with_labels=args.with_labels,
+                show=False,
+                out_file=None if video else str(writer.picture_path(item)))
+            labels = result.pred_sem_seg.data[0].cpu().numpy()
+            writer.write(item, drawn[..., ::-1] if video else None,
+                         labels + 1 if plus_one else labels)
+
+    if inputs.kind == 'image':
+        item = next(media.read_items(inputs, decode=False))
+        try:
+            one = packed(item)
+        except Exception as error:  # mmcv's loader asserts, or raises
+            raise SystemExit(f'{item.path}: {media.UNREADABLE} ({error}).')
+        started = time.perf_counter()
+        with torch.no_grad():
+            result = predict(model, path, onnx, [one])[0]
+        seconds = time.perf_counter() - started
+        draw([(item, one)], [result])
+        print(f'segmented in {seconds:.2f} s ({path}); wrote {args.out}')
+        return 0
+    progress = media.Progress(media.count_items(inputs), inputs.kind)
+    pending = {}  # (pipeline size, image size) -> [(item, packed)]
+
+    def flush(size) -> None:
+        group = pending.pop(size)
+        with torch.no_grad():
+            draw(group, predict(model, path, onnx, [p for _, p in group]))
+        progress.update(len(group))
+
+    for item in media.read_items(inputs, decode=video):
+        try:
+            one = packed(item)
+        except Exception as error:  # mmcv's loader asserts, or raises
+            progress.skip(item, f'{media.UNREADABLE} ({error})')
+            progress.update()
+            continue
+        # One size in and out per batch: mmseg's preprocessor refuses
+        # inputs of several sizes, and warns where the images' own differ.
+        size = (tuple(one['inputs'].shape), one['data_samples'].ori_shape)
+        pending.setdefault(size, []).append((item, one))
+        if len(pending[size]) == args.batch_size:
+            flush(size)
+        elif sum(map(len, pending.values())) >= 4 * args.batch_size:
+            # Many sizes: the fullest batch goes, so that memory stays at
+            # a few batches.
+            flush(max(pending, key=lambda s: len(pending[s])))
+    for size in list(pending):
+        flush(size)
+    writer.close()
+    return progress.summary(f'{path}, batch {args.batch_size}',
+                            writer.wrote())
 
 
-def main(argv=None):
-    from mmseg.apis import init_model, show_result_pyplot
+def main(argv=None) -> int:
+    from mmseg.apis import init_model
 
     from inceptionnext_seg.engine.mixed_precision import bf16_supported
     args = parse_args(argv)
+    inputs = media.find_inputs(args.input)
+    media.check_outputs(inputs, args.input, args.out, args.labels_out)
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config, args.cfg_options)
@@ -176,18 +335,8 @@ def main(argv=None):
     model = init_model(cfg, args.checkpoint, device=args.device)
     if path == EAGER_BF16:
         model = model.to(memory_format=torch.channels_last)
-    started = time.perf_counter()
-    with torch.no_grad():
-        if path not in (EAGER_FP32, EAGER_BF16):
-            result = segment_onnx(args, cfg, model)
-        else:
-            result = segment_eager(args, model, path == EAGER_BF16)
-    seconds = time.perf_counter() - started
-    show_result_pyplot(model, args.image, result, opacity=args.opacity,
-                       with_labels=args.with_labels, show=False,
-                       out_file=args.out)
-    print(f'segmented in {seconds:.2f} s ({path}); wrote {args.out}')
+    return segment(args, model, path, inputs)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,0 +1,374 @@
+"""tools/infer.py and tools/infer_onnx.py on many inputs: folders, glob
+patterns and videos give each image or frame the pixels of the single-image
+form (batched too, with images of several sizes), bad inputs stop with the
+file and what was expected, and the run ends with a summary. The tools run
+in this process (``main(argv)``: no start-up per run) except where the
+library notices of a fresh start are the point."""
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.helpers.tools import DEMO_CONFIG, load_tool, run_tool
+
+# the tests that share the exported demo model run on one worker
+MANY_ONNX = pytest.mark.xdist_group('infer_many_onnx')
+
+
+@pytest.fixture(scope='module')
+def infer():
+    return load_tool('infer')
+
+
+@pytest.fixture(scope='module')
+def media():
+    return load_tool('infer_onnx')
+
+
+@pytest.fixture(scope='module')
+def checkpoint(trained):
+    return str(trained[0] / 'iter_4.pth')
+
+
+@pytest.fixture(scope='module')
+def folder(demo_data, tmp_path_factory):
+    """The demo validation images (64x96) in a folder and a subfolder, and
+    two of them at other sizes: three sizes after the test pipeline."""
+    root = tmp_path_factory.mktemp('many') / 'images'
+    (root / 'sub').mkdir(parents=True)
+    images = sorted((demo_data / 'images' / 'validation').glob('*.jpg'))
+    assert len(images) == 4
+    for i, image in enumerate(images):
+        shutil.copy(image, root / ('sub' if i % 2 else '.') / image.name)
+    picture = cv2.imread(str(images[0]))
+    cv2.imwrite(str(root / 'sub' / 'large.png'),
+                cv2.resize(picture, (144, 96)))
+    cv2.imwrite(str(root / 'tall.png'), cv2.resize(picture, (64, 112)))
+    return root
+
+
+@pytest.fixture(scope='module')
+def video(demo_data, tmp_path_factory):
+    """Four frames (the demo validation images), MJPG in .avi: a codec that
+    the OpenCV wheels write and read with no external encoder."""
+    path = tmp_path_factory.mktemp('video') / 'clip.avi'
+    images = sorted((demo_data / 'images' / 'validation').glob('*.jpg'))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                             (96, 64))
+    assert writer.isOpened()
+    for image in images:
+        writer.write(cv2.imread(str(image)))
+    writer.release()
+    return path
+
+
+def run(infer, argv):
+    """tools/infer.py in this process, at the smaller scale."""
+    return infer.main([str(a) for a in argv] + SMALL)
+
+
+def frames_of(path):
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return frames
+        frames.append(frame)
+
+
+def read(path):
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert image is not None, path
+    return image
+
+
+def outputs(root):
+    found = sorted(p.relative_to(root).as_posix() for p in root.rglob('*')
+                   if p.is_file())
+    assert found, root
+    return found
+
+
+#: The demo config at a smaller test scale: the same code, a quarter of
+#: the work (every run of the same images takes it).
+SMALL = ['--cfg-options', 'test_pipeline.1.scale=(128,64)']
+
+
+def jpgs(folder):
+    """The demo images directly in ``folder``, as paths under the images
+    root."""
+    root = folder if folder.name == 'images' else folder.parent
+    return [p.relative_to(root).as_posix()
+            for p in sorted(folder.glob('*.jpg'))]
+
+
+def names(folder, pattern='*.*'):
+    """Output name -> input file for the images under ``folder``."""
+    return {p.relative_to(folder).with_suffix('.png').as_posix(): p
+            for p in sorted(folder.rglob(pattern))}
+
+
+def test_a_folder_in_batches_gives_the_single_image_pixels(
+        infer, folder, checkpoint, tmp_path, capsys, monkeypatch):
+    """Batches of 3 over images of three sizes: each batch holds one size,
+    every picture and label map is the single-image form's, names keep the
+    subfolder, the summary counts them."""
+    batches = []
+    predict = infer.predict
+
+    def recording(model, path, onnx, batch):
+        batches.append([tuple(p['inputs'].shape) for p in batch])
+        return predict(model, path, onnx, batch)
+
+    monkeypatch.setattr(infer, 'predict', recording)
+    out, labels = tmp_path / 'out', tmp_path / 'labels'
+    assert run(infer, [str(folder), DEMO_CONFIG, checkpoint, '--out',
+                       str(out), '--labels-out', str(labels),
+                       '--batch-size', '3']) == 0
+    log = capsys.readouterr().out
+    inputs = names(folder)
+    assert outputs(out) == outputs(labels) == sorted(inputs)
+    assert sum(map(len, batches)) == len(inputs)
+    assert all(len(set(b)) == 1 for b in batches), batches
+    assert max(map(len, batches)) == 3  # the four 64x96 images batched
+    assert f'segmented {len(inputs)} images in ' in log
+    assert '(eager fp32, batch 3); wrote' in log
+    assert f'{len(inputs)}/{len(inputs)} images, ' in log  # plain lines
+    in_sub = jpgs(folder / 'sub')[-1].replace('.jpg', '.png')
+    for name in (in_sub, 'sub/large.png', 'tall.png'):
+        image = inputs[name]
+        single = tmp_path / 'single.png'
+        single_labels = tmp_path / 'single_labels.png'
+        run(infer, [str(image), DEMO_CONFIG, checkpoint, '--out',
+                    str(single), '--labels-out', str(single_labels)])
+        assert (read(out / name) == read(single)).all(), name
+        assert (read(labels / name) == read(single_labels)).all(), name
+        assert read(single_labels).min() >= 1  # ADE20K's 1..150
+    assert 'segmented in ' in capsys.readouterr().out  # the one-image line
+
+
+def test_a_glob_keeps_the_names_under_its_folder(infer, folder, checkpoint,
+                                                 tmp_path, capsys):
+    out = tmp_path / 'out'
+    assert run(infer, [str(folder / '**' / '*.jpg'), DEMO_CONFIG,
+                       checkpoint, '--out', str(out), '--labels-out',
+                       str(tmp_path / 'labels'), '--train-ids']) == 0
+    assert outputs(out) == sorted(names(folder, '*.jpg'))
+    single = tmp_path / 'single.png'
+    run(infer, [folder / jpgs(folder / 'sub')[-1], DEMO_CONFIG, checkpoint,
+                '--out', str(single), '--labels-out',
+                str(tmp_path / 'ids.png'), '--train-ids'])
+    name = jpgs(folder / 'sub')[-1].replace('.jpg', '.png')
+    assert (read(out / name) == read(single)).all()
+    assert (read(tmp_path / 'labels' / name) ==
+            read(tmp_path / 'ids.png')).all()
+    assert 'segmented 4 images' in capsys.readouterr().out
+
+
+def test_a_video_frame_gets_the_labels_of_that_frame_as_an_image(
+        infer, video, checkpoint, tmp_path, capsys):
+    out, labels = tmp_path / 'seg.avi', tmp_path / 'frames'
+    assert run(infer, [str(video), DEMO_CONFIG, checkpoint, '--out',
+                       str(out), '--labels-out', str(labels),
+                       '--batch-size', '2']) == 0
+    assert 'segmented 4 frames in ' in capsys.readouterr().out
+    assert outputs(labels) == [f'frame_{i:06d}.png' for i in range(4)]
+    painted = frames_of(out)
+    frames = frames_of(video)
+    assert len(painted) == len(frames) == 4
+    assert painted[0].shape == frames[0].shape
+    for i in (0, 3):
+        png = tmp_path / f'frame{i}.png'  # lossless: the decoded frame
+        cv2.imwrite(str(png), frames[i])
+        run(infer, [str(png), DEMO_CONFIG, checkpoint, '--out',
+                    str(tmp_path / 'single.png'), '--labels-out',
+                    str(tmp_path / 'single_labels.png')])
+        assert (read(labels / f'frame_{i:06d}.png') ==
+                read(tmp_path / 'single_labels.png')).all(), i
+        # the annotated frame is that picture, as MJPG keeps it
+        diff = np.abs(painted[i].astype(int) -
+                      read(tmp_path / 'single.png').astype(int))
+        assert diff.mean() < 4, (i, diff.mean())
+
+
+def test_an_unreadable_image_in_a_folder_is_named_and_skipped(
+        infer, folder, checkpoint, tmp_path, capsys):
+    broken = tmp_path / 'images'
+    (broken / 'sub').mkdir(parents=True)
+    shutil.copy(folder / 'tall.png', broken / 'tall.png')
+    (broken / 'sub' / 'broken.jpg').write_bytes(b'not a jpeg')
+    shutil.copy(folder / 'tall.png', broken / 'sub' / 'z.png')
+    out = tmp_path / 'out'
+    assert run(infer, [broken, DEMO_CONFIG, checkpoint, '--out', out,
+                       '--batch-size', '2']) == 1
+    captured = capsys.readouterr()
+    assert outputs(out) == ['sub/z.png', 'tall.png']
+    assert f'skipped {broken / "sub" / "broken.jpg"}: not an image OpenCV ' \
+        'can read' in captured.err
+    assert '1 of 3 images skipped' in captured.err
+    assert 'segmented 2 images' in captured.out
+
+
+@pytest.mark.parametrize('case', [
+    'empty folder', 'glob of nothing', 'glob of no image', 'missing',
+    'out is a file', 'out names an image', 'clash', 'video out',
+    'unreadable video', 'labels out is a file'])
+@pytest.mark.parametrize('tool', ['infer', 'infer_onnx'])
+def test_bad_inputs_stop_with_the_file_and_what_was_expected(
+        tool, case, folder, video, tmp_path):
+    """Before any model is read (the checkpoint and model named here do not
+    exist): the same rules in both tools."""
+    (tmp_path / 'empty').mkdir()
+    (tmp_path / 'notes').mkdir()
+    (tmp_path / 'notes' / 'a.txt').write_text('')
+    (tmp_path / 'file.png').write_bytes(b'')
+    (tmp_path / 'junk.avi').write_bytes(b'not a video')
+    clash = tmp_path / 'clash'
+    clash.mkdir()
+    shutil.copy(folder / 'tall.png', clash / 'a.png')
+    shutil.copy(folder / jpgs(folder)[0], clash / 'a.jpg')
+    source, out, extra, message = {
+        'empty folder': (tmp_path / 'empty', tmp_path / 'o', [],
+                         'a folder with no image in it or its subfolders'),
+        'glob of nothing': (tmp_path / 'empty' / '*.jpg', tmp_path / 'o', [],
+                            'the pattern matches no file'),
+        'glob of no image': (tmp_path / 'notes' / '*', tmp_path / 'o', [],
+                             'the pattern matches 1 file(s) but no image'),
+        'missing': (tmp_path / 'nothing.jpg', tmp_path / 'o', [],
+                    'no such image, video, folder or glob pattern'),
+        'out is a file': (folder, tmp_path / 'file.png', [],
+                          'gives 6 images; --out must be a folder (this is '
+                          'a file)'),
+        'out names an image': (folder, tmp_path / 'o.png', [],
+                               '--out must be a folder (this names a file)'),
+        'clash': (clash, tmp_path / 'o', [],
+                  f'{clash / "a.jpg"} and {clash / "a.png"} -> a.png'),
+        'video out': (video, tmp_path / 'o', [],
+                      'is a video; --out is the annotated video to write '
+                      '(.avi, .mp4)'),
+        'unreadable video': (tmp_path / 'junk.avi', tmp_path / 'o.avi', [],
+                             'junk.avi: not a video OpenCV can read'),
+        'labels out is a file': (video, tmp_path / 'o.avi',
+                                 ['--labels-out', str(tmp_path / 'file.png')],
+                                 'gives the frames; --labels-out must be a '
+                                 'folder'),
+    }[case]
+    model = ([DEMO_CONFIG, str(tmp_path / 'no.pth')] if tool == 'infer'
+             else [str(tmp_path / 'no.onnx')])
+    with pytest.raises(SystemExit) as stop:
+        load_tool(tool).main([str(source), *model, '--out', str(out),
+                              *extra])
+    assert message in str(stop.value), stop.value
+    assert not (tmp_path / 'o').exists()
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere(media):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, tty in ((Terminal(), True), (io.StringIO(), False)):
+        progress = media.Progress(20, 'images', stream=stream)
+        for _ in range(20):
+            progress.update()
+        assert progress.summary('eager fp32, batch 1', 'out/') == 0
+        text = stream.getvalue()
+        assert ('\r[>>>' in text) == tty, text
+        assert text.count('\n') == (2 if tty else 11), text
+        assert 'segmented 20 images in ' in text and '(eager fp32' in text
+
+
+def test_a_folder_run_prints_no_library_notice(folder, checkpoint, tmp_path):
+    """With Python's default warnings (in a child of the tool server: the
+    notices raised per model and per picture are the ones at stake; those
+    of imports are tests/test_tools/test_quiet_start.py's): what the user
+    reads is the path, the checkpoint, the progress lines and the
+    summary."""
+    result = run_tool('tools/infer.py', folder / 'sub', DEMO_CONFIG,
+                      checkpoint, '--out', tmp_path / 'out', *SMALL,
+                      env={'PYTHONWARNINGS': 'default'})
+    assert result.stderr == '', result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith('CPU path: '), lines
+    assert lines[-1].startswith('segmented 3 images in '), lines
+    assert all(line.startswith(('CPU path', 'Loads checkpoint')) or
+               ' images' in line for line in lines), lines
+
+
+def test_real_ade20k_samples_batched_match_one_by_one(
+        infer, ade_samples, checkpoint, tmp_path, capsys):
+    """Three real photographs, each of its own size: batches of 2 still
+    give each one the single-image pixels."""
+    images = ade_samples / 'images' / 'validation'
+    assert len(list(images.glob('*.jpg'))) == 3
+    out = tmp_path / 'out'
+    assert run(infer, [str(images), DEMO_CONFIG, checkpoint, '--out',
+                       str(out), '--batch-size', '2']) == 0
+    for image in sorted(images.glob('*.jpg')):
+        run(infer, [str(image), DEMO_CONFIG, checkpoint, '--out',
+                    str(tmp_path / 'single.png')])
+        assert (read(out / f'{image.stem}.png') ==
+                read(tmp_path / 'single.png')).all(), image
+
+
+@pytest.fixture(scope='module')
+def onnx_model(trained, tmp_path_factory):
+    out = tmp_path_factory.mktemp('onnx') / 'demo.onnx'
+    run_tool('tools/export.py', DEMO_CONFIG, trained[0] / 'iter_4.pth',
+             '--format', 'onnx', '--out', out, '--shape', '64', '96',
+             '--dynamic')
+    return str(out)
+
+
+@MANY_ONNX
+def test_the_onnx_path_on_a_folder_in_batches(infer, folder, checkpoint,
+                                              onnx_model, tmp_path, capsys):
+    out, labels = tmp_path / 'out', tmp_path / 'labels'
+    assert run(infer, [str(folder), DEMO_CONFIG, checkpoint, '--out',
+                       str(out), '--labels-out', str(labels), '--onnx',
+                       onnx_model, '--batch-size', '3']) == 0
+    assert '(ONNX Runtime fp32, batch 3); wrote' in capsys.readouterr().out
+    assert outputs(labels) == sorted(names(folder))
+    for name in (jpgs(folder)[0].replace('.jpg', '.png'), 'sub/large.png'):
+        image = names(folder)[name]
+        run(infer, [str(image), DEMO_CONFIG, checkpoint, '--out',
+                    str(tmp_path / 'single.png'), '--labels-out',
+                    str(tmp_path / 'single_labels.png'), '--onnx',
+                    onnx_model])
+        assert (read(out / name) == read(tmp_path / 'single.png')).all()
+        assert (read(labels / name) ==
+                read(tmp_path / 'single_labels.png')).all()
+
+
+@MANY_ONNX
+def test_onnx_runtime_only_on_a_folder_and_a_video(media, folder, video,
+                                                   onnx_model, tmp_path,
+                                                   capsys):
+    out, labels = tmp_path / 'out', tmp_path / 'labels'
+    assert media.main([str(folder), onnx_model, '--out', str(out),
+                       '--labels-out', str(labels)]) == 0
+    assert 'segmented 6 images in ' in capsys.readouterr().out
+    assert outputs(out) == outputs(labels) == sorted(names(folder))
+    media.main([str(folder / 'sub' / 'large.png'), onnx_model, '--out',
+                str(tmp_path / 'single.png'), '--labels-out',
+                str(tmp_path / 'single_labels.png')])
+    assert (read(out / 'sub' / 'large.png') ==
+            read(tmp_path / 'single.png')).all()
+    assert (read(labels / 'sub' / 'large.png') ==
+            read(tmp_path / 'single_labels.png')).all()
+    frames = tmp_path / 'frames'
+    assert media.main([str(video), onnx_model, '--out',
+                       str(tmp_path / 'seg.mp4'), '--labels-out',
+                       str(frames)]) == 0
+    assert 'segmented 4 frames in ' in capsys.readouterr().out
+    assert len(frames_of(tmp_path / 'seg.mp4')) == 4
+    png = tmp_path / 'frame2.png'
+    cv2.imwrite(str(png), frames_of(video)[2])
+    media.main([str(png), onnx_model, '--out', str(tmp_path / 'x.png'),
+                '--labels-out', str(tmp_path / 'frame2_labels.png')])
+    assert (read(frames / 'frame_000002.png') ==
+            read(tmp_path / 'frame2_labels.png')).all()
