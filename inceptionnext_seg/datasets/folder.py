@@ -14,8 +14,7 @@ import os
 import os.path as osp
 import re
 import tempfile
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, List, NamedTuple, Optional, Tuple
 
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
@@ -25,7 +24,8 @@ from .sample_randomness import SampleSeededDataset
 from .transforms.loading import CorruptSampleError
 
 __all__ = ['CheckedFolderDataset', 'DatasetConfigError', 'DatasetLayoutError',
-           'FOLDER_HELP', 'read_classes_file', 'use_checked_loaders']
+           'FOLDER_HELP', 'LayoutProblem', 'list_samples', 'read_classes_file',
+           'use_checked_loaders']
 
 # mmseg's loaders and their checked versions (transforms/loading.py).
 _CHECKED_LOADERS = {
@@ -102,18 +102,22 @@ def read_classes_file(path: str) -> Tuple[List[str], Optional[List[list]]]:
 
 
 def use_checked_loaders(pipeline: Any, num_classes: int, ignore_index: int,
-                        hint: str = '') -> Any:
+                        reduce_zero_label: bool, hint: str = '') -> Any:
     """The pipeline config with mmseg's loaders swapped for the checked
-    ones, the annotation loader told the dataset's class count, ignore index
-    and what to say about values outside them."""
+    ones, the annotation loader told the dataset's class count, ignore index,
+    ``reduce_zero_label`` and what to say about values outside them; a
+    loader that says otherwise is refused here, before any sample."""
 
     def swap(node: Any) -> Any:
         if isinstance(node, dict):
             node = {k: swap(v) for k, v in node.items()}
             kind = node.get('type')
             if kind in _ANNOTATION_LOADERS:
+                if node.get('reduce_zero_label') is None:
+                    node.pop('reduce_zero_label', None)  # the dataset's
                 for key, value in (('num_classes', num_classes),
-                                   ('ignore_index', ignore_index)):
+                                   ('ignore_index', ignore_index),
+                                   ('reduce_zero_label', reduce_zero_label)):
                     if node.setdefault(key, value) != value:
                         raise DatasetConfigError(
                             f'the pipeline\'s {kind} has {key}='
@@ -231,7 +235,7 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
         from mmengine.dataset import Compose
         self.pipeline = Compose(use_checked_loaders(
             pipeline, len(self.metainfo['classes']), ignore_index,
-            self.OUT_OF_RANGE_HINT))
+            reduce_zero_label, self.OUT_OF_RANGE_HINT))
         if not lazy_init:
             self.full_init()
 
@@ -270,6 +274,18 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
             raise DatasetConfigError(
                 f'{name}: reduce_zero_label=True turns 0 into 255, so '
                 f'ignore_index must be 255 (got {self.ignore_index})')
+        if not 0 <= self.ignore_index <= 255:
+            # LoadAnnotations casts every mask to uint8
+            raise DatasetConfigError(
+                f'{name}: ignore_index={self.ignore_index}: mmseg reads masks '
+                f'as 8-bit (LoadAnnotations casts them to uint8), so the '
+                f'ignore index is one of 0..255 (usually 255) and there are '
+                f'at most 255 classes')
+        if len(classes) > 255:
+            raise DatasetConfigError(
+                f'{name}: {len(classes)} classes: mmseg reads masks as 8-bit '
+                f'(LoadAnnotations casts them to uint8), which holds at most '
+                f'255 classes and the ignore index')
         if 0 <= self.ignore_index < len(classes):
             raise DatasetConfigError(
                 f'{name}: ignore_index={self.ignore_index} is the index of '
@@ -316,68 +332,116 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
                                        seg_map_suffix=self.seg_map_suffix)
 
     def load_data_list(self) -> List[dict]:
+        what = self.DATASET_NAME
         img_dir = self.data_prefix.get('img_path')
         ann_dir = self.data_prefix.get('seg_map_path')
-        root = self.data_root or ''
-        what = self.DATASET_NAME
-        if root and not osp.isdir(root):
-            raise DatasetLayoutError(
-                f'{what} data root not found: {root!r}.\n'
-                f'{self.layout_help()}')
-        for kind, folder in (('image', img_dir), ('annotation', ann_dir)):
-            if folder and not osp.isdir(folder):
-                raise DatasetLayoutError(
-                    f'{what} {kind} folder not found: {folder!r} (data root '
-                    f'{root!r}).\n{self.layout_help()}')
-        if (ann_dir and img_dir and osp.samefile(img_dir, ann_dir)
-                and self.img_suffix == self.seg_map_suffix):
+        if (ann_dir and img_dir and self.img_suffix == self.seg_map_suffix
+                and osp.abspath(img_dir) == osp.abspath(ann_dir)):
             raise DatasetConfigError(
                 f'{what}: images and masks in one folder {img_dir!r} with '
                 f'one suffix {self.img_suffix!r}: each image would be its '
                 f'own mask; give the masks their own suffix or folder')
-        data_list = super().load_data_list()
-        if not data_list:
+        data_list, problems = list_samples(self)
+        if not problems:
+            return data_list
+        kind = problems[0].kind
+        files = [p.path for p in problems if p.kind == kind]
+        first = problems[0]
+        if kind == 'missing_folder':
             raise DatasetLayoutError(
-                f'No *{self.img_suffix} images in {img_dir!r} ({what}).\n'
+                f'{what} {first.detail} not found: {first.path!r}.\n'
                 f'{self.layout_help()}')
-        if self.ann_file:
-            # a split file names the samples: its images must exist; masks
-            # it does not name belong to another split
-            absent = sorted(d['img_path'] for d in data_list
-                            if not osp.isfile(d['img_path']))
-            if absent:
-                raise DatasetLayoutError(
-                    f'{len(absent)} image(s) named in {self.ann_file!r} not '
-                    f'found, e.g. {absent[:3]}.')
-        if ann_dir:
-            missing, orphans = unpaired(data_list, ann_dir,
-                                        self.seg_map_suffix, self.img_suffix)
-            if missing:
-                expected = [d['seg_map_path'] for d in data_list
-                            if d['img_path'] == missing[0]][0]
-                raise DatasetLayoutError(
-                    f'{len(missing)} image(s) in {img_dir!r} have no '
-                    f'annotation *{self.seg_map_suffix} in {ann_dir!r}, e.g. '
-                    f'{missing[:3]} (expected {expected}).')
-            if orphans and not self.ann_file:
-                raise DatasetLayoutError(
-                    f'{len(orphans)} annotation(s) in {ann_dir!r} have no '
-                    f'image *{self.img_suffix} in {img_dir!r}, e.g. '
-                    f'{orphans[:3]}.')
-        return data_list
+        if kind == 'no_images':
+            raise DatasetLayoutError(
+                f'No *{self.img_suffix} images in {first.path!r} '
+                f'({what}).\n{self.layout_help()}')
+        if kind == 'missing_image':
+            raise DatasetLayoutError(
+                f'{len(files)} image(s) named in {self.ann_file!r} not '
+                f'found, e.g. {files[:3]}.')
+        if kind == 'orphan_image':
+            raise DatasetLayoutError(
+                f'{len(files)} image(s) in {img_dir!r} have no annotation '
+                f'*{self.seg_map_suffix} in {ann_dir!r}, e.g. {files[:3]} '
+                f'({first.detail}).')
+        raise DatasetLayoutError(
+            f'{len(files)} annotation(s) in {ann_dir!r} have no image '
+            f'*{self.img_suffix} in {img_dir!r}, e.g. '
+            f'{[osp.relpath(f, ann_dir) for f in files[:3]]}.')
 
 
-def unpaired(data_list: Sequence[Dict], ann_dir: str, seg_map_suffix: str,
-             img_suffix: str) -> Tuple[List[str], List[str]]:
-    """The images without a mask (their paths) and the masks without an
-    image (their paths relative to ``ann_dir``), each sorted."""
-    missing = sorted(d['img_path'] for d in data_list
-                     if not osp.isfile(d['seg_map_path']))
-    paired = {osp.relpath(d['seg_map_path'], ann_dir) for d in data_list}
-    orphans = sorted(
-        str(p.relative_to(ann_dir))
-        for p in Path(ann_dir).rglob(f'*{seg_map_suffix}')
-        if str(p.relative_to(ann_dir)) not in paired
-        # a mask folder shared with the images: an image is no orphan
-        and not str(p).endswith(img_suffix))
-    return missing, orphans
+class LayoutProblem(NamedTuple):
+    """What is wrong with a dataset's files: ``kind`` (``missing_folder``,
+    ``no_images``, ``missing_image`` (named in the split file),
+    ``orphan_image`` (no mask), ``orphan_mask`` (no image)), the file or
+    folder, and what was expected."""
+    kind: str
+    path: str
+    detail: str
+
+
+def list_samples(dataset: BaseSegDataset
+                 ) -> Tuple[List[dict], List[LayoutProblem]]:
+    """A segmentation dataset's samples as mmseg lists them, and every
+    layout problem, sorted by kind in the order above: the one decision that
+    :class:`CheckedFolderDataset` (which raises at the first) and the
+    inspector (which reports them all) share.
+
+    Files are listed as mmseg lists them (``mmengine.fileio``, with the
+    dataset's ``backend_args``: hidden files skipped, symlinked folders
+    followed). With a split file (``ann_file``) masks it does not name
+    belong to another split and are no orphans. Where masks sit next to the
+    images with a longer suffix (``.png`` / ``_mask.png``), the masks are
+    not listed as images.
+    """
+    from mmengine import fileio
+    args = dataset.backend_args
+    root = dataset.data_root or ''
+    img_dir = dataset.data_prefix.get('img_path') or ''
+    ann_dir = dataset.data_prefix.get('seg_map_path')
+    problems = []
+    if root and not fileio.isdir(root, backend_args=args):
+        problems.append(LayoutProblem('missing_folder', root, 'data root'))
+    for kind, folder in (('image', img_dir), ('annotation', ann_dir)):
+        if folder and not fileio.isdir(folder, backend_args=args):
+            problems.append(LayoutProblem('missing_folder', folder,
+                                          f'{kind} folder'))
+    if problems:
+        return [], problems[:1] if root in [p.path for p in problems] \
+            else problems
+    # mmseg's listing, not a checked subclass's (which raises)
+    lister = (super(CheckedFolderDataset, dataset)
+              if isinstance(dataset, CheckedFolderDataset) else dataset)
+    data_list = lister.load_data_list()
+    shared = bool(ann_dir) and osp.abspath(ann_dir) == osp.abspath(img_dir)
+    if shared and dataset.seg_map_suffix.endswith(dataset.img_suffix):
+        data_list = [d for d in data_list
+                     if not d['img_path'].endswith(dataset.seg_map_suffix)]
+    if not data_list:
+        return [], [LayoutProblem('no_images', img_dir,
+                                  f'*{dataset.img_suffix} files')]
+    if dataset.ann_file:
+        problems += [LayoutProblem('missing_image', d['img_path'],
+                                   f'named in {dataset.ann_file}')
+                     for d in data_list
+                     if not fileio.isfile(d['img_path'], backend_args=args)]
+    if ann_dir:
+        problems += [LayoutProblem('orphan_image', d['img_path'],
+                                   f'expected {d["seg_map_path"]}')
+                     for d in data_list
+                     if not fileio.isfile(d['seg_map_path'],
+                                          backend_args=args)]
+    if ann_dir and not dataset.ann_file:
+        paired = {osp.relpath(d['seg_map_path'], ann_dir) for d in data_list}
+        images = {osp.relpath(d['img_path'], img_dir) for d in data_list}
+        masks = fileio.list_dir_or_file(
+            ann_dir, list_dir=False, suffix=dataset.seg_map_suffix,
+            recursive=True, backend_args=args)
+        problems += [LayoutProblem(
+            'orphan_mask', osp.join(ann_dir, mask),
+            f'expected an image *{dataset.img_suffix} in {img_dir}')
+            for mask in sorted(masks)
+            if mask not in paired and not (shared and mask in images)]
+    order = ('missing_image', 'orphan_image', 'orphan_mask')
+    problems.sort(key=lambda p: (order.index(p.kind), p.path))
+    return data_list, problems

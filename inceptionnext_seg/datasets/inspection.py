@@ -4,7 +4,7 @@ training wrong reported at once, each finding naming its files.
 
 The checked datasets (``folder.py``) raise at the first problem, which is
 right for training; here nothing stops early: the layout is listed without
-their up-front checks (:func:`~.folder.unpaired` gives the orphans), each
+their up-front checks (:func:`~.folder.list_samples` gives them all), each
 sample is read with the split's own ``LoadImageFromFile`` and
 ``LoadAnnotations`` settings (``imdecode_backend``, ``color_type``,
 ``backend_args``, ``reduce_zero_label``, the dataset's ``label_map``) and
@@ -32,12 +32,14 @@ from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
 
 import numpy as np
 
-from .folder import CheckedFolderDataset, unpaired
+from .folder import list_samples
+from .masks import (MASK_PROBLEMS, decode_mask, mask_problems,
+                    out_of_range_message, training_values)
 from .transforms.loading import jpeg_truncation
 
 __all__ = ['KINDS', 'Finding', 'SplitReport', 'InspectionReport',
            'inspect_dataset', 'inspect_config', 'folder_dataset_config',
-           'config_findings', 'training_values', 'format_report']
+           'config_findings', 'format_report']
 
 ERROR, WARNING = 'error', 'warning'
 
@@ -60,16 +62,11 @@ KINDS: Dict[str, Tuple[str, str]] = {
                              '(labels would not line up); save the images '
                              'with the orientation applied, or load them '
                              "with color_type='color_ignore_orientation'"),
-    'colour_mask': (ERROR, 'colour-coded masks (a colour per class); convert '
-                           'them with tools/convert_colour_masks.py'),
-    'grey_as_rgb_mask': (ERROR, 'grey masks saved with 3 equal channels; '
-                                'save them single-channel'),
-    'alpha_mask': (ERROR, 'masks with an alpha channel; save them '
-                          'single-channel'),
-    'jpeg_mask': (ERROR, 'JPEG masks: lossy compression smears the values '
-                         'between classes; save index masks as PNG'),
-    'deep_mask': (ERROR, '16-bit masks with values above 255, which wrap '
-                         'around when LoadAnnotations casts to uint8'),
+    'colour_mask': (ERROR, MASK_PROBLEMS['colour_mask']),
+    'grey_as_rgb_mask': (ERROR, MASK_PROBLEMS['grey_as_rgb_mask']),
+    'alpha_mask': (ERROR, MASK_PROBLEMS['alpha_mask']),
+    'jpeg_mask': (ERROR, MASK_PROBLEMS['jpeg_mask']),
+    'deep_mask': (ERROR, MASK_PROBLEMS['deep_mask']),
     'out_of_range': (ERROR, 'label values that are neither a class nor the '
                             'ignore index'),
     'reduce_zero_label_conflict': (ERROR, 'LoadAnnotations and the dataset '
@@ -95,7 +92,6 @@ KINDS: Dict[str, Tuple[str, str]] = {
 # (mmcv 2.1, both backends; see the module docstring).
 _APPLIES_ORIENTATION = ('color', 'grayscale')
 _ORIENTATION_TAG = 0x0112
-_JPEG_MAGIC = b'\xff\xd8\xff'
 _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 _WRAPPERS = ('RepeatDataset', 'ClassBalancedDataset')
 
@@ -200,25 +196,6 @@ class InspectionReport:
                     splits=[s.to_json() for s in self.splits])
 
 
-def training_values(reduce_zero_label: bool,
-                    label_map: Optional[Dict[int, int]] = None
-                    ) -> np.ndarray:
-    """The value training sees for each stored uint8 value: mmseg 1.2's
-    ``LoadAnnotations._load_seg_map`` steps (reduce_zero_label, then the
-    dataset's label_map) applied to 0..255 (a test compares this with the
-    loader itself)."""
-    seg = np.arange(256, dtype=np.uint8)
-    if reduce_zero_label:
-        seg[seg == 0] = 255
-        seg = seg - 1
-        seg[seg == 254] = 255
-    if label_map:
-        copy_ = seg.copy()
-        for old, new in label_map.items():
-            seg[copy_ == old] = new
-    return seg
-
-
 @dataclass
 class _Context:
     """What reading one sample needs (sent once to each worker)."""
@@ -291,14 +268,10 @@ def _read_image(path: str, ctx: _Context, problems: list
 
 def _read_mask(path: str, ctx: _Context, header_mode: Callable[[], str],
                problems: list) -> Optional[np.ndarray]:
-    import mmcv
     from mmengine import fileio
     try:
         content = fileio.get(path, backend_args=ctx.ann_backend_args)
-        # LoadAnnotations' own call (mmseg 1.2, loading.py), before its
-        # squeeze().astype(np.uint8)
-        raw = mmcv.imfrombytes(content, flag='unchanged',
-                               backend=ctx.ann_backend)
+        raw = decode_mask(content, ctx.ann_backend)
     except Exception as err:  # noqa: BLE001 - decoder errors vary
         problems.append(('unreadable_mask', path,
                          f'{type(err).__name__}: {err}'))
@@ -306,38 +279,9 @@ def _read_mask(path: str, ctx: _Context, header_mode: Callable[[], str],
     if raw is None:
         problems.append(('unreadable_mask', path, 'decodes to nothing'))
         return None
-    if content[:3] == _JPEG_MAGIC:
-        problems.append(('jpeg_mask', path, ''))
-    seg = raw.squeeze()
-    if seg.ndim == 3:
-        channels = seg.shape[2]
-        # grey + alpha (2: pillow's LA; 4: cv2 expands LA to BGRA) or
-        # colour + alpha
-        colour = 1 if channels == 2 else 3
-        equal = all(np.array_equal(seg[..., 0], seg[..., c])
-                    for c in range(1, colour))
-        if channels in (2, 4):
-            problems.append(('alpha_mask', path,
-                             f'{channels} channels ({header_mode()})'
-                             + ('' if equal else ', colour-coded')))
-        elif equal:
-            problems.append(('grey_as_rgb_mask', path,
-                             f'{channels} equal channels'))
-        else:
-            from .colour_masks import colours_found
-            colours = colours_found(seg[..., 2::-1])  # BGR(A) -> RGB
-            detail = (f'{len(colours)} colours, e.g. RGB '
-                      f'{colours[0][0]} x {colours[0][1]} px')
-            if header_mode() == 'P' and ctx.ann_backend != 'pillow':
-                detail += (' (a palette PNG: its indices are what LoadAnnotat'
-                           "ions reads with imdecode_backend='pillow', "
-                           "mmseg's default)")
-            problems.append(('colour_mask', path, detail))
-        return seg
-    if seg.dtype != np.uint8 and seg.size and seg.max() > 255:
-        problems.append(('deep_mask', path,
-                         f'{seg.dtype}, values up to {int(seg.max())}'))
-    return seg
+    problems.extend((kind, path, detail) for kind, detail in
+                    mask_problems(raw, content, ctx.ann_backend, header_mode))
+    return raw.squeeze()
 
 
 def _mask_mode(path: str) -> Callable[[], str]:
@@ -431,49 +375,21 @@ def _loaders(dataset) -> Tuple[Any, Any, List[str]]:
 
 
 def _list_samples(dataset, findings: _Findings) -> Optional[List[dict]]:
-    from mmseg.datasets import BaseSegDataset
-    img_dir = dataset.data_prefix.get('img_path') or ''
-    ann_dir = dataset.data_prefix.get('seg_map_path')
-    for folder in (img_dir, ann_dir):
-        if folder and not osp.isdir(folder):
-            findings.add('missing_folder', folder)
-    if 'missing_folder' in findings:
-        return None
-    # the checked datasets' own listing stops at the first layout problem:
-    # mmseg's lists, the orphans are found below
-    lister = (BaseSegDataset.load_data_list
-              if isinstance(dataset, CheckedFolderDataset)
-              else type(dataset).load_data_list)
     try:
-        data_list = lister(dataset)
+        data_list, problems = list_samples(dataset)
     except Exception as err:  # noqa: BLE001 - report it, with its message
+        img_dir = dataset.data_prefix.get('img_path') or ''
         findings.add('no_dataset', img_dir, f'{type(err).__name__}: {err}')
         return None
+    for problem in problems:
+        findings.add(*problem)
     if not data_list:
-        findings.add('no_images', img_dir,
-                     f'no *{dataset.img_suffix} files')
         return None
-    if dataset.ann_file:
-        for info in data_list:
-            if not osp.isfile(info['img_path']):
-                findings.add('missing_image', info['img_path'],
-                             f'named in {dataset.ann_file}')
-        data_list = [d for d in data_list if osp.isfile(d['img_path'])]
-    if ann_dir:
-        missing, orphans = unpaired(data_list, ann_dir,
-                                    dataset.seg_map_suffix,
-                                    dataset.img_suffix)
-        expected = {d['img_path']: d['seg_map_path'] for d in data_list}
-        for path in missing:
-            findings.add('orphan_image', path, f'expected {expected[path]}')
-        if not dataset.ann_file:  # else they belong to another split
-            for path in orphans:
-                findings.add('orphan_mask', osp.join(ann_dir, path),
-                             f'expected an image *{dataset.img_suffix} in '
-                             f'{img_dir}')
-    else:
-        findings.add('no_annotations', img_dir, 'no seg_map_path')
-    return data_list
+    if not dataset.data_prefix.get('seg_map_path'):
+        findings.add('no_annotations', dataset.data_prefix.get('img_path'),
+                     'no seg_map_path')
+    missing = {p.path for p in problems if p.kind == 'missing_image'}
+    return [d for d in data_list if d['img_path'] not in missing]
 
 
 def inspect_dataset(dataset, name: str = 'data', workers: int = 1,
@@ -584,18 +500,16 @@ def _summarise(report: SplitReport, samples: List[dict],
                           report.classes)
         fixed = not any(m.startswith('OUT OF RANGE')
                         for m, _ in other.values())
-        hint = (f'; every value is in range with reduce_zero_label='
-                f'{not report.reduce_zero_label}' if fixed else '') + (
-                    f'. {hint}' if hint else '')
         for sample in samples:
             if sample['values'] is None:
                 continue
             bad = sorted(set(sample['values'][0]) & out_of_range)
             if bad:
+                # the checked loader's words, in the file's own encoding
                 findings.add('out_of_range', sample['mask_path'],
-                             f'values {bad[:10]} (classes 0..'
-                             f'{num_classes - 1}, ignore '
-                             f'{report.ignore_index}){hint}')
+                             out_of_range_message(
+                                 bad, num_classes, report.ignore_index,
+                                 report.reduce_zero_label, fixed, hint))
     if values and num_classes > 1 and not report.reduce_zero_label and \
             current.get(0, ('', -1))[1] != 0 and not out_of_range:
         name = report.classes[0] if report.classes else '0'

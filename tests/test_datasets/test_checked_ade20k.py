@@ -129,7 +129,9 @@ def corrupt(root, kind):
         label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         label[0, :3] = (151, 200, 254)
         cv2.imwrite(str(path), label)
-        return path, r'label values \[151, 200, 254\] outside 0\.\.150'
+        return path, (r'label values \[151, 200, 254\] outside 0\.\.150 '
+                      r'\(0 = unlabelled, the 150 classes stored as '
+                      r'1\.\.150\) and the ignore value 255$')
     if kind == 'wrong_size':
         path = sample(root, 2, 'annotations')
         cv2.imwrite(str(path), np.ones((10, 10), np.uint8))
@@ -137,7 +139,8 @@ def corrupt(root, kind):
     if kind == 'rgb_annotation':
         path = sample(root, 2, 'annotations')
         cv2.imwrite(str(path), np.ones((32, 48, 3), np.uint8))
-        return path, r'expected a single-channel label map'
+        return path, r'grey masks saved with 3 equal channels; save them '\
+            r'single-channel'
     raise ValueError(kind)
 
 

@@ -156,14 +156,15 @@ def test_masks_that_would_train_wrong_name_the_file_and_the_cause(
     if kind == 'one_based':  # classes stored 1..6: reduce_zero_label unset
         write(mask(root, 1), np.where(raw == 255, 0, raw + 1))
         message = (r'label values \[6\] outside 0\.\.5 and the ignore value '
-                   r'255\. The values reach 6: .*set reduce_zero_label=True')
+                   r'255; every value is in range with reduce_zero_label=True '
+                   r'\(0 = unlabelled, class i stored as i \+ 1\)$')
     elif kind == 'colour':
         palette = np.array([c for _, c in CUSTOM_CLASSES], np.uint8)
         write(mask(root, 1), palette[np.minimum(raw, 5)][..., ::-1])
         message = r'colour-coded .* tools/convert_colour_masks\.py'
     elif kind == 'grey_as_colour':
         write(mask(root, 1), np.dstack([raw] * 3))
-        message = r'channels are equal .* save it single-channel'
+        message = r'grey masks saved with 3 equal channels; save them single'
     else:
         raw[0, :2] = (7, 254)
         write(mask(root, 1), raw)
@@ -173,3 +174,92 @@ def test_masks_that_would_train_wrong_name_the_file_and_the_cause(
     with pytest.raises(CorruptSampleError, match=message) as err:
         dataset[1]
     assert str(mask(root, 1)) in str(err.value)
+
+
+def test_the_checked_loader_reads_what_mmsegs_reads(root):
+    """It decodes once and applies mmseg's steps as one lookup: the same
+    label map as mmseg's LoadAnnotations, with and without
+    reduce_zero_label and a label_map."""
+    from mmseg.datasets.transforms import LoadAnnotations
+
+    from inceptionnext_seg.datasets import CheckedLoadAnnotations
+    path = mask(root, 0)
+    write(path, np.arange(256, dtype=np.uint8).reshape(8, 32)[:, :32])
+    for reduce, label_map in ((False, None), (True, None),
+                              (True, {0: 3, 5: 255})):
+        results = dict(seg_map_path=str(path), reduce_zero_label=reduce,
+                       label_map=label_map, seg_fields=[])
+        theirs = LoadAnnotations()(dict(results, seg_fields=[]))
+        ours = CheckedLoadAnnotations(num_classes=256, ignore_index=255)
+        ours = ours(dict(results, seg_fields=[]))
+        assert ours['gt_seg_map'].dtype == theirs['gt_seg_map'].dtype
+        np.testing.assert_array_equal(ours['gt_seg_map'],
+                                      theirs['gt_seg_map'])
+        assert ours['seg_fields'] == ['gt_seg_map']
+
+
+def test_a_16_bit_mask_is_read_while_its_values_fit_8_bits(root):
+    raw = cv2.imread(str(mask(root, 1)), cv2.IMREAD_UNCHANGED)
+    write(mask(root, 1), raw.astype(np.uint16))
+    dataset = build(root)
+    np.testing.assert_array_equal(
+        dataset[1]['data_samples'].gt_sem_seg.data[0].numpy(), raw)
+    wide = raw.astype(np.uint16)
+    wide[0, 0] = 300  # mmseg's uint8 cast would read 44, a class here
+    write(mask(root, 1), wide)
+    with pytest.raises(CorruptSampleError, match=r'16-bit masks with values '
+                       r'above 255.*uint16, values up to 300') as err:
+        dataset[1]
+    assert str(mask(root, 1)) in str(err.value)
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(ignore_index=300), r'ignore_index=300: mmseg reads masks as 8-bit'),
+    (dict(classes_file=None, ignore_index=255,
+          metainfo=dict(classes=tuple(f'c{i}' for i in range(300)))),
+     r'300 classes: mmseg reads masks as 8-bit'),
+    (dict(pipeline=[dict(type='LoadImageFromFile'),
+                    dict(type='LoadAnnotations', reduce_zero_label=True)]),
+     r'LoadAnnotations has reduce_zero_label=True, the dataset False'),
+])
+def test_settings_mmseg_cannot_read_are_refused_up_front(root, overrides,
+                                                         message):
+    with pytest.raises(DatasetConfigError, match=message):
+        build(root, **overrides)
+
+
+def test_an_orphan_mask_with_the_images_suffix_is_found(root, tmp_path):
+    """Images and masks both .png, in two folders: a mask without an image
+    is still an orphan."""
+    for i in range(3):
+        image = root / 'images' / 'train' / f'scene_{i:03d}.jpg'
+        cv2.imwrite(str(image.with_suffix('.png')), cv2.imread(str(image)))
+        image.unlink()
+    write(mask(root, 7), np.zeros((24, 32), np.uint8))
+    with pytest.raises(DatasetLayoutError, match=r"1 annotation\(s\) .* no "
+                       r"image \*\.png .*\['scene_007\.png'\]"):
+        build(root, img_suffix='.png')
+    mask(root, 7).unlink()
+    assert len(build(root, img_suffix='.png')) == 3
+
+
+def test_masks_next_to_png_images_are_not_listed_as_images(root):
+    folder = root / 'images' / 'train'
+    for i in range(3):
+        image = folder / f'scene_{i:03d}.jpg'
+        cv2.imwrite(str(image.with_suffix('.png')), cv2.imread(str(image)))
+        image.unlink()
+        shutil.copy(mask(root, i), folder / f'scene_{i:03d}_mask.png')
+    dataset = build(root, img_suffix='.png', seg_map_suffix='_mask.png',
+                    data_prefix=dict(img_path='images/train',
+                                     seg_map_path='images/train'))
+    assert [dataset.get_data_info(i)['img_path'][-13:]
+            for i in range(len(dataset))] == [
+                f'scene_{i:03d}.png' for i in range(3)]
+
+
+def test_hidden_files_are_skipped_as_mmseg_skips_them(root):
+    """macOS's ._ files are no orphans: mmseg (mmengine's file listing)
+    does not list hidden files either."""
+    shutil.copy(mask(root, 0), root / 'masks' / 'train' / '._scene_000.png')
+    assert len(build(root)) == 3

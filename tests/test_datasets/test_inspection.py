@@ -20,8 +20,8 @@ from inceptionnext_seg.datasets.inspection import (KINDS, config_findings,
                                                    folder_dataset_config,
                                                    format_report,
                                                    inspect_config,
-                                                   inspect_dataset,
-                                                   training_values)
+                                                   inspect_dataset)
+from inceptionnext_seg.datasets.masks import training_values
 from inceptionnext_seg.datasets.synthetic_ade20k import make_ade20k_like
 from tests.helpers.datasets import (CUSTOM_CLASSES, make_cityscapes_like,
                                     make_custom_like)

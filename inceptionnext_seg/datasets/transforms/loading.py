@@ -8,10 +8,10 @@ from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 from PIL import Image
 
+from ..masks import JPEG_MAGIC
+
 __all__ = ['CorruptSampleError', 'CheckedLoadImageFromFile',
            'CheckedLoadAnnotations', 'jpeg_truncation']
-
-_JPEG_MAGIC = b'\xff\xd8\xff'
 
 
 class CorruptSampleError(ValueError):
@@ -35,7 +35,7 @@ def jpeg_truncation(path: str) -> Optional[str]:
         The decoder's message if the JPEG is truncated, else None.
     """
     with open(path, 'rb') as f:
-        if f.read(3) != _JPEG_MAGIC:
+        if f.read(3) != JPEG_MAGIC:
             return None
     try:
         image = Image.open(path)
@@ -107,52 +107,70 @@ class CheckedLoadAnnotations(LoadAnnotations):
         self.hint = hint
 
     def _load_seg_map(self, results: dict) -> None:
+        from mmengine import fileio
+
+        from ..masks import (MASK_PROBLEMS, decode_mask, in_range,
+                             mask_problems, training_values)
         path = results['seg_map_path']
         try:
-            super()._load_seg_map(results)
+            content = fileio.get(path, backend_args=self.backend_args)
+            raw = decode_mask(content, self.imdecode_backend)
         except Exception as err:  # noqa: BLE001 - decoder errors vary
             raise CorruptSampleError(
                 f'{path}: cannot read annotation ({type(err).__name__}: '
                 f'{err})') from err
-        seg = results['gt_seg_map']
-        if seg.ndim == 3 and seg.shape[2] in (3, 4):
-            same = all(np.array_equal(seg[..., 0], seg[..., c])
-                       for c in range(1, 3))
+        if raw is None:
+            raise CorruptSampleError(f'{path}: cannot decode annotation')
+        problems = mask_problems(raw, content, self.imdecode_backend,
+                                 lambda: _stored_mode(content))
+        if problems:
+            kind, detail = problems[0]
             raise CorruptSampleError(
-                f'{path}: annotation has shape {seg.shape}; expected a '
-                f'single-channel label map. ' + (
-                    'Its channels are equal (a grey mask saved as colour): '
-                    'save it single-channel.' if same else
-                    'It is colour-coded (a colour per class): convert it to '
-                    'an index mask with tools/convert_colour_masks.py.'))
+                f'{path}: {MASK_PROBLEMS[kind]}'
+                + (f' ({detail})' if detail else ''))
+        seg = raw.squeeze()
         if seg.ndim != 2:
             raise CorruptSampleError(
-                f'{path}: annotation has shape {seg.shape}; expected a '
+                f'{path}: annotation has shape {raw.shape}; expected a '
                 f'single-channel label map')
+        # mmseg's steps after its decode (LoadAnnotations._load_seg_map,
+        # mmseg 1.2), as one lookup: a test compares both
+        if self.reduce_zero_label is None:
+            self.reduce_zero_label = results['reduce_zero_label']
+        if self.reduce_zero_label != results.get('reduce_zero_label',
+                                                 self.reduce_zero_label):
+            raise CorruptSampleError(
+                f'{path}: LoadAnnotations has reduce_zero_label='
+                f'{self.reduce_zero_label}, the dataset '
+                f'{results["reduce_zero_label"]}')
+        label_map = results.get('label_map')
+        seg = training_values(self.reduce_zero_label,
+                              label_map)[seg.astype(np.uint8)]
+        results['gt_seg_map'] = seg
+        results['seg_fields'].append('gt_seg_map')
         expected = results.get('ori_shape')
         if expected is not None and tuple(seg.shape) != tuple(expected[:2]):
             raise CorruptSampleError(
                 f'{path}: annotation size {seg.shape} differs from its image '
                 f'{results.get("img_path")} {tuple(expected[:2])}')
-        bad = np.unique(seg[((seg < 0) | (seg >= self.num_classes))
-                            & (seg != self.ignore_index)])
-        if bad.size:
-            raise CorruptSampleError(self._out_of_range(path, bad))
+        bad = (seg >= self.num_classes) & (seg != self.ignore_index)
+        if bad.any():
+            from ..masks import out_of_range_message
+            stored = np.unique(raw.squeeze()[bad]).tolist()
+            values = np.unique(raw.squeeze()).tolist()
+            raise CorruptSampleError(f'{path}: ' + out_of_range_message(
+                stored, self.num_classes, self.ignore_index,
+                self.reduce_zero_label,
+                in_range(values, self.num_classes, self.ignore_index,
+                         not self.reduce_zero_label, label_map),
+                self.hint))
 
-    def _out_of_range(self, path: str, bad: np.ndarray) -> str:
-        offset = 1 if self.reduce_zero_label else 0
-        stored = (bad + offset).tolist()
-        message = (
-            f'{path}: label values {stored[:10]} outside '
-            f'0..{self.num_classes - 1 + offset}'
-            + (f' (0 = unlabelled, the {self.num_classes} classes stored as '
-               f'1..{self.num_classes})' if offset else '')
-            + f' and the ignore value {self.ignore_index}')
-        if not offset and stored == [self.num_classes]:
-            message += (
-                f'. The values reach {self.num_classes}: if 0 in these masks '
-                f'means "unlabelled" and class i is stored as i + 1, set '
-                f'reduce_zero_label=True')
-        if self.hint:
-            message += f'. {self.hint}'
-        return message
+
+def _stored_mode(content: bytes) -> str:
+    """The stored image mode (Pillow's), for the messages."""
+    import io
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            return image.mode
+    except Exception:  # noqa: BLE001 - only said in a message
+        return '?'
