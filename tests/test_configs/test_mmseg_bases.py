@@ -19,10 +19,20 @@ def installed_bases() -> Path:
     return Path(mmseg.__file__).parent / '.mim' / 'configs' / '_base_'
 
 
-def test_the_copies_are_the_four_bases_the_configs_use():
+def test_the_copies_are_the_six_bases_the_configs_use():
     assert [str(p.relative_to(COPY_DIR)) for p in COPIES] == [
-        'datasets/ade20k.py', 'default_runtime.py',
-        'schedules/schedule_160k.py', 'schedules/schedule_40k.py']
+        'datasets/ade20k.py', 'datasets/cityscapes.py', 'default_runtime.py',
+        'schedules/schedule_160k.py', 'schedules/schedule_40k.py',
+        'schedules/schedule_80k.py']
+
+
+def test_every_copy_is_inherited_by_a_config():
+    # a copy no config uses is a copy nobody keeps in step
+    texts = [p.read_text() for p in (ROOT / 'configs').rglob('*.py')
+             if COPY_DIR not in p.parents]
+    for copy in COPIES:
+        relative = f'mmseg/{copy.relative_to(COPY_DIR)}'
+        assert any(relative in text for text in texts), relative
 
 
 @pytest.mark.parametrize('copy', COPIES, ids=lambda p: p.name)

@@ -25,6 +25,11 @@ NOT_RUN = {
         'an installation: CI runs make install, the support matrix installs '
         'each row as written',
     r'^mkdir -p data/ade && unzip': 'needs the ADE20K download',
+    r'^python \$T/dataset_converters/cityscapes\.py ':
+        "mmseg's Cityscapes converter imports cityscapesscripts (not a "
+        'dependency) and needs the Cityscapes download',
+    r'^cp configs/custom/': 'copies the template, as '
+                            'test_custom_template.py does',
     r'^T=\$\(python -c': 'sets the shell variable the next lines use',
     r'^NNODES=2 ': 'needs two machines with GPUs',
     r'^sbatch ': "needs Slurm; slurm_train.sh's srun request and requeue "
