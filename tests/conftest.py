@@ -19,6 +19,26 @@ if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
                               int(os.environ['PYTEST_XDIST_WORKER_COUNT'])))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep ``--dist loadgroup``'s groups (make test) on pytest 9.2: xdist
+    3.8 puts a test in its ``xdist_group`` by renaming it ``NODEID@GROUP``
+    through ``item._nodeid``, which pytest 9.2's structured node ids ignore
+    (pytest-xdist#1386), so the tests of a group were spread over both
+    workers and each made the group's shared run. Rename them as xdist
+    does on older pytest; nothing to do where xdist's renaming took."""
+    if not getattr(config.option, 'loadgroup', False):
+        return
+    from _pytest.nodeid import NodeId
+    for item in items:
+        groups = {str(mark.args[0] if mark.args else
+                      mark.kwargs.get('name', 'default'))
+                  for mark in item.iter_markers('xdist_group')}
+        suffix = '@' + '_'.join(sorted(groups))
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 @pytest.fixture(scope='session', autouse=True)
 def ladder_record(tmp_path_factory):
     """The CPU ladder record of this session, for the benchmark and the
@@ -75,3 +95,4 @@ def trained(demo_data, tmp_path_factory, worker_id):
             log.write_text(json.dumps(dict(stdout=result.stdout,
                                            stderr=result.stderr)))
     return work_dir, SimpleNamespace(**json.loads(log.read_text()))
+
