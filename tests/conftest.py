@@ -8,8 +8,9 @@ import pytest
 import torch
 
 import backbones  # noqa: F401  (registers InceptionNeXt)
-from tests.helpers.tools import (DEMO_CONFIG, ROOT, make_timm_model, run_tool,
-                                 tiny_run_options)
+from tests.helpers.faults import deterministic
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, free_port, make_timm_model,
+                                 run_tool, tiny_run_options)
 
 SHARED_SAMPLES = ROOT.parent / 'shared' / 'data' / 'ade20k_samples'
 
@@ -96,3 +97,18 @@ def trained(demo_data, tmp_path_factory, worker_id):
                                            stderr=result.stderr)))
     return work_dir, SimpleNamespace(**json.loads(log.read_text()))
 
+
+@pytest.fixture(scope='session')
+def dist_run(demo_data, tmp_path_factory):
+    """tools/dist_train.sh with two gloo processes: the deterministic
+    6-iteration run (tests.helpers.faults.deterministic). The dist_train /
+    dist_test test checks it and the two-process preemption test compares
+    with it; they share xdist_group('dist_run'), so it runs once, on one
+    worker (a torchrun start is the suite's costliest)."""
+    from types import SimpleNamespace
+    work_dir = tmp_path_factory.mktemp('dist_run')
+    result = run_tool('tools/dist_train.sh', DEMO_CONFIG, 2, '--work-dir',
+                      work_dir, '--cfg-options', *deterministic(demo_data),
+                      env=dict(PORT=str(free_port())), timeout=600)
+    return work_dir, SimpleNamespace(stdout=result.stdout,
+                                     stderr=result.stderr)
