@@ -8,8 +8,9 @@ import pytest
 import torch
 
 import backbones  # noqa: F401  (registers InceptionNeXt)
-from tests.helpers.tools import (DEMO_CONFIG, ROOT, make_timm_model, run_tool,
-                                 tiny_run_options)
+from tests.helpers.faults import deterministic
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, free_port, make_timm_model,
+                                 run_tool, tiny_run_options)
 
 SHARED_SAMPLES = ROOT.parent / 'shared' / 'data' / 'ade20k_samples'
 
@@ -17,6 +18,26 @@ if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
     # pytest -n N (make test): share the cores between the workers.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) //
                               int(os.environ['PYTEST_XDIST_WORKER_COUNT'])))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep ``--dist loadgroup``'s groups (make test) on pytest 9.2: xdist
+    3.8 puts a test in its ``xdist_group`` by renaming it ``NODEID@GROUP``
+    through ``item._nodeid``, which pytest 9.2's structured node ids ignore
+    (pytest-xdist#1386), so the tests of a group were spread over both
+    workers and each made the group's shared run. Rename them as xdist
+    does on older pytest; nothing to do where xdist's renaming took."""
+    if not getattr(config.option, 'loadgroup', False):
+        return
+    from _pytest.nodeid import NodeId
+    for item in items:
+        groups = {str(mark.args[0] if mark.args else
+                      mark.kwargs.get('name', 'default'))
+                  for mark in item.iter_markers('xdist_group')}
+        suffix = '@' + '_'.join(sorted(groups))
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -75,3 +96,19 @@ def trained(demo_data, tmp_path_factory, worker_id):
             log.write_text(json.dumps(dict(stdout=result.stdout,
                                            stderr=result.stderr)))
     return work_dir, SimpleNamespace(**json.loads(log.read_text()))
+
+
+@pytest.fixture(scope='session')
+def dist_run(demo_data, tmp_path_factory):
+    """tools/dist_train.sh with two gloo processes: the deterministic
+    6-iteration run (tests.helpers.faults.deterministic). The dist_train /
+    dist_test test checks it and the two-process preemption test compares
+    with it; they share xdist_group('dist_run'), so it runs once, on one
+    worker (a torchrun start is the suite's costliest)."""
+    from types import SimpleNamespace
+    work_dir = tmp_path_factory.mktemp('dist_run')
+    result = run_tool('tools/dist_train.sh', DEMO_CONFIG, 2, '--work-dir',
+                      work_dir, '--cfg-options', *deterministic(demo_data),
+                      env=dict(PORT=str(free_port())), timeout=600)
+    return work_dir, SimpleNamespace(stdout=result.stdout,
+                                     stderr=result.stderr)

@@ -9,8 +9,11 @@ runs the tool as ``python SCRIPT ARGS`` would: ``sys.argv``, environment,
 working directory, warnings filters and torch's thread count come from the
 request, stdout/stderr go to the given files, and the exit status is the
 tool's (a signal gives -N). The import path is the server's own (the tools
-import the installed project, nothing beside them); a request that sets
-``PYTHONPATH`` runs in a new interpreter instead (tests/helpers/tools.py).
+import the installed project, nothing beside them), which starts with the
+clone (``python -m`` from it), as ``PYTHONPATH=<clone>`` would have it (the
+fault tests' hooks, ``tests.helpers.fault_hooks``); a request that sets
+another ``PYTHONPATH`` runs in a new interpreter instead
+(tests/helpers/tools.py).
 
 Protocol (one JSON object per line): request ``{"argv", "cwd", "env",
 "stdout", "stderr"}`` on stdin; the server answers ``{"pid": N}`` at once and

@@ -172,8 +172,9 @@ def run_tool(*args, env=None, timeout=600, check=True, gpu=False, cwd=ROOT,
     Python tools run in a child of tests/helpers/tool_server.py (the
     libraries imported once) unless ``fresh``, ``gpu``,
     ``TOOL_RUNS=subprocess`` or a ``PYTHONPATH`` in ``env`` (only a new
-    interpreter reads it): then in a new interpreter, as shell scripts
-    (torchrun) always do."""
+    interpreter reads it) other than the clone's (the server's own import
+    path starts with the clone: tests/helpers/tool_server.py): then in a
+    new interpreter, as shell scripts (torchrun) always do."""
     args = [str(a) for a in args]
     base = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
                 OMP_NUM_THREADS='1')
@@ -181,7 +182,7 @@ def run_tool(*args, env=None, timeout=600, check=True, gpu=False, cwd=ROOT,
         base['CUDA_VISIBLE_DEVICES'] = ''
     full_env = dict(base, **(env or {}))
     if fresh or args[0].endswith('.sh') or gpu or \
-            'PYTHONPATH' in (env or {}) or \
+            (env or {}).get('PYTHONPATH', str(ROOT)) != str(ROOT) or \
             os.environ.get('TOOL_RUNS') == 'subprocess':
         cmd = args if args[0].endswith('.sh') else [sys.executable] + args
         result = subprocess.run(cmd, cwd=cwd, capture_output=True,

@@ -78,13 +78,16 @@ def test_a_signal_stops_after_its_iteration_and_the_same_command_resumes(
                                work / 'iter_6.pth')
 
 
-def test_two_processes_agree_restart_and_resume(demo_data, tmp_path):
+@pytest.mark.xdist_group('dist_run')
+def test_two_processes_agree_restart_and_resume(dist_run, demo_data,
+                                                tmp_path):
     """dist_train.sh, two gloo processes, MAX_RESTARTS=1: rank 1 dies after
     iteration 2 (kill -9) and dist_train.sh starts both again, which resume
     from iter_2; SIGUSR1 reaches rank 0 during iteration 3 and rank 1 would
     get it in iteration 4: both stop after iteration 3 with one checkpoint
     and status 75; the same command again (a requeue) resumes from it to
-    the weights of an uninterrupted two-process run."""
+    the weights of an uninterrupted two-process run (``dist_run``, the same
+    options)."""
     def dist_train(config, work, check=True):
         return run_tool('tools/dist_train.sh', config, 2, '--work-dir', work,
                         '--cfg-options', *deterministic(demo_data),
@@ -92,7 +95,6 @@ def test_two_processes_agree_restart_and_resume(demo_data, tmp_path):
                                  MAX_RESTARTS='1'),
                         check=check, timeout=600)
 
-    dist_train(ROOT / DEMO_CONFIG, tmp_path / 'straight')
     config = fault_config(
         tmp_path, "dict(type='KillAtIterHook', at_iter=2, rank=1), "
         "dict(type='SignalAtIterHook', at_iter={0: 3, 1: 4})")
@@ -113,7 +115,7 @@ def test_two_processes_agree_restart_and_resume(demo_data, tmp_path):
     log = resumed.stdout + resumed.stderr
     assert f"resuming from {work / 'iter_3.pth'}" in log
     assert 'Stopping' not in log and 'restarts' not in log
-    assert_same_training_state(tmp_path / 'straight' / 'iter_6.pth',
+    assert_same_training_state(dist_run[0] / 'iter_6.pth',
                                work / 'iter_6.pth')
 
 

@@ -137,16 +137,13 @@ def read_metrics(work_dir: Path) -> dict:
 
 
 @pytest.mark.compat
-def test_dist_train_and_dist_test_on_cpu(demo_data, tmp_path):
-    work_dir = tmp_path / 'dist'
-    opts = tiny_run_options(demo_data)
-    result = run_tool('tools/dist_train.sh', DEMO_CONFIG, 2, '--work-dir',
-                      work_dir, '--cfg-options', *opts,
-                      env=dict(PORT=str(free_port())))
+@pytest.mark.xdist_group('dist_run')
+def test_dist_train_and_dist_test_on_cpu(dist_run, demo_data, tmp_path):
+    work_dir, result = dist_run  # tools/dist_train.sh, 2 processes
     log = result.stdout + result.stderr + full_log(work_dir)
     assert 'Distributed training: True' in log
-    assert (work_dir / 'iter_4.pth').is_file()
-    ckpt = work_dir / 'iter_4.pth'
+    assert (work_dir / 'iter_6.pth').is_file()
+    ckpt = work_dir / 'iter_6.pth'
     test_opts = ['--cfg-options', *data_options(demo_data, ['test']),
                  'test_dataloader.num_workers=0',
                  'test_dataloader.persistent_workers=False']
