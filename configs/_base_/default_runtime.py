@@ -36,6 +36,9 @@ custom_hooks = [
     # stop when the GPUs cannot be used by this torch (driver, architecture)
     # instead of training on the CPU
     dict(type='CudaCheckHook'),
+    # stop when a head's num_classes or ignore_index is not the dataset's
+    # (mmseg would train or evaluate on anyway)
+    dict(type='HeadDatasetCheckHook'),
     # checkpoints that load with plain torch.load(weights_only=True)
     dict(type='PlainCheckpointHook'),
     # a resumed run ends with the weights of an uninterrupted one

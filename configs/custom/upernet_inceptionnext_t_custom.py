@@ -211,6 +211,7 @@ custom_imports = dict(
 runner_type = 'ReadableLogRunner'
 custom_hooks = [
     dict(type='CudaCheckHook'),
+    dict(type='HeadDatasetCheckHook'),
     dict(type='PlainCheckpointHook'),
     dict(type='ResumableRandomnessHook'),
     dict(type='NonFiniteLossHook'),

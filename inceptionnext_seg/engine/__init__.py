@@ -7,7 +7,8 @@ from .cpu_distributed import (CPUDistributedDataParallel, end_cpu_processes,
                               use_cpu_processes)
 from .auto_resume import choose_start
 from .hooks import (PREEMPTED_EXIT_CODE, CheckpointDiskHook,
-                    CorruptSampleReportHook, CudaCheckHook, NonFiniteLossHook,
+                    CorruptSampleReportHook, CudaCheckHook,
+                    HeadDatasetCheckHook, NonFiniteLossHook,
                     PlainCheckpointHook, PreemptionHook, ProgressBarHook,
                     ResumableRandomnessHook, TestVisualizationHook,
                     TrainingCurvesHook, UpdateParamSchedulerHook)
@@ -19,9 +20,9 @@ from .runner import ReadableLogRunner
 
 __all__ = [
     'CPUDistributedDataParallel', 'use_cpu_processes', 'end_cpu_processes',
-    'CorruptSampleReportHook', 'CudaCheckHook', 'NonFiniteLossHook',
-    'PlainCheckpointHook', 'ProgressBarHook', 'ResumableRandomnessHook',
-    'TestVisualizationHook', 'TrainingCurvesHook', 'UpdateParamSchedulerHook',
+    'CorruptSampleReportHook', 'CudaCheckHook', 'HeadDatasetCheckHook',
+    'NonFiniteLossHook', 'PlainCheckpointHook', 'ProgressBarHook',
+    'ResumableRandomnessHook', 'TestVisualizationHook', 'TrainingCurvesHook', 'UpdateParamSchedulerHook',
     'amp_optim_wrapper', 'bf16_supported', 'BF16OptimWrapper',
     'InceptionNeXtLearningRateDecayOptimizerConstructor', 'keep_recipe_batch',
     'ReadableLogRunner', 'PreemptionHook', 'PREEMPTED_EXIT_CODE',

@@ -111,7 +111,8 @@ def test_recipe_values(path):
         'inceptionnext_seg.checkpoint',
         'inceptionnext_seg.checkpoint.mmengine_loader']
     assert [h.type for h in cfg.custom_hooks] == [
-        'CudaCheckHook', 'PlainCheckpointHook', 'ResumableRandomnessHook',
+        'CudaCheckHook', 'HeadDatasetCheckHook', 'PlainCheckpointHook',
+        'ResumableRandomnessHook',
         'NonFiniteLossHook', 'CorruptSampleReportHook', 'TrainingCurvesHook',
         'PreemptionHook', 'CheckpointDiskHook']
     assert cfg.custom_hooks[-2].signals == ['SIGTERM', 'SIGUSR1']

@@ -15,6 +15,7 @@ EXPECTED = {
     'model': ['ChannelsLastSegDataPreProcessor', 'InceptionNeXt',
               'StrictEncoderDecoder'],
     'hook': ['CheckpointDiskHook', 'CorruptSampleReportHook', 'CudaCheckHook',
+             'HeadDatasetCheckHook',
              'NonFiniteLossHook', 'PlainCheckpointHook', 'PreemptionHook',
              'ProgressBarHook', 'ResumableRandomnessHook',
              'TestVisualizationHook', 'TrainingCurvesHook',

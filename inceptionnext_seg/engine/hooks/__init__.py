@@ -1,12 +1,13 @@
 """Hooks, one per file (mmseg's ``HOOKS``). Every config's ``custom_hooks``
-has CudaCheckHook, PlainCheckpointHook, ResumableRandomnessHook,
-NonFiniteLossHook, CorruptSampleReportHook, TrainingCurvesHook,
-PreemptionHook and CheckpointDiskHook
+has CudaCheckHook, HeadDatasetCheckHook, PlainCheckpointHook,
+ResumableRandomnessHook, NonFiniteLossHook, CorruptSampleReportHook,
+TrainingCurvesHook, PreemptionHook and CheckpointDiskHook
 (``configs/_base_/default_runtime.py``); the configs' visualization hook is
 TestVisualizationHook; tools/train.py and tools/test.py add the others."""
 from .corrupt_sample_report_hook import CorruptSampleReportHook
 from .checkpoint_disk_hook import CheckpointDiskHook
 from .cuda_check_hook import CudaCheckHook
+from .head_dataset_check_hook import HeadDatasetCheckHook, HeadDatasetMismatch
 from .non_finite_loss_hook import NonFiniteLossHook
 from .param_scheduler_hook import UpdateParamSchedulerHook
 from .plain_checkpoint_hook import PlainCheckpointHook
@@ -17,7 +18,8 @@ from .training_curves_hook import TrainingCurvesHook
 from .visualization_hook import TestVisualizationHook
 
 __all__ = [
-    'CorruptSampleReportHook', 'CudaCheckHook', 'NonFiniteLossHook',
+    'CorruptSampleReportHook', 'CudaCheckHook', 'HeadDatasetCheckHook',
+    'HeadDatasetMismatch', 'NonFiniteLossHook',
     'UpdateParamSchedulerHook', 'PlainCheckpointHook', 'ProgressBarHook',
     'ResumableRandomnessHook', 'TrainingCurvesHook', 'TestVisualizationHook',
     'PreemptionHook', 'PREEMPTED_EXIT_CODE', 'CheckpointDiskHook'
