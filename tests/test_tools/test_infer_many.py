@@ -214,7 +214,12 @@ def test_an_unreadable_image_in_a_folder_is_named_and_skipped(
 @pytest.mark.parametrize('case', [
     'empty folder', 'glob of nothing', 'glob of no image', 'missing',
     'out is a file', 'out names an image', 'clash', 'video out',
-    'unreadable video', 'labels out is a file'])
+    'unreadable video', 'labels out is a file', 'out is labels out',
+    'one image: out is labels out', 'one image over itself',
+    'out is the input folder', 'out in the input folder',
+    'labels out in the input folder', 'video over itself',
+    'glob over an input', 'glob reaches its outputs',
+    'labels out nested in out'])
 @pytest.mark.parametrize('tool', ['infer', 'infer_onnx'])
 def test_bad_inputs_stop_with_the_file_and_what_was_expected(
         tool, case, folder, video, tmp_path):
@@ -229,6 +234,10 @@ def test_bad_inputs_stop_with_the_file_and_what_was_expected(
     clash.mkdir()
     shutil.copy(folder / 'tall.png', clash / 'a.png')
     shutil.copy(folder / jpgs(folder)[0], clash / 'a.jpg')
+    pngs = tmp_path / 'pngs'
+    (pngs / 'sub').mkdir(parents=True)
+    shutil.copy(folder / 'tall.png', pngs / 'tall.png')
+    shutil.copy(folder / 'tall.png', pngs / 'sub' / 'tall.png')
     source, out, extra, message = {
         'empty folder': (tmp_path / 'empty', tmp_path / 'o', [],
                          'a folder with no image in it or its subfolders'),
@@ -254,6 +263,41 @@ def test_bad_inputs_stop_with_the_file_and_what_was_expected(
                                  ['--labels-out', str(tmp_path / 'file.png')],
                                  'gives the frames; --labels-out must be a '
                                  'folder'),
+        'out is labels out': (folder, tmp_path / 'o',
+                              ['--labels-out', str(tmp_path / 'o')],
+                              f'--out {tmp_path / "o"} and --labels-out '
+                              f'{tmp_path / "o"} are one path'),
+        'one image: out is labels out': (
+            folder / 'tall.png', tmp_path / 'o.png',
+            ['--labels-out', str(tmp_path / '.' / 'o.png')],
+            'are one path: the label maps would overwrite the pictures'),
+        'one image over itself': (pngs / 'tall.png', pngs / 'tall.png', [],
+                                  f'--out {pngs / "tall.png"} is the input '
+                                  f'{pngs / "tall.png"}'),
+        'out is the input folder': (pngs, pngs, [],
+                                    f'--out {pngs} is inside the input '
+                                    f'folder {pngs}'),
+        'out in the input folder': (folder, folder / 'o', [],
+                                    f'--out {folder / "o"} is inside the '
+                                    f'input folder {folder}: a second run'),
+        'labels out in the input folder': (
+            folder, tmp_path / 'o', ['--labels-out', str(folder / 'sub')],
+            f'--labels-out {folder / "sub"} is inside the input folder'),
+        'video over itself': (video, video, [],
+                              f'--out {video} is the input {video}: writing '
+                              f'it would destroy the video'),
+        'glob over an input': (pngs / '*.png', pngs, [],
+                               f'would write {pngs / "tall.png"} over the '
+                               f'input {pngs / "tall.png"}'),
+        'glob reaches its outputs': (pngs / '**' / '*.png', pngs / 'o', [],
+                                     f'the pattern {pngs / "**" / "*.png"} '
+                                     f'matches its outputs'),
+        'labels out nested in out': (
+            pngs, tmp_path / 'o',
+            ['--labels-out', str(tmp_path / 'o' / 'sub')],
+            f'--labels-out {tmp_path / "o" / "sub"} and --out '
+            f'{tmp_path / "o"} would both write '
+            f'{tmp_path / "o" / "sub" / "tall.png"}'),
     }[case]
     model = ([DEMO_CONFIG, str(tmp_path / 'no.pth')] if tool == 'infer'
              else [str(tmp_path / 'no.onnx')])
@@ -262,6 +306,30 @@ def test_bad_inputs_stop_with_the_file_and_what_was_expected(
                               *extra])
     assert message in str(stop.value), stop.value
     assert not (tmp_path / 'o').exists()
+    assert not (folder / 'o').exists()
+    assert (pngs / 'tall.png').stat().st_size > 0
+    assert video.stat().st_size > 0
+
+
+def test_folders_follow_symlinked_subfolders_and_skip_hidden_names(
+        media, folder, tmp_path):
+    """A folder lists what its ``**`` glob lists: through a symlinked
+    subfolder (not round a link back up), without macOS's ``._x.jpg`` or
+    ``.ipynb_checkpoints/``."""
+    root = tmp_path / 'images'
+    (root / '.ipynb_checkpoints').mkdir(parents=True)
+    shutil.copy(folder / 'tall.png', root / 'a.png')
+    shutil.copy(folder / 'tall.png', root / '.ipynb_checkpoints' / 'a.png')
+    (root / '._a.jpg').write_bytes(b'AppleDouble, not a jpeg')
+    (tmp_path / 'elsewhere').mkdir()
+    shutil.copy(folder / 'tall.png', tmp_path / 'elsewhere' / 'b.png')
+    (root / 'linked').symlink_to(tmp_path / 'elsewhere')
+    expected = ['a.png', 'linked/b.png']
+    assert media.find_inputs(str(root / '**' / '*.*')).names == expected
+    (root / 'linked' / 'up').symlink_to(root)  # a cycle
+    listed = media.find_inputs(str(root))
+    assert listed.names == expected
+    assert [p.is_file() for p in listed.files] == [True, True]
 
 
 def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere(media):
