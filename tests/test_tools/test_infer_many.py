@@ -332,6 +332,41 @@ def test_folders_follow_symlinked_subfolders_and_skip_hidden_names(
     assert [p.is_file() for p in listed.files] == [True, True]
 
 
+def test_a_batch_larger_than_a_static_onnx_file_takes_is_refused(
+        infer, folder, tmp_path):
+    """Before the checkpoint is read (it does not exist), naming the fix;
+    a file exported with --dynamic takes any batch."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from inceptionnext_seg.deploy import add_metadata
+
+    def model(batch, path):
+        image = helper.make_tensor_value_info('image', TensorProto.FLOAT,
+                                              [batch, 3, 'h', 'w'])
+        logits = helper.make_tensor_value_info('logits', TensorProto.FLOAT,
+                                               [batch, 3, 'h', 'w'])
+        graph = helper.make_graph([helper.make_node(
+            'Identity', ['image'], ['logits'])], 'g', [image], [logits])
+        onnx.save(helper.make_model(graph), str(path))
+        add_metadata(str(path), dict(palette=[[0, 0, 0]], output='logits'))
+        return path
+
+    static = model(1, tmp_path / 'static.onnx')
+    assert infer.onnx_batch(str(static)) == 1
+    assert infer.onnx_batch(str(model('batch', tmp_path / 'dyn.onnx'))) is \
+        None
+    with pytest.raises(SystemExit) as stop:
+        infer.main([str(folder), DEMO_CONFIG, str(tmp_path / 'no.pth'),
+                    '--out', str(tmp_path / 'o'), '--onnx', str(static),
+                    '--batch-size', '2', '--ladder',
+                    str(tmp_path / 'no_ladder.json')])
+    assert f'--batch-size 2: {static} takes batches of 1 only (exported ' \
+        'without --dynamic). Export it with python tools/export.py CONFIG ' \
+        'CKPT --format onnx --dynamic' in str(stop.value), stop.value
+    assert not (tmp_path / 'o').exists()
+
+
 def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere(media):
     import io
 
