@@ -12,7 +12,9 @@ folder (or under the glob pattern's fixed leading folders), as PNG. They go
 in batches (--batch-size) of images of one size (before and after the test
 pipeline): mmseg's test-time preprocessor refuses a batch of several sizes,
 and padding would change the prediction near the padded edges; so every
-image gets the pixels the single-image form gives it. A video writes an
+image is computed as the single-image form computes it (the same pixels in
+float32 on the CPU, as tested; --onnx batches need a --dynamic export). A
+video writes an
 annotated video and, with --labels-out DIR, each frame's label map
 (frame_000000.png, ...).
 An image that cannot be read is named, skipped, and makes the exit status 1.
