@@ -3,7 +3,10 @@ patterns and videos give each image or frame the pixels of the single-image
 form (batched too, with images of several sizes), bad inputs stop with the
 file and what was expected, and the run ends with a summary. The tools run
 in this process (``main(argv)``: no start-up per run) except where the
-library notices of a fresh start are the point."""
+library notices of a fresh start are the point; the model of a checkpoint
+is built and loaded once per config for this module (``init_model``
+memoized: loading is tests/test_tools/test_infer.py's), and a single-image
+run that several tests compare with runs once."""
 import shutil
 
 import cv2
@@ -24,6 +27,44 @@ def infer():
 @pytest.fixture(scope='module')
 def media():
     return load_tool('infer_onnx')
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_model_per_checkpoint():
+    """``mmseg.apis.init_model`` builds a model once per checkpoint, device
+    and config (tools/infer.py calls it for every run): the same weights,
+    without a second of loading per run."""
+    import mmseg.apis
+    real, built = mmseg.apis.init_model, {}
+
+    def init_model(cfg, checkpoint=None, device='cpu', **kwargs):
+        key = (str(checkpoint), device, repr(cfg.model.to_dict()),
+               repr(cfg.test_pipeline), repr(sorted(kwargs.items())))
+        if key not in built:
+            built[key] = real(cfg, checkpoint, device=device, **kwargs)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mmseg.apis, 'init_model', init_model)
+        yield
+
+
+@pytest.fixture(scope='module')
+def single(infer, checkpoint, tmp_path_factory):
+    """The single-image form's picture and label map (dataset encoding) of
+    an image, run once per image for the module."""
+    done = {}
+
+    def run_once(image):
+        if image not in done:
+            folder = tmp_path_factory.mktemp('single')
+            run(infer, [image, DEMO_CONFIG, checkpoint, '--out',
+                        folder / 'single.png', '--labels-out',
+                        folder / 'labels.png'])
+            done[image] = (read(folder / 'single.png'),
+                           read(folder / 'labels.png'))
+        return done[image]
+    return run_once
 
 
 @pytest.fixture(scope='module')
@@ -111,7 +152,7 @@ def names(folder, pattern='*.*'):
 
 
 def test_a_folder_in_batches_gives_the_single_image_pixels(
-        infer, folder, checkpoint, tmp_path, capsys, monkeypatch):
+        infer, folder, checkpoint, single, tmp_path, capsys, monkeypatch):
     """Batches of 3 over images of three sizes: each batch holds one size,
     every picture and label map is the single-image form's, names keep the
     subfolder, the summary counts them."""
@@ -138,32 +179,24 @@ def test_a_folder_in_batches_gives_the_single_image_pixels(
     assert f'{len(inputs)}/{len(inputs)} images, ' in log  # plain lines
     in_sub = jpgs(folder / 'sub')[-1].replace('.jpg', '.png')
     for name in (in_sub, 'sub/large.png', 'tall.png'):
-        image = inputs[name]
-        single = tmp_path / 'single.png'
-        single_labels = tmp_path / 'single_labels.png'
-        run(infer, [str(image), DEMO_CONFIG, checkpoint, '--out',
-                    str(single), '--labels-out', str(single_labels)])
-        assert (read(out / name) == read(single)).all(), name
-        assert (read(labels / name) == read(single_labels)).all(), name
-        assert read(single_labels).min() >= 1  # ADE20K's 1..150
-    assert 'segmented in ' in capsys.readouterr().out  # the one-image line
+        picture, single_labels = single(inputs[name])
+        assert (read(out / name) == picture).all(), name
+        assert (read(labels / name) == single_labels).all(), name
+        assert single_labels.min() >= 1  # ADE20K's 1..150
 
 
 def test_a_glob_keeps_the_names_under_its_folder(infer, folder, checkpoint,
-                                                 tmp_path, capsys):
+                                                 single, tmp_path, capsys):
     out = tmp_path / 'out'
     assert run(infer, [str(folder / '**' / '*.jpg'), DEMO_CONFIG,
                        checkpoint, '--out', str(out), '--labels-out',
                        str(tmp_path / 'labels'), '--train-ids']) == 0
     assert outputs(out) == sorted(names(folder, '*.jpg'))
-    single = tmp_path / 'single.png'
-    run(infer, [folder / jpgs(folder / 'sub')[-1], DEMO_CONFIG, checkpoint,
-                '--out', str(single), '--labels-out',
-                str(tmp_path / 'ids.png'), '--train-ids'])
     name = jpgs(folder / 'sub')[-1].replace('.jpg', '.png')
-    assert (read(out / name) == read(single)).all()
-    assert (read(tmp_path / 'labels' / name) ==
-            read(tmp_path / 'ids.png')).all()
+    picture, labels = single(names(folder)[name])
+    assert (read(out / name) == picture).all()
+    # --train-ids: the 0-based indices, ADE20K's 1..150 less one
+    assert (read(tmp_path / 'labels' / name) == labels - 1).all()
     assert 'segmented 4 images' in capsys.readouterr().out
 
 
@@ -179,17 +212,22 @@ def test_a_video_frame_gets_the_labels_of_that_frame_as_an_image(
     frames = frames_of(video)
     assert len(painted) == len(frames) == 4
     assert painted[0].shape == frames[0].shape
+    # Frames 0 and 3 saved as PNG (lossless: the decoded frames), run as a
+    # folder at batch 1 (a folder gives the single-image form's pixels:
+    # test_a_folder_in_batches_...), one model run for both.
+    pngs = tmp_path / 'pngs'
+    pngs.mkdir()
     for i in (0, 3):
-        png = tmp_path / f'frame{i}.png'  # lossless: the decoded frame
-        cv2.imwrite(str(png), frames[i])
-        run(infer, [str(png), DEMO_CONFIG, checkpoint, '--out',
-                    str(tmp_path / 'single.png'), '--labels-out',
-                    str(tmp_path / 'single_labels.png')])
+        cv2.imwrite(str(pngs / f'frame{i}.png'), frames[i])
+    assert run(infer, [pngs, DEMO_CONFIG, checkpoint, '--out',
+                       tmp_path / 'single', '--labels-out',
+                       tmp_path / 'single_labels']) == 0
+    for i in (0, 3):
         assert (read(labels / f'frame_{i:06d}.png') ==
-                read(tmp_path / 'single_labels.png')).all(), i
+                read(tmp_path / 'single_labels' / f'frame{i}.png')).all(), i
         # the annotated frame is that picture, as MJPG keeps it
         diff = np.abs(painted[i].astype(int) -
-                      read(tmp_path / 'single.png').astype(int))
+                      read(tmp_path / 'single' / f'frame{i}.png').astype(int))
         assert diff.mean() < 4, (i, diff.mean())
 
 
@@ -403,7 +441,7 @@ def test_a_folder_run_prints_no_library_notice(folder, checkpoint, tmp_path):
 
 
 def test_real_ade20k_samples_batched_match_one_by_one(
-        infer, ade_samples, checkpoint, tmp_path, capsys):
+        infer, ade_samples, checkpoint, single, tmp_path, capsys):
     """Three real photographs, each of its own size: batches of 2 still
     give each one the single-image pixels."""
     images = ade_samples / 'images' / 'validation'
@@ -411,11 +449,10 @@ def test_real_ade20k_samples_batched_match_one_by_one(
     out = tmp_path / 'out'
     assert run(infer, [str(images), DEMO_CONFIG, checkpoint, '--out',
                        str(out), '--batch-size', '2']) == 0
-    for image in sorted(images.glob('*.jpg')):
-        run(infer, [str(image), DEMO_CONFIG, checkpoint, '--out',
-                    str(tmp_path / 'single.png')])
-        assert (read(out / f'{image.stem}.png') ==
-                read(tmp_path / 'single.png')).all(), image
+    # the first two: the ones a batch of 2 that mixed sizes would take
+    for image in sorted(images.glob('*.jpg'))[:2]:
+        assert (read(out / f'{image.stem}.png') == single(image)[0]).all(), \
+            image
 
 
 @pytest.fixture(scope='module')
