@@ -12,7 +12,9 @@ folder (or under the glob pattern's fixed leading folders), as PNG. They go
 in batches (--batch-size) of images of one size (before and after the test
 pipeline): mmseg's test-time preprocessor refuses a batch of several sizes,
 and padding would change the prediction near the padded edges; so every
-image gets the pixels the single-image form gives it. A video writes an
+image is computed as the single-image form computes it (the same pixels in
+float32 on the CPU, as tested; --onnx batches need a --dynamic export). A
+video writes an
 annotated video and, with --labels-out DIR, each frame's label map
 (frame_000000.png, ...).
 An image that cannot be read is named, skipped, and makes the exit status 1.
@@ -142,7 +144,30 @@ def onnx_file(path: str) -> dict:
                          f'--output logits.')
     check = meta.get('verification')
     return dict(precision=meta.get('precision', 'fp32'),
-                checked=isinstance(check, dict) and bool(check.get('ok')))
+                checked=isinstance(check, dict) and bool(check.get('ok')),
+                batch=onnx_batch(path))
+
+
+def onnx_batch(path: str):
+    """The batch size the file's input is fixed at (an export without
+    ``--dynamic``: 1), or None where it takes any."""
+    import onnx
+    graph = onnx.load(path, load_external_data=False).graph
+    dim = graph.input[0].type.tensor_type.shape.dim[0]
+    return dim.dim_value if dim.HasField('dim_value') else None
+
+
+def check_batch(args, file: dict, inputs) -> None:
+    """Refuse --batch-size N on a file fixed at another batch size before
+    the model is read (ONNX Runtime would stop at the first full batch);
+    a run of one image makes batches of one."""
+    fixed = file['batch']
+    if inputs.kind != 'image' and fixed and args.batch_size > fixed:
+        raise SystemExit(
+            f'--batch-size {args.batch_size}: {args.onnx} takes batches of '
+            f'{fixed} only (exported without --dynamic). Export it with '
+            f'python tools/export.py CONFIG CKPT --format onnx --dynamic '
+            f'--out FILE, or run --batch-size {fixed}.')
 
 
 def name_path(args, cfg, file: dict) -> str:
@@ -327,6 +352,8 @@ def main(argv=None) -> int:
     file = onnx_file(args.onnx) if args.onnx else None
     path = (name_path(args, cfg, file) if args.device == 'cpu' else
             EAGER_FP32)
+    if path not in (EAGER_FP32, EAGER_BF16):
+        check_batch(args, file, inputs)
     if path == EAGER_BF16:
         if not bf16_supported('cpu'):
             raise SystemExit(f'{EAGER_BF16}: this CPU has no native bf16 '

@@ -25,9 +25,11 @@ Examples:
         [--labels-out frames/]
 """
 import argparse
+import fnmatch
 import glob
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -183,10 +185,12 @@ class Item(NamedTuple):
 def find_inputs(source: str) -> Inputs:
     """An image, a folder of images (its subfolders too), a glob pattern
     (``**`` for any depth) or a video file; exits saying what was expected
-    where it names none."""
+    where it names none. Names starting with '.' (``._x.jpg``,
+    ``.ipynb_checkpoints/``) are not listed, as mmengine's
+    ``list_dir_or_file`` and a glob's wildcards skip them."""
     path = Path(source)
     if path.is_dir():
-        files = sorted(p for p in path.rglob('*')
+        files = sorted(p for p in walk(path)
                        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         if not files:
             raise SystemExit(f'{source}: a folder with no image in it or its '
@@ -197,6 +201,8 @@ def find_inputs(source: str) -> Inputs:
         kind = 'video' if path.suffix.lower() in VIDEO_SUFFIXES else 'image'
         return Inputs(kind, [path], [path.stem + '.png'])
     if glob.has_magic(source):
+        # glob's wildcards match no leading '.' and its ``**`` skips hidden
+        # folders: a hidden name is listed only where the pattern spells it.
         matched = sorted(Path(p) for p in glob.glob(source, recursive=True)
                          if Path(p).is_file())
         files = [p for p in matched if p.suffix.lower() in IMAGE_SUFFIXES]
@@ -208,6 +214,24 @@ def find_inputs(source: str) -> Inputs:
         return Inputs('images', files, output_names(files, glob_root(source)))
     raise SystemExit(f'{source}: no such image, video, folder or glob '
                      f'pattern.')
+
+
+def walk(folder: Path) -> Iterator[Path]:
+    """The files under ``folder``, through symlinked subfolders too (as a
+    ``**`` glob goes; ``Path.rglob`` does not before Python 3.13), except
+    names starting with '.'. A link back to a folder above it is not
+    followed (it would list the same files without end)."""
+    above = {str(folder): {os.path.realpath(folder)}}  # real paths walked
+    for top, dirs, files in os.walk(folder, followlinks=True):
+        real = above.pop(top)
+        kept = []
+        for name in sorted(d for d in dirs if not d.startswith('.')):
+            child = os.path.join(top, name)
+            if os.path.realpath(child) not in real:
+                kept.append(name)
+                above[child] = real | {os.path.realpath(child)}
+        dirs[:] = kept
+        yield from (Path(top) / f for f in files if not f.startswith('.'))
 
 
 def glob_root(pattern: str) -> Path:
@@ -260,7 +284,22 @@ def check_outputs(inputs: Inputs, source: str, out: str,
                   labels_out: Optional[str]) -> None:
     """--out and --labels-out for these inputs: files for one image, a video
     file and a folder for a video, folders for many images; a video must be
-    readable. Exits before any work where they do not fit."""
+    readable. Neither may write over an input or the other's files, nor sit
+    in the input folder, where a second run would take this run's outputs
+    for inputs (a glob: where the pattern matches them). Exits before any
+    work where they do not fit, naming both paths."""
+    if labels_out and Path(out).resolve() == Path(labels_out).resolve():
+        raise SystemExit(f'--out {out} and --labels-out {labels_out} are one '
+                         f'path: the label maps would overwrite the '
+                         f'pictures. Give each its own.')
+    if inputs.kind != 'images':
+        for option, target in (('--out', out), ('--labels-out', labels_out)):
+            if target and Path(target).resolve() == \
+                    inputs.files[0].resolve():
+                raise SystemExit(
+                    f'{option} {target} is the input {source}: writing it '
+                    f'would destroy the {inputs.kind} while it is read. '
+                    f'Write elsewhere.')
     if inputs.kind == 'image':
         return
     folders = [('--out', out), ('--labels-out', labels_out)]
@@ -283,6 +322,63 @@ def check_outputs(inputs: Inputs, source: str, out: str,
                              f'{option} must be a folder (this '
                              f'{"is" if path.exists() else "names"} a '
                              f'file).')
+    if inputs.kind == 'images':
+        check_folders(inputs, source, [f for f in folders if f[1]])
+
+
+def check_folders(inputs: Inputs, source: str, folders) -> None:
+    """Output folders for many images: not over an input, not inside the
+    input folder (refused rather than left out of the listing: a run with
+    another --out would still list them), not where the glob matches."""
+    given = Path(source)
+    files = {p.resolve(): p for p in inputs.files}
+    written = {}
+    for option, folder in folders:
+        if given.is_dir():
+            root = given.resolve()
+            inside = Path(folder).resolve()
+            if inside == root or root in inside.parents:
+                raise SystemExit(
+                    f'{option} {folder} is inside the input folder {source}: '
+                    f'a second run would take this run\'s outputs for '
+                    f'inputs (and PNG inputs would be overwritten). Write '
+                    f'outside it.')
+        for name in inputs.names:
+            target = Path(folder) / name
+            real = target.resolve()
+            if real in files:
+                raise SystemExit(f'{option} {folder} would write {target} '
+                                 f'over the input {files[real]}. Write '
+                                 f'elsewhere.')
+            if real in written:
+                raise SystemExit(f'{option} {folder} and {written[real][0]} '
+                                 f'{written[real][1]} would both write '
+                                 f'{target}. Give each its own folder.')
+            written[real] = option, folder
+            if not given.is_dir() and glob_matches(source, target):
+                raise SystemExit(
+                    f'{option} {folder}: the pattern {source} matches its '
+                    f'outputs ({target}): a second run would take them for '
+                    f'inputs. Write where the pattern does not reach.')
+
+
+def glob_matches(pattern: str, path: Path) -> bool:
+    """Whether ``glob.glob(pattern, recursive=True)`` would list ``path``
+    once it exists (both made absolute; a leading '.' is matched only where
+    the pattern spells it)."""
+    def match(parts, names) -> bool:
+        if not parts:
+            return not names
+        if parts[0] == '**':
+            return any(match(parts[1:], names[i:])
+                       for i in range(len(names) + 1)
+                       if not any(n.startswith('.') for n in names[:i]))
+        return bool(names) and (
+            not names[0].startswith('.') or parts[0].startswith('.')) and \
+            fnmatch.fnmatchcase(names[0], parts[0]) and \
+            match(parts[1:], names[1:])
+    return match(Path(os.path.abspath(pattern)).parts,
+                 Path(os.path.abspath(path)).parts)
 
 
 def count_items(inputs: Inputs) -> int:

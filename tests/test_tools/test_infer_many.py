@@ -3,7 +3,10 @@ patterns and videos give each image or frame the pixels of the single-image
 form (batched too, with images of several sizes), bad inputs stop with the
 file and what was expected, and the run ends with a summary. The tools run
 in this process (``main(argv)``: no start-up per run) except where the
-library notices of a fresh start are the point."""
+library notices of a fresh start are the point; the model of a checkpoint
+is built and loaded once per config for this module (``init_model``
+memoized: loading is tests/test_tools/test_infer.py's), and a single-image
+run that several tests compare with runs once."""
 import shutil
 
 import cv2
@@ -24,6 +27,44 @@ def infer():
 @pytest.fixture(scope='module')
 def media():
     return load_tool('infer_onnx')
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_model_per_checkpoint():
+    """``mmseg.apis.init_model`` builds a model once per checkpoint, device
+    and config (tools/infer.py calls it for every run): the same weights,
+    without a second of loading per run."""
+    import mmseg.apis
+    real, built = mmseg.apis.init_model, {}
+
+    def init_model(cfg, checkpoint=None, device='cpu', **kwargs):
+        key = (str(checkpoint), device, repr(cfg.model.to_dict()),
+               repr(cfg.test_pipeline), repr(sorted(kwargs.items())))
+        if key not in built:
+            built[key] = real(cfg, checkpoint, device=device, **kwargs)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mmseg.apis, 'init_model', init_model)
+        yield
+
+
+@pytest.fixture(scope='module')
+def single(infer, checkpoint, tmp_path_factory):
+    """The single-image form's picture and label map (dataset encoding) of
+    an image, run once per image for the module."""
+    done = {}
+
+    def run_once(image):
+        if image not in done:
+            folder = tmp_path_factory.mktemp('single')
+            run(infer, [image, DEMO_CONFIG, checkpoint, '--out',
+                        folder / 'single.png', '--labels-out',
+                        folder / 'labels.png'])
+            done[image] = (read(folder / 'single.png'),
+                           read(folder / 'labels.png'))
+        return done[image]
+    return run_once
 
 
 @pytest.fixture(scope='module')
@@ -111,7 +152,7 @@ def names(folder, pattern='*.*'):
 
 
 def test_a_folder_in_batches_gives_the_single_image_pixels(
-        infer, folder, checkpoint, tmp_path, capsys, monkeypatch):
+        infer, folder, checkpoint, single, tmp_path, capsys, monkeypatch):
     """Batches of 3 over images of three sizes: each batch holds one size,
     every picture and label map is the single-image form's, names keep the
     subfolder, the summary counts them."""
@@ -138,32 +179,24 @@ def test_a_folder_in_batches_gives_the_single_image_pixels(
     assert f'{len(inputs)}/{len(inputs)} images, ' in log  # plain lines
     in_sub = jpgs(folder / 'sub')[-1].replace('.jpg', '.png')
     for name in (in_sub, 'sub/large.png', 'tall.png'):
-        image = inputs[name]
-        single = tmp_path / 'single.png'
-        single_labels = tmp_path / 'single_labels.png'
-        run(infer, [str(image), DEMO_CONFIG, checkpoint, '--out',
-                    str(single), '--labels-out', str(single_labels)])
-        assert (read(out / name) == read(single)).all(), name
-        assert (read(labels / name) == read(single_labels)).all(), name
-        assert read(single_labels).min() >= 1  # ADE20K's 1..150
-    assert 'segmented in ' in capsys.readouterr().out  # the one-image line
+        picture, single_labels = single(inputs[name])
+        assert (read(out / name) == picture).all(), name
+        assert (read(labels / name) == single_labels).all(), name
+        assert single_labels.min() >= 1  # ADE20K's 1..150
 
 
 def test_a_glob_keeps_the_names_under_its_folder(infer, folder, checkpoint,
-                                                 tmp_path, capsys):
+                                                 single, tmp_path, capsys):
     out = tmp_path / 'out'
     assert run(infer, [str(folder / '**' / '*.jpg'), DEMO_CONFIG,
                        checkpoint, '--out', str(out), '--labels-out',
                        str(tmp_path / 'labels'), '--train-ids']) == 0
     assert outputs(out) == sorted(names(folder, '*.jpg'))
-    single = tmp_path / 'single.png'
-    run(infer, [folder / jpgs(folder / 'sub')[-1], DEMO_CONFIG, checkpoint,
-                '--out', str(single), '--labels-out',
-                str(tmp_path / 'ids.png'), '--train-ids'])
     name = jpgs(folder / 'sub')[-1].replace('.jpg', '.png')
-    assert (read(out / name) == read(single)).all()
-    assert (read(tmp_path / 'labels' / name) ==
-            read(tmp_path / 'ids.png')).all()
+    picture, labels = single(names(folder)[name])
+    assert (read(out / name) == picture).all()
+    # --train-ids: the 0-based indices, ADE20K's 1..150 less one
+    assert (read(tmp_path / 'labels' / name) == labels - 1).all()
     assert 'segmented 4 images' in capsys.readouterr().out
 
 
@@ -179,17 +212,22 @@ def test_a_video_frame_gets_the_labels_of_that_frame_as_an_image(
     frames = frames_of(video)
     assert len(painted) == len(frames) == 4
     assert painted[0].shape == frames[0].shape
+    # Frames 0 and 3 saved as PNG (lossless: the decoded frames), run as a
+    # folder at batch 1 (a folder gives the single-image form's pixels:
+    # test_a_folder_in_batches_...), one model run for both.
+    pngs = tmp_path / 'pngs'
+    pngs.mkdir()
     for i in (0, 3):
-        png = tmp_path / f'frame{i}.png'  # lossless: the decoded frame
-        cv2.imwrite(str(png), frames[i])
-        run(infer, [str(png), DEMO_CONFIG, checkpoint, '--out',
-                    str(tmp_path / 'single.png'), '--labels-out',
-                    str(tmp_path / 'single_labels.png')])
+        cv2.imwrite(str(pngs / f'frame{i}.png'), frames[i])
+    assert run(infer, [pngs, DEMO_CONFIG, checkpoint, '--out',
+                       tmp_path / 'single', '--labels-out',
+                       tmp_path / 'single_labels']) == 0
+    for i in (0, 3):
         assert (read(labels / f'frame_{i:06d}.png') ==
-                read(tmp_path / 'single_labels.png')).all(), i
+                read(tmp_path / 'single_labels' / f'frame{i}.png')).all(), i
         # the annotated frame is that picture, as MJPG keeps it
         diff = np.abs(painted[i].astype(int) -
-                      read(tmp_path / 'single.png').astype(int))
+                      read(tmp_path / 'single' / f'frame{i}.png').astype(int))
         assert diff.mean() < 4, (i, diff.mean())
 
 
@@ -214,7 +252,12 @@ def test_an_unreadable_image_in_a_folder_is_named_and_skipped(
 @pytest.mark.parametrize('case', [
     'empty folder', 'glob of nothing', 'glob of no image', 'missing',
     'out is a file', 'out names an image', 'clash', 'video out',
-    'unreadable video', 'labels out is a file'])
+    'unreadable video', 'labels out is a file', 'out is labels out',
+    'one image: out is labels out', 'one image over itself',
+    'out is the input folder', 'out in the input folder',
+    'labels out in the input folder', 'video over itself',
+    'glob over an input', 'glob reaches its outputs',
+    'labels out nested in out'])
 @pytest.mark.parametrize('tool', ['infer', 'infer_onnx'])
 def test_bad_inputs_stop_with_the_file_and_what_was_expected(
         tool, case, folder, video, tmp_path):
@@ -229,6 +272,10 @@ def test_bad_inputs_stop_with_the_file_and_what_was_expected(
     clash.mkdir()
     shutil.copy(folder / 'tall.png', clash / 'a.png')
     shutil.copy(folder / jpgs(folder)[0], clash / 'a.jpg')
+    pngs = tmp_path / 'pngs'
+    (pngs / 'sub').mkdir(parents=True)
+    shutil.copy(folder / 'tall.png', pngs / 'tall.png')
+    shutil.copy(folder / 'tall.png', pngs / 'sub' / 'tall.png')
     source, out, extra, message = {
         'empty folder': (tmp_path / 'empty', tmp_path / 'o', [],
                          'a folder with no image in it or its subfolders'),
@@ -254,6 +301,41 @@ def test_bad_inputs_stop_with_the_file_and_what_was_expected(
                                  ['--labels-out', str(tmp_path / 'file.png')],
                                  'gives the frames; --labels-out must be a '
                                  'folder'),
+        'out is labels out': (folder, tmp_path / 'o',
+                              ['--labels-out', str(tmp_path / 'o')],
+                              f'--out {tmp_path / "o"} and --labels-out '
+                              f'{tmp_path / "o"} are one path'),
+        'one image: out is labels out': (
+            folder / 'tall.png', tmp_path / 'o.png',
+            ['--labels-out', str(tmp_path / '.' / 'o.png')],
+            'are one path: the label maps would overwrite the pictures'),
+        'one image over itself': (pngs / 'tall.png', pngs / 'tall.png', [],
+                                  f'--out {pngs / "tall.png"} is the input '
+                                  f'{pngs / "tall.png"}'),
+        'out is the input folder': (pngs, pngs, [],
+                                    f'--out {pngs} is inside the input '
+                                    f'folder {pngs}'),
+        'out in the input folder': (folder, folder / 'o', [],
+                                    f'--out {folder / "o"} is inside the '
+                                    f'input folder {folder}: a second run'),
+        'labels out in the input folder': (
+            folder, tmp_path / 'o', ['--labels-out', str(folder / 'sub')],
+            f'--labels-out {folder / "sub"} is inside the input folder'),
+        'video over itself': (video, video, [],
+                              f'--out {video} is the input {video}: writing '
+                              f'it would destroy the video'),
+        'glob over an input': (pngs / '*.png', pngs, [],
+                               f'would write {pngs / "tall.png"} over the '
+                               f'input {pngs / "tall.png"}'),
+        'glob reaches its outputs': (pngs / '**' / '*.png', pngs / 'o', [],
+                                     f'the pattern {pngs / "**" / "*.png"} '
+                                     f'matches its outputs'),
+        'labels out nested in out': (
+            pngs, tmp_path / 'o',
+            ['--labels-out', str(tmp_path / 'o' / 'sub')],
+            f'--labels-out {tmp_path / "o" / "sub"} and --out '
+            f'{tmp_path / "o"} would both write '
+            f'{tmp_path / "o" / "sub" / "tall.png"}'),
     }[case]
     model = ([DEMO_CONFIG, str(tmp_path / 'no.pth')] if tool == 'infer'
              else [str(tmp_path / 'no.onnx')])
@@ -261,6 +343,65 @@ def test_bad_inputs_stop_with_the_file_and_what_was_expected(
         load_tool(tool).main([str(source), *model, '--out', str(out),
                               *extra])
     assert message in str(stop.value), stop.value
+    assert not (tmp_path / 'o').exists()
+    assert not (folder / 'o').exists()
+    assert (pngs / 'tall.png').stat().st_size > 0
+    assert video.stat().st_size > 0
+
+
+def test_folders_follow_symlinked_subfolders_and_skip_hidden_names(
+        media, folder, tmp_path):
+    """A folder lists what its ``**`` glob lists: through a symlinked
+    subfolder (not round a link back up), without macOS's ``._x.jpg`` or
+    ``.ipynb_checkpoints/``."""
+    root = tmp_path / 'images'
+    (root / '.ipynb_checkpoints').mkdir(parents=True)
+    shutil.copy(folder / 'tall.png', root / 'a.png')
+    shutil.copy(folder / 'tall.png', root / '.ipynb_checkpoints' / 'a.png')
+    (root / '._a.jpg').write_bytes(b'AppleDouble, not a jpeg')
+    (tmp_path / 'elsewhere').mkdir()
+    shutil.copy(folder / 'tall.png', tmp_path / 'elsewhere' / 'b.png')
+    (root / 'linked').symlink_to(tmp_path / 'elsewhere')
+    expected = ['a.png', 'linked/b.png']
+    assert media.find_inputs(str(root / '**' / '*.*')).names == expected
+    (root / 'linked' / 'up').symlink_to(root)  # a cycle
+    listed = media.find_inputs(str(root))
+    assert listed.names == expected
+    assert [p.is_file() for p in listed.files] == [True, True]
+
+
+def test_a_batch_larger_than_a_static_onnx_file_takes_is_refused(
+        infer, folder, tmp_path):
+    """Before the checkpoint is read (it does not exist), naming the fix;
+    a file exported with --dynamic takes any batch."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from inceptionnext_seg.deploy import add_metadata
+
+    def model(batch, path):
+        image = helper.make_tensor_value_info('image', TensorProto.FLOAT,
+                                              [batch, 3, 'h', 'w'])
+        logits = helper.make_tensor_value_info('logits', TensorProto.FLOAT,
+                                               [batch, 3, 'h', 'w'])
+        graph = helper.make_graph([helper.make_node(
+            'Identity', ['image'], ['logits'])], 'g', [image], [logits])
+        onnx.save(helper.make_model(graph), str(path))
+        add_metadata(str(path), dict(palette=[[0, 0, 0]], output='logits'))
+        return path
+
+    static = model(1, tmp_path / 'static.onnx')
+    assert infer.onnx_batch(str(static)) == 1
+    assert infer.onnx_batch(str(model('batch', tmp_path / 'dyn.onnx'))) is \
+        None
+    with pytest.raises(SystemExit) as stop:
+        infer.main([str(folder), DEMO_CONFIG, str(tmp_path / 'no.pth'),
+                    '--out', str(tmp_path / 'o'), '--onnx', str(static),
+                    '--batch-size', '2', '--ladder',
+                    str(tmp_path / 'no_ladder.json')])
+    assert f'--batch-size 2: {static} takes batches of 1 only (exported ' \
+        'without --dynamic). Export it with python tools/export.py CONFIG ' \
+        'CKPT --format onnx --dynamic' in str(stop.value), stop.value
     assert not (tmp_path / 'o').exists()
 
 
@@ -300,7 +441,7 @@ def test_a_folder_run_prints_no_library_notice(folder, checkpoint, tmp_path):
 
 
 def test_real_ade20k_samples_batched_match_one_by_one(
-        infer, ade_samples, checkpoint, tmp_path, capsys):
+        infer, ade_samples, checkpoint, single, tmp_path, capsys):
     """Three real photographs, each of its own size: batches of 2 still
     give each one the single-image pixels."""
     images = ade_samples / 'images' / 'validation'
@@ -308,11 +449,10 @@ def test_real_ade20k_samples_batched_match_one_by_one(
     out = tmp_path / 'out'
     assert run(infer, [str(images), DEMO_CONFIG, checkpoint, '--out',
                        str(out), '--batch-size', '2']) == 0
-    for image in sorted(images.glob('*.jpg')):
-        run(infer, [str(image), DEMO_CONFIG, checkpoint, '--out',
-                    str(tmp_path / 'single.png')])
-        assert (read(out / f'{image.stem}.png') ==
-                read(tmp_path / 'single.png')).all(), image
+    # the first two: the ones a batch of 2 that mixed sizes would take
+    for image in sorted(images.glob('*.jpg'))[:2]:
+        assert (read(out / f'{image.stem}.png') == single(image)[0]).all(), \
+            image
 
 
 @pytest.fixture(scope='module')
