@@ -436,7 +436,11 @@ def test_a_folder_run_prints_no_library_notice(folder, checkpoint, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith('CPU path: '), lines
     assert lines[-1].startswith('segmented 3 images in '), lines
-    assert all(line.startswith(('CPU path', 'Loads checkpoint')) or
+    # the CPU path's lines (more of them where this session's ladder names
+    # a faster path: tools/benchmark.py's tests keep one), the checkpoint,
+    # the progress and the summary
+    assert all(line.startswith(('CPU path', '  faster: ', 'this run: ',
+                                'Loads checkpoint')) or
                ' images' in line for line in lines), lines
 
 

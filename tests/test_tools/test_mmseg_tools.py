@@ -278,28 +278,42 @@ for name, call in (
 
 def test_fine_tuning_with_another_class_count_when_asked(
         atto_checkpoint, demo_data, tmp_path):
+    """The 150-class checkpoint fine-tuned on the 7 classes the demo data
+    draws (an ADE20K subset, mmseg's label_map): the class conv differs."""
+    from mmseg.datasets import ADE20KDataset
+
+    from inceptionnext_seg.datasets.synthetic_ade20k import CLASSES
+    names = ADE20KDataset.METAINFO['classes']
+    subset = tuple(names[i - 1] for i in sorted(CLASSES.values()))
+    config = tmp_path / 'seven_classes.py'
+    config.write_text(
+        f'_base_ = [{str(ROOT / DEMO_CONFIG)!r}]\n'
+        f'classes = {subset!r}\n'
+        'subset = dict(dataset=dict(metainfo=dict(classes=classes)))\n'
+        'train_dataloader = val_dataloader = test_dataloader = subset\n'
+        f'model = dict(decode_head=dict(num_classes={len(subset)}))\n')
     opts = [*tiny_run_options(demo_data, max_iters=3, interval=3),
-            f'load_from={atto_checkpoint}',
-            'model.decode_head.num_classes=160']
-    result = run_mmseg_tool('train.py', DEMO_CONFIG, '--work-dir',
+            f'load_from={atto_checkpoint}']
+    result = run_mmseg_tool('train.py', config, '--work-dir',
                             tmp_path / 'refused', '--cfg-options', *opts,
                             check=False)
     assert result.returncode != 0
     assert 'decode_head.conv_seg.weight: checkpoint (150, 64, 1, 1) vs ' \
-        'model (160, 64, 1, 1)' in result.stderr
+        'model (7, 64, 1, 1)' in result.stderr
     assert "model.strict_load_except=\"['decode_head.conv_seg']\"" in \
         result.stderr
 
-    result = run_mmseg_tool('train.py', DEMO_CONFIG, '--work-dir',
+    allowed = "model.strict_load_except=['decode_head.conv_seg']"
+    result = run_mmseg_tool('train.py', config, '--work-dir',
                             tmp_path / 'allowed', '--cfg-options', *opts,
-                            "model.strict_load_except=['decode_head.conv_seg']")
+                            allowed)
     log = result.stdout + result.stderr
     assert 'Not loaded from the checkpoint (strict_load_except)' in log
     assert 'decode_head.conv_seg.weight: checkpoint (150, 64, 1, 1)' in log
     tuned = torch.load(tmp_path / 'allowed' / 'iter_3.pth',
                        weights_only=True)['state_dict']
     start = torch.load(atto_checkpoint, weights_only=True)['state_dict']
-    assert tuned['decode_head.conv_seg.weight'].shape[0] == 160
+    assert tuned['decode_head.conv_seg.weight'].shape[0] == 7
     # Everything else started from the checkpoint: after three small steps
     # the stem is within 0.01 of it (a fresh initialisation is not).
     stem = 'backbone.stem.0.weight'
