@@ -356,3 +356,23 @@ def test_colour_masks_round_trip_and_unknown_colours_are_listed(custom):
         colour_to_index(colour, PALETTE, unknown='error', name='m.png')
     assert ((1, 2, 3), 3) in err.value.colours
     assert ((255, 255, 255), int((seg == 255).sum())) in err.value.colours
+
+
+def test_colour_masks_refuse_what_would_convert_wrong(custom):
+    seg = cv2.imread(str(mask(custom, 0)), cv2.IMREAD_UNCHANGED)
+    colour = index_to_colour(seg, PALETTE, ignore_colour=(255, 255, 255))
+    # an ignore index that is a class: unknown colours would become it
+    with pytest.raises(ValueError, match=r'ignore_index 3 is class 3 of '
+                       r'the 6'):
+        colour_to_index(colour, PALETTE, ignore_index=3)
+    # a 16-bit colour mask: every pixel would be unknown
+    with pytest.raises(ValueError, match=r'deep\.png: a uint16 colour mask'):
+        colour_to_index(colour.astype(np.uint16) * 257, PALETTE,
+                        name='deep.png')
+    # ignore_colour=None: values outside the palette refused, others kept
+    with pytest.raises(ValueError, match=r'outside the palette .*\[255\]'):
+        index_to_colour(seg, PALETTE, ignore_colour=None)
+    inside = np.where(seg == 255, 0, seg).astype(np.uint8)
+    np.testing.assert_array_equal(
+        index_to_colour(inside, PALETTE, ignore_colour=None),
+        index_to_colour(inside, PALETTE))
