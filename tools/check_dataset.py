@@ -92,6 +92,10 @@ def parse_args(argv=None):
                          '--num-classes (one of them)')
         if args.reduce_zero_label is None:
             parser.error('the folder form needs --reduce-zero-label yes|no')
+        if args.cfg_options:
+            parser.error('--cfg-options is for a CONFIG; the folder form '
+                         'takes its settings as options (--ignore-index, '
+                         '--img-suffix, ...)')
     elif not Path(args.config).is_file():
         parser.error(f'config not found: {args.config}')
     if args.workers < 1:

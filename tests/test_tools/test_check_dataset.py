@@ -141,11 +141,43 @@ def test_a_broken_folder_fails_naming_every_file(custom, tmp_path, capsys):
     [], ['--images', 'x'], ['--images', 'x', '--masks', 'y',
                             '--reduce-zero-label', 'no'],
     ['missing_config.py'],
+    # the folder form has no config to override: not silently ignored
+    ['--images', 'x', '--masks', 'y', '--num-classes', '2',
+     '--reduce-zero-label', 'no', '--cfg-options', 'a=1'],
 ])
 def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         check.main(argv)
     assert exit_.value.code == 2
+    if '--cfg-options' in argv:
+        assert '--cfg-options is for a CONFIG' in capsys.readouterr().err
+
+
+def test_the_template_catches_num_classes_that_disagree_with_the_classes(
+        tmp_path, capsys):
+    root = make_custom_like(tmp_path / 'mine', num_train=2, num_val=1,
+                            size=(24, 32))
+    template = ROOT / 'configs' / 'custom' / \
+        'upernet_inceptionnext_t_custom.py'
+    # the template filled in as its comment says: data_root (and so the
+    # classes file under it) set in the copy
+    config = tmp_path / 'mine.py'
+    text = template.read_text()
+    assert "data_root = 'data/my_dataset'" in text
+    config.write_text(text.replace("data_root = 'data/my_dataset'",
+                                   f'data_root = {str(root)!r}'))
+    code, out = run(capsys, config, '--out-dir', tmp_path / 'ok')
+    assert code == 0, out
+    code, out = run(capsys, config, '--out-dir', tmp_path / 'wrong',
+                    '--cfg-options', 'model.decode_head.num_classes=5',
+                    'model.auxiliary_head.num_classes=7')
+    assert code == 1, out
+    report = json.loads((tmp_path / 'wrong' / 'report.json').read_text())
+    assert [f['kind'] for f in report['config_findings']] == [
+        'head_num_classes']
+    detail = report['config_findings'][0]['files'][0]['detail']
+    assert 'model.decode_head.num_classes=5, the dataset has 6' in detail
+    assert 'model.auxiliary_head.num_classes=7' in detail
 
 
 def test_the_command_line_entry_point(custom, tmp_path):
