@@ -1,6 +1,6 @@
 """Check a dataset before training: every image and mask read as the
 config's loaders read them, every problem reported at once, each naming its
-files (inceptionnext_seg/datasets/inspection.py).
+files (the package inceptionnext_seg/datasets/inspection/).
 
 Reports image/mask pairs and orphans, sizes, every label value with its
 pixels and files against the classes, the ignore index and
