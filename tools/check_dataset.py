@@ -1,6 +1,6 @@
 """Check a dataset before training: every image and mask read as the
 config's loaders read them, every problem reported at once, each naming its
-files (inceptionnext_seg/datasets/inspection.py).
+files (the package inceptionnext_seg/datasets/inspection/).
 
 Reports image/mask pairs and orphans, sizes, every label value with its
 pixels and files against the classes, the ignore index and
@@ -92,6 +92,10 @@ def parse_args(argv=None):
                          '--num-classes (one of them)')
         if args.reduce_zero_label is None:
             parser.error('the folder form needs --reduce-zero-label yes|no')
+        if args.cfg_options:
+            parser.error('--cfg-options is for a CONFIG; the folder form '
+                         'takes its settings as options (--ignore-index, '
+                         '--img-suffix, ...)')
     elif not Path(args.config).is_file():
         parser.error(f'config not found: {args.config}')
     if args.workers < 1:

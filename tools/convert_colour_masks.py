@@ -4,7 +4,11 @@ index masks mmseg reads (class i stored as i: reduce_zero_label=False).
 The palette (RGB, class i at line/position i) comes from a config's dataset,
 a classes file ("NAME R G B" per line) or an mmseg dataset type. Pixels of a
 colour outside the palette become the ignore index, or (--unknown error) the
-mask is refused with the colours found and their pixel counts.
+mask is refused with the colours found and their pixel counts. The share of
+such unknown pixels is printed per mask that has any and in total; a mask
+with more than --max-unknown of them is refused (exit 1): a palette in the
+wrong channel order, or the wrong palette, makes every pixel unknown.
+Refused up front (exit 2): an ignore index that is a class, DST == SRC.
 
 Examples:
     python tools/convert_colour_masks.py data/x/colour data/x/masks \
@@ -24,7 +28,7 @@ quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
 import cv2  # noqa: E402
 
 from inceptionnext_seg.datasets.colour_masks import (  # noqa: E402
-    UnknownColoursError, colour_to_index)
+    colour_to_index)
 
 
 def parse_args(argv=None):
@@ -52,8 +56,18 @@ def parse_args(argv=None):
                         help='a colour outside the palette: the ignore '
                         'index, or refuse the mask listing the colours')
     parser.add_argument('--ignore-index', type=int, default=255,
-                        help='value written for unknown colours')
-    return parser.parse_args(argv)
+                        help='value written for unknown colours (not a '
+                        'class index)')
+    parser.add_argument('--max-unknown', type=float, default=0.05,
+                        help='the largest share of unknown pixels a mask may '
+                        'have (0..1); a mask with more is refused')
+    args = parser.parse_args(argv)
+    if not 0 <= args.max_unknown <= 1:
+        parser.error('--max-unknown is a share: 0..1')
+    if Path(args.src).resolve() == Path(args.dst).resolve():
+        parser.error('dst is src: the colour masks would be overwritten; '
+                     'give another folder')
+    return args
 
 
 def palette_of(args):
@@ -87,11 +101,18 @@ def palette_of(args):
 def main(argv=None) -> int:
     args = parse_args(argv)
     names, palette = palette_of(args)
+    if args.ignore_index < len(palette):
+        print(f'--ignore-index {args.ignore_index} is class '
+              f'{args.ignore_index} ({names[args.ignore_index]!r}) of the '
+              f'{len(palette)}: unknown colours would become that class; '
+              f'give {len(palette)} or above (255 as a rule)',
+              file=sys.stderr)
+        return 2
     src, dst = Path(args.src), Path(args.dst)
     paths = sorted(src.rglob(f'*{args.suffix}'))
     if not paths:
         raise SystemExit(f'no *{args.suffix} files in {src}')
-    failed = 0
+    failed = unknown_px = total_px = 0
     for path in paths:
         # cv2 reads BGR(A), palettes are RGB; a palette PNG is expanded to
         # its colours, which is what is converted here
@@ -106,17 +127,33 @@ def main(argv=None) -> int:
         try:
             index = colour_to_index(rgb, palette, args.unknown,
                                     args.ignore_index, name=str(path))
-        except UnknownColoursError as err:
+        except ValueError as err:  # unknown colours (refused), not uint8
             print(err, file=sys.stderr)
             failed += 1
             continue
+        # the ignore index is no class: its pixels are the unknown colours
+        unknown = int((index == args.ignore_index).sum())
+        unknown_px += unknown
+        total_px += index.size
+        share = unknown / index.size
+        if share > args.max_unknown:
+            print(f'{path}: {share:.1%} of the pixels have a colour outside '
+                  f'the palette (more than --max-unknown '
+                  f'{args.max_unknown:.1%}): not written; is the palette '
+                  f'the masks\' (RGB order)?', file=sys.stderr)
+            failed += 1
+            continue
+        if unknown:
+            print(f'{path}: {share:.1%} unknown pixels ({unknown:,})')
         out = (dst / path.relative_to(src)).with_suffix('.png')
         out.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(out), index)  # 2-D uint8: a single-channel PNG
     print(f'{len(paths) - failed} of {len(paths)} masks written to {dst} '
           f'({len(names)} classes, class i stored as i, unknown colours '
-          + (f'-> {args.ignore_index})' if args.unknown == 'ignore'
-             else 'refused)'))
+          + (f'-> {args.ignore_index}' if args.unknown == 'ignore'
+             else 'refused')
+          + f'; {unknown_px / max(total_px, 1):.1%} unknown pixels in all '
+          f'read)')
     return 1 if failed else 0
 
 

@@ -55,7 +55,9 @@ def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
         palette: One ``(R, G, B)`` per class, class ``i`` at position ``i``.
         unknown: What a colour outside the palette becomes: ``'ignore'``
             (the ignore index) or ``'error'`` (raise).
-        ignore_index: The value written for unknown colours.
+        ignore_index: The value written for unknown colours; not a class
+            index (``len(palette)`` or above), or unknown colours would
+            silently become that class.
         name: How the error names the mask (its file).
 
     Returns:
@@ -64,7 +66,9 @@ def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
     Raises:
         UnknownColoursError: ``unknown='error'`` and some pixels have a
             colour outside the palette; lists those colours with counts.
-        ValueError: The palette repeats a colour, or a bad argument.
+        ValueError: The palette repeats a colour, the array is not uint8
+            (a 16-bit colour PNG's values are no 8-bit palette colours: every
+            pixel would be unknown), or a bad argument.
     """
     if unknown not in ('ignore', 'error'):
         raise ValueError(f"unknown must be 'ignore' or 'error', got "
@@ -72,9 +76,19 @@ def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
         raise ValueError(f'{name}: expected an H x W x 3 colour mask, got '
                          f'shape {rgb.shape}')
+    if rgb.dtype != np.uint8:
+        raise ValueError(f'{name}: a {rgb.dtype} colour mask; the palette '
+                         f'is 8-bit RGB: save the masks with 8 bits per '
+                         f'channel')
     if len(palette) > 255 or not 0 <= ignore_index <= 255:
         raise ValueError('index masks are uint8: at most 255 classes and an '
                          'ignore index in 0..255')
+    if ignore_index < len(palette):
+        raise ValueError(f'ignore_index {ignore_index} is class '
+                         f'{ignore_index} of the {len(palette)} in the '
+                         f'palette: unknown colours would become that class; '
+                         f'give an ignore index of {len(palette)} or above '
+                         f'(255 as a rule)')
     table: Dict[int, int] = {}
     for index, colour in enumerate(palette):
         code = int(_codes(np.asarray(colour)[None])[0])
@@ -105,9 +119,30 @@ def index_to_colour(index: np.ndarray, palette: Sequence[Sequence[int]],
                     ignore_colour: Optional[Sequence[int]] = (0, 0, 0)
                     ) -> np.ndarray:
     """The RGB colour mask of an index mask (the inverse of
-    :func:`colour_to_index`): values outside the palette get
-    ``ignore_colour``."""
+    :func:`colour_to_index`).
+
+    Args:
+        index: ``H x W`` uint8 array of class indices.
+        palette: One ``(R, G, B)`` per class, class ``i`` at position ``i``.
+        ignore_colour: The colour of values outside the palette; None:
+            such values are refused.
+
+    Returns:
+        ``H x W x 3`` uint8 array in RGB order.
+
+    Raises:
+        ValueError: ``ignore_colour`` is None and some values are outside
+            the palette.
+    """
+    if ignore_colour is None:
+        outside = np.unique(index[index >= len(palette)])
+        if outside.size:
+            raise ValueError(f'values outside the palette of '
+                             f'{len(palette)} classes: '
+                             f'{outside[:10].tolist()} (give ignore_colour '
+                             f'to colour them)')
     table = np.zeros((256, 3), np.uint8)
-    table[:] = ignore_colour
+    if ignore_colour is not None:
+        table[:] = ignore_colour
     table[:len(palette)] = np.asarray(palette, np.uint8)
     return table[index]

@@ -224,7 +224,8 @@ def test_one_based_masks_read_as_zero_based_are_out_of_range_with_the_hint(
         finding.details[named]
     assert report.meanings[len(CUSTOM_CLASSES)].startswith('OUT OF RANGE')
     assert report.other_setting.startswith('with reduce_zero_label=True')
-    assert '0 px would be out of range' in report.other_setting
+    # anchored: '10 px would be out of range' must not pass
+    assert '; 0 px would be out of range' in report.other_setting
 
 
 @pytest.mark.parametrize('make', [_exif_square, _exif_non_square])
@@ -327,10 +328,46 @@ def test_config_findings_name_heads_metrics_and_padding(custom):
     assert found['head_num_classes'].files == ['my_config.py']
     assert 'decode_head.num_classes=150' in \
         found['head_num_classes'].details['my_config.py']
-    assert 'auxiliary_head.ignore_index=0' in details or \
+    assert 'auxiliary_head.ignore_index=0' in details and \
         'val_evaluator.ignore_index=254' in details
     ok = Config(dict(model=dict(decode_head=dict(num_classes=6))))
     assert config_findings(ok, dict(train=dataset), 'c.py') == []
+
+
+def test_config_findings_name_the_pipelines_padding_and_crop(custom):
+    size = dict(type='Resize', scale=(32, 24))
+    bad = build(custom_cfg(custom, pipeline=[
+        dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), size,
+        dict(type='RandomCrop', crop_size=(16, 16), cat_max_ratio=0.75,
+             ignore_index=0),
+        dict(type='Pad', size=(32, 32), pad_val=dict(img=0, seg=0)),
+        dict(type='RandomChoice', transforms=[[
+            dict(type='RandomRotate', prob=1., degree=10, seg_pad_val=3),
+            dict(type='RandomCutOut', prob=1., n_holes=1,
+                 cutout_shape=(2, 2), seg_fill_in=200)]]),
+        dict(type='PackSegInputs')]))
+    found = {f.kind: f for f in config_findings(
+        Config(dict()), dict(train=bad), 'my_config.py')}
+    assert set(found) == {'ignore_index', 'seg_pad_val'}
+    crop = found['ignore_index'].details['my_config.py']
+    assert 'train pipeline[3]: RandomCrop(ignore_index=0)' in crop
+    assert "dataset's 255" in crop
+    pads = found['seg_pad_val'].details['my_config.py']
+    assert "Pad(pad_val['seg']=0)" in pads and 'would be class 0' in pads
+    assert 'train pipeline[5][0][0]: RandomRotate(seg_pad_val=3)' in pads
+    assert 'class 3' in pads
+    assert 'RandomCutOut(seg_fill_in=200)' in pads and \
+        'out of range' in pads
+    # mmcv's and mmseg's defaults pad with 255 and fill in nothing; without
+    # cat_max_ratio the crop's ignore_index is not used
+    good = build(custom_cfg(custom, pipeline=[
+        dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), size,
+        dict(type='RandomCrop', crop_size=(16, 16), ignore_index=0),
+        dict(type='Pad', size=(32, 32)),
+        dict(type='RandomRotate', prob=1., degree=10),
+        dict(type='RandomCutOut', prob=1., n_holes=1, cutout_shape=(2, 2)),
+        dict(type='PackSegInputs')]))
+    assert config_findings(Config(dict()), dict(train=good), 'c.py') == []
 
 
 def test_a_config_split_that_cannot_be_built_is_reported(custom):
@@ -356,3 +393,23 @@ def test_colour_masks_round_trip_and_unknown_colours_are_listed(custom):
         colour_to_index(colour, PALETTE, unknown='error', name='m.png')
     assert ((1, 2, 3), 3) in err.value.colours
     assert ((255, 255, 255), int((seg == 255).sum())) in err.value.colours
+
+
+def test_colour_masks_refuse_what_would_convert_wrong(custom):
+    seg = cv2.imread(str(mask(custom, 0)), cv2.IMREAD_UNCHANGED)
+    colour = index_to_colour(seg, PALETTE, ignore_colour=(255, 255, 255))
+    # an ignore index that is a class: unknown colours would become it
+    with pytest.raises(ValueError, match=r'ignore_index 3 is class 3 of '
+                       r'the 6'):
+        colour_to_index(colour, PALETTE, ignore_index=3)
+    # a 16-bit colour mask: every pixel would be unknown
+    with pytest.raises(ValueError, match=r'deep\.png: a uint16 colour mask'):
+        colour_to_index(colour.astype(np.uint16) * 257, PALETTE,
+                        name='deep.png')
+    # ignore_colour=None: values outside the palette refused, others kept
+    with pytest.raises(ValueError, match=r'outside the palette .*\[255\]'):
+        index_to_colour(seg, PALETTE, ignore_colour=None)
+    inside = np.where(seg == 255, 0, seg).astype(np.uint8)
+    np.testing.assert_array_equal(
+        index_to_colour(inside, PALETTE, ignore_colour=None),
+        index_to_colour(inside, PALETTE))

@@ -141,11 +141,43 @@ def test_a_broken_folder_fails_naming_every_file(custom, tmp_path, capsys):
     [], ['--images', 'x'], ['--images', 'x', '--masks', 'y',
                             '--reduce-zero-label', 'no'],
     ['missing_config.py'],
+    # the folder form has no config to override: not silently ignored
+    ['--images', 'x', '--masks', 'y', '--num-classes', '2',
+     '--reduce-zero-label', 'no', '--cfg-options', 'a=1'],
 ])
 def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         check.main(argv)
     assert exit_.value.code == 2
+    if '--cfg-options' in argv:
+        assert '--cfg-options is for a CONFIG' in capsys.readouterr().err
+
+
+def test_the_template_catches_num_classes_that_disagree_with_the_classes(
+        tmp_path, capsys):
+    root = make_custom_like(tmp_path / 'mine', num_train=2, num_val=1,
+                            size=(24, 32))
+    template = ROOT / 'configs' / 'custom' / \
+        'upernet_inceptionnext_t_custom.py'
+    # the template filled in as its comment says: data_root (and so the
+    # classes file under it) set in the copy
+    config = tmp_path / 'mine.py'
+    text = template.read_text()
+    assert "data_root = 'data/my_dataset'" in text
+    config.write_text(text.replace("data_root = 'data/my_dataset'",
+                                   f'data_root = {str(root)!r}'))
+    code, out = run(capsys, config, '--out-dir', tmp_path / 'ok')
+    assert code == 0, out
+    code, out = run(capsys, config, '--out-dir', tmp_path / 'wrong',
+                    '--cfg-options', 'model.decode_head.num_classes=5',
+                    'model.auxiliary_head.num_classes=7')
+    assert code == 1, out
+    report = json.loads((tmp_path / 'wrong' / 'report.json').read_text())
+    assert [f['kind'] for f in report['config_findings']] == [
+        'head_num_classes']
+    detail = report['config_findings'][0]['files'][0]['detail']
+    assert 'model.decode_head.num_classes=5, the dataset has 6' in detail
+    assert 'model.auxiliary_head.num_classes=7' in detail
 
 
 def test_the_command_line_entry_point(custom, tmp_path):
@@ -158,22 +190,39 @@ def test_the_command_line_entry_point(custom, tmp_path):
     assert result.stderr == '', result.stderr
 
 
-def test_colour_masks_convert_back_to_the_index_masks(custom, tmp_path,
-                                                      capsys):
-    convert = load_tool('convert_colour_masks')
+convert = load_tool('convert_colour_masks')
+
+
+def colour_masks(custom, src, bgr=True):
+    """The custom masks as colour masks in src (white: no class), by
+    name."""
     palette = [c for _, c in CUSTOM_CLASSES]
-    src = tmp_path / 'colour'
     src.mkdir()
     originals = {}
     for path in sorted((custom / 'masks' / 'train').glob('*.png')):
         seg = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         originals[path.name] = seg
         colour = index_to_colour(seg, palette, ignore_colour=(255, 255, 255))
-        cv2.imwrite(str(src / path.name), colour[..., ::-1])  # RGB -> BGR
+        # cv2 writes BGR; bgr=False: a palette in the wrong channel order
+        cv2.imwrite(str(src / path.name), colour[..., ::-1] if bgr
+                    else colour)
     assert len(originals) == 3
+    return originals
+
+
+def test_colour_masks_convert_back_to_the_index_masks(custom, tmp_path,
+                                                      capsys):
+    src = tmp_path / 'colour'
+    originals = colour_masks(custom, src)
     code = convert.main([str(src), str(tmp_path / 'index'),
                          '--classes-file', str(custom / 'classes.txt')])
-    assert code == 0
+    out = capsys.readouterr().out
+    assert code == 0, out
+    # the white pixels are unknown: their share per mask and in all
+    share = (originals['scene_000.png'] == 255).mean()
+    assert f'scene_000.png: {share:.1%} unknown pixels' in out
+    total = np.mean([(s == 255).mean() for s in originals.values()])
+    assert f'{total:.1%} unknown pixels in all read' in out
     for name, seg in originals.items():
         back = cv2.imread(str(tmp_path / 'index' / name),
                           cv2.IMREAD_UNCHANGED)
@@ -189,3 +238,43 @@ def test_colour_masks_convert_back_to_the_index_masks(custom, tmp_path,
     names, palette = convert.palette_of(convert.parse_args(
         ['a', 'b', '--dataset-type', 'CityscapesDataset']))
     assert len(names) == 19 and palette[0] == [128, 64, 128]
+
+
+def test_colour_masks_that_would_convert_wrong_are_refused(custom, tmp_path,
+                                                           capsys):
+    src = tmp_path / 'colour'
+    colour_masks(custom, src)
+    classes = ['--classes-file', str(custom / 'classes.txt')]
+    # an ignore index that is a class: unknown colours would become it
+    assert convert.main([str(src), str(tmp_path / 'a'), *classes,
+                         '--ignore-index', '3']) == 2
+    assert 'is class 3' in capsys.readouterr().err
+    assert not (tmp_path / 'a').exists()
+    # in place: the colour masks would be overwritten
+    with pytest.raises(SystemExit) as exit_:
+        convert.main([str(src), str(src / '.'), *classes])
+    assert exit_.value.code == 2 and 'dst is src' in capsys.readouterr().err
+    # a 16-bit colour PNG: refused naming it, the others written
+    deep = src / 'scene_001.png'
+    cv2.imwrite(str(deep), cv2.imread(str(deep)).astype(np.uint16) * 257)
+    assert convert.main([str(src), str(tmp_path / 'b'), *classes]) == 1
+    err = capsys.readouterr().err
+    assert f'{deep}: a uint16 colour mask' in err
+    assert sorted(p.name for p in (tmp_path / 'b').iterdir()) == [
+        'scene_000.png', 'scene_002.png']
+
+
+def test_a_palette_in_the_wrong_channel_order_fails(custom, tmp_path,
+                                                    capsys):
+    src = tmp_path / 'colour'
+    colour_masks(custom, src, bgr=False)
+    code = convert.main([str(src), str(tmp_path / 'index'),
+                         '--classes-file', str(custom / 'classes.txt')])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert 'scene_000.png: ' in err and 'more than --max-unknown 5.0%' in err
+    assert not (tmp_path / 'index').exists()
+    # the threshold is the user's to raise
+    assert convert.main([str(src), str(tmp_path / 'index'), '--classes-file',
+                         str(custom / 'classes.txt'),
+                         '--max-unknown', '1']) == 0
