@@ -1,6 +1,6 @@
 """What a mask file holds and what training reads from it: the one place for
 the decisions that the checked loader (``transforms/loading.py``, which
-raises at the first problem) and the inspector (``inspection.py``, which
+raises at the first problem) and the inspector (``inspection/``, which
 collects them all) share.
 
 A mask is decoded as mmseg 1.x's ``LoadAnnotations._load_seg_map`` decodes
