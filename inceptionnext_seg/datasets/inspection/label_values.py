@@ -79,7 +79,7 @@ def _meanings(values: Dict[int, list], num_classes: int, ignore_index: int,
                        'ignore index') + wrap
             train = -1
         else:
-            meaning = f'OUT OF RANGE (read as {train}){wrap}'
+            meaning = 'OUT OF RANGE' + (wrap or f' (read as {train})')
             train = -2
         out[value] = (meaning, train)
     return out
