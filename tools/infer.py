@@ -76,19 +76,7 @@ def parse_args(argv=None):
                         ', '.join(media.VIDEO_SUFFIXES) + ')')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out', required=True,
-                        help='coloured result: a file for one image, a '
-                        'folder for many, a video file (.mp4, .avi) for a '
-                        'video')
-    parser.add_argument('--labels-out',
-                        help="also write the label map (PNG) in the "
-                        "dataset's own encoding, as tools/test.py --out "
-                        'writes it (ADE20K: 1..150; 16-bit where a value '
-                        'exceeds 255): a file for one image, a folder for '
-                        'many images or for a video\'s frames')
-    parser.add_argument('--train-ids', action='store_true',
-                        help='write --labels-out as 0-based class indices '
-                        '(the model\'s outputs) instead')
+    media.add_output_arguments(parser)
     parser.add_argument('--batch-size', type=int, default=1,
                         help='images or frames per forward pass (a batch '
                         'holds images of one size)')
@@ -111,8 +99,6 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=0,
                         help="CPU threads (0: torch's and ONNX Runtime's "
                         'choice)')
-    parser.add_argument('--opacity', type=float, default=0.5,
-                        help='opacity of the painted mask, in (0, 1]')
     parser.add_argument('--with-labels', action='store_true',
                         help='write class names on the image')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

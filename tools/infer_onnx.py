@@ -39,17 +39,9 @@ import cv2
 import numpy as np
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Segment an image, a folder of images, a glob pattern or '
-        'a video with an ONNX model written by tools/export.py, with '
-        'onnxruntime, numpy and OpenCV only (no torch, no mmseg), and write '
-        'the prediction painted over each image or frame.',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('input', help='image file (anything OpenCV reads), '
-                        'folder of images, glob pattern (quoted) or video '
-                        'file (' + ', '.join(VIDEO_SUFFIXES) + ')')
-    parser.add_argument('model', help='ONNX file written by tools/export.py')
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """--out, --labels-out, --train-ids and --opacity, as this tool and
+    tools/infer.py take them."""
     parser.add_argument('--out', required=True,
                         help='coloured result: a file for one image, a '
                         'folder for many, a video file (.mp4, .avi) for a '
@@ -65,6 +57,20 @@ def parse_args(argv=None):
                         '(the model\'s outputs) instead')
     parser.add_argument('--opacity', type=float, default=0.5,
                         help='opacity of the painted mask, in (0, 1]')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Segment an image, a folder of images, a glob pattern or '
+        'a video with an ONNX model written by tools/export.py, with '
+        'onnxruntime, numpy and OpenCV only (no torch, no mmseg), and write '
+        'the prediction painted over each image or frame.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('input', help='image file (anything OpenCV reads), '
+                        'folder of images, glob pattern (quoted) or video '
+                        'file (' + ', '.join(VIDEO_SUFFIXES) + ')')
+    parser.add_argument('model', help='ONNX file written by tools/export.py')
+    add_output_arguments(parser)
     parser.add_argument('--threads', type=int, default=0,
                         help='ONNX Runtime intra-op threads (0: its '
                         'choice)')
