@@ -40,10 +40,16 @@ def to_plain(obj: Any) -> Any:
 
 def from_plain(obj: Any) -> Any:
     """Turn the buffers stored by :func:`to_plain` back into
-    ``HistoryBuffer``s (anything else is returned as it is)."""
+    ``HistoryBuffer``s (anything else is returned as it is).
+
+    The tensors may be on a GPU: mmengine's ``Runner.resume`` loads with
+    ``map_location=get_device()``, so on a GPU machine they arrive there, and
+    a ``HistoryBuffer`` holds numpy arrays, which only CPU tensors give.
+    """
     if isinstance(obj, dict):
         if obj.get(_BUFFER_TAG):
-            return HistoryBuffer(obj['log'].numpy(), obj['count'].numpy(),
+            return HistoryBuffer(obj['log'].cpu().numpy(),
+                                 obj['count'].cpu().numpy(),
                                  obj['max_length'])
         return type(obj)((k, from_plain(v)) for k, v in obj.items())
     return obj
