@@ -20,6 +20,7 @@ import torch
 
 from inceptionnext_seg.checkpoint import (CheckpointError, download_checkpoint,
                                           read_checkpoint)
+from inceptionnext_seg.checkpoint.download import first_on_each_node
 
 __all__ = ['OFFICIAL_URLS', 'TIMM_HUB_IDS', 'resolve_checkpoint',
            'extract_backbone_state_dict', 'read_backbone_weights',
@@ -101,19 +102,23 @@ def resolve_checkpoint(source: Union[str, Path]) -> Path:
 
     Returns:
         Path: The local file.
+
+    In a distributed run each node's first process downloads while the
+    others wait, then they read its file (every rank must call this, as
+    ``init_weights`` does).
     """
     text = str(source)
     if text.startswith(('http://', 'https://')):
-        return download_checkpoint(text, instead=(
+        return first_on_each_node(lambda: download_checkpoint(text, instead=(
             'use a local copy instead of the URL: as the SRC of '
             'tools/convert_weights.py, or in a config with --cfg-options '
-            'model.backbone.init_cfg.checkpoint=/path/to/file'))
+            'model.backbone.init_cfg.checkpoint=/path/to/file')))
     path = Path(text).expanduser()
     if path.exists():
         return path
     match = _HUB_ID.match(text)
     if match and (match.group(1) or text.startswith('timm/')):
-        return _download_hub(match.group('repo'))
+        return first_on_each_node(lambda: _download_hub(match.group('repo')))
     raise CheckpointError(
         f'Checkpoint not found: {text!r}. Expected an existing file, an '
         f'http(s) URL such as {OFFICIAL_URLS["tiny"]}, or a timm hub id such '

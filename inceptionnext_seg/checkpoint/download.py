@@ -4,12 +4,34 @@ job (never ``torch.load`` with its defaults, as ``torch.hub`` and mmengine
 do for URLs)."""
 import os
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import torch
+from mmengine.dist import barrier, get_dist_info
 
 from .reading import CheckpointError
 
-__all__ = ['download_checkpoint', 'cached_path']
+__all__ = ['download_checkpoint', 'cached_path', 'first_on_each_node']
+
+T = TypeVar('T')
+
+
+def first_on_each_node(fetch: Callable[[], T]) -> T:
+    """``fetch()`` (a download into a cache) on each node's first process
+    (``LOCAL_RANK`` 0) first; the others call it once those are done, and
+    find the file in the cache (on a shared file system, or on their node).
+    Outside a process group, just ``fetch()``. Every rank must call it.
+    """
+    _, world_size = get_dist_info()
+    if world_size == 1:
+        return fetch()
+    if int(os.environ.get('LOCAL_RANK', 0)) == 0:
+        try:
+            return fetch()
+        finally:
+            barrier()  # also after a failure: the others then say it too
+    barrier()
+    return fetch()
 
 
 def cached_path(url: str) -> Path:

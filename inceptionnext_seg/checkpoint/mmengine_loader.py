@@ -14,7 +14,8 @@ on OpenMMLab's mmengine 0.10 and on the fork's (onedl-mmengine) alike:
   anything on torch < 2.6 and refuses mmengine's own checkpoints on
   torch >= 2.6); the fork's mmengine tries ``weights_only=True`` and, when
   that refuses a file, unpickles it anyway (``weights_only=False``);
-* **http(s) URLs** are downloaded into torch's hub cache (by rank 0 first)
+* **http(s) URLs** are downloaded into torch's hub cache (by each node's
+  first process first)
   and read the same way; both mmengines read them with ``torch.hub``'s
   ``weights_only=False``;
 * the **other schemes** mmengine knows (model-zoo names such as
@@ -30,10 +31,9 @@ other module of ``inceptionnext_seg`` does not do it.
 """
 from typing import Any, Optional
 
-from mmengine.dist import barrier, get_dist_info
 from mmengine.runner import CheckpointLoader
 
-from .download import download_checkpoint
+from .download import download_checkpoint, first_on_each_node
 from .reading import CheckpointError, read_checkpoint
 
 __all__ = ['load_from_local_weights_only', 'load_from_http_weights_only',
@@ -58,17 +58,10 @@ def load_from_local_weights_only(filename: str,
                                   force=True)
 def load_from_http_weights_only(filename: str,
                                 map_location: Optional[str] = None) -> Any:
-    """Download ``filename`` once (rank 0 first, the other ranks then find
-    it in the cache, or download it on another machine) and read it as a
-    local file."""
-    rank, world_size = get_dist_info()
+    """Download ``filename`` once per node (its first process first, the
+    others then find it in the cache) and read it as a local file."""
     instead = 'give the local file in its place (load_from=/path/to/file)'
-    if rank == 0:
-        path = download_checkpoint(filename, instead)
-    if world_size > 1:
-        barrier()
-        if rank > 0:
-            path = download_checkpoint(filename, instead)
+    path = first_on_each_node(lambda: download_checkpoint(filename, instead))
     return read_checkpoint(path, map_location or 'cpu')
 
 

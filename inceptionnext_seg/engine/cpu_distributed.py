@@ -20,6 +20,8 @@ from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 from mmseg.registry import MODEL_WRAPPERS
 
+from .process_group import stop_if_gpus_unusable
+
 __all__ = ['CPUDistributedDataParallel', 'use_cpu_processes',
            'end_cpu_processes']
 
@@ -51,10 +53,13 @@ def use_cpu_processes(cfg: Config, launcher: str) -> None:
     launcher.
 
     Raises:
+        EnvironmentProblem: Where GPUs are present but unusable by this
+            torch (the cause, not a launcher complaint).
         SystemExit: For the ``slurm`` and ``mpi`` launchers without CUDA.
     """
     if launcher == 'none' or torch.cuda.is_available():
         return
+    stop_if_gpus_unusable()  # a GPU machine whose driver this torch can't use
     if launcher != 'pytorch':
         raise SystemExit(f'--launcher {launcher} needs CUDA here; on CPU use '
                          f'--launcher pytorch (tools/dist_train.sh).')

@@ -17,6 +17,7 @@ from mmseg.registry import RUNNERS
 from .auto_resume import choose_start, training_record
 from .console_log import DigestFormatter, LibraryNoticeFilter
 from .hooks.preemption_hook import PreemptionHook, worker_init_fn
+from .run_environment import RunEnvironmentMixin
 
 __all__ = ['ReadableLogRunner']
 
@@ -32,9 +33,10 @@ def _file_of(logger) -> Optional[str]:
 
 
 @RUNNERS.register_module()
-class ReadableLogRunner(Runner):
+class ReadableLogRunner(RunEnvironmentMixin, Runner):
     """``Runner`` whose console shows what a person reads (see the module
-    docstring); everything else is mmengine's."""
+    docstring), on every device (:class:`~.run_environment.
+    RunEnvironmentMixin`); everything else is mmengine's."""
 
     def build_logger(self, *args, **kwargs):
         logger = super().build_logger(*args, **kwargs)

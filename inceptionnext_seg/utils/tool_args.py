@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from ..engine.cpu_distributed import use_cpu_processes
+from ..engine.process_group import set_local_rank
 from .config import load_config
 
 __all__ = ['add_common_args', 'config_from_args', 'add_hook']
@@ -44,6 +45,7 @@ def config_from_args(args):
                                     Path(args.config).stem)
     cfg.launcher = args.launcher
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    set_local_rank(args.launcher)  # mpi: the MPI variable, not that 0
     # mmengine's `pytorch` launcher needs CUDA; on CPUs start gloo here.
     use_cpu_processes(cfg, args.launcher)
     return cfg

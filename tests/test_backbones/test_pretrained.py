@@ -8,6 +8,7 @@ import torch
 from mmseg.registry import MODELS
 from safetensors.torch import save_file
 
+import backbones.pretrained as pretrained_module
 from backbones import read_backbone_weights
 from inceptionnext_seg.checkpoint import CheckpointError
 from inceptionnext_seg.checkpoint import reading as checkpoint_module
@@ -380,3 +381,30 @@ def test_convert_weights_refuses_bad_sources(timm_models, tmp_path, capsys):
     result = convert_in_process(capsys, src, tmp_path / 'out.pth', '--arch',
                                 'small')
     assert result.returncode == 1 and 'does not fit' in result.stderr
+
+
+@pytest.mark.parametrize('local_rank,order', [
+    ('0', ['fetch', 'barrier']), ('1', ['barrier', 'fetch'])])
+@pytest.mark.parametrize('source', [
+    'https://example.invalid/inceptionnext_tiny.pth',
+    'timm/inception_next_tiny.sail_in1k'])
+def test_distributed_ranks_fetch_after_their_nodes_first(
+        monkeypatch, source, local_rank, order):
+    """In an 8-GPU run, each node's first process downloads the ImageNet
+    weights while the others wait at a barrier, then read its file from
+    the cache, instead of 8 downloads at once."""
+    from inceptionnext_seg.checkpoint import download
+    calls = []
+    monkeypatch.setattr(download, 'get_dist_info', lambda: (int(local_rank),
+                                                            2))
+    monkeypatch.setattr(download, 'barrier', lambda: calls.append('barrier'))
+    monkeypatch.setenv('LOCAL_RANK', local_rank)
+
+    def fetch(*args, **kwargs):
+        calls.append('fetch')
+        return Path('/cache/file.pth')
+
+    monkeypatch.setattr(pretrained_module, 'download_checkpoint', fetch)
+    monkeypatch.setattr(pretrained_module, '_download_hub', fetch)
+    assert pretrained_module.resolve_checkpoint(source) == Path('/cache/file.pth')
+    assert calls == order
