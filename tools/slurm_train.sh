@@ -13,10 +13,13 @@ present, else python3).
 
 Preemption and time limits: srun asks Slurm for SIGUSR1 SIGNAL_BEFORE_END
 seconds (180) before the job's end; on it, or on the SIGTERM of a
-preemption, training finishes its iteration, writes that checkpoint and
-exits with status 75. Inside a batch job (sbatch --requeue ...) this script
-then requeues the job (scontrol requeue), and the requeued job, the same
-command, resumes from that checkpoint (the configs' auto_resume)."
+preemption, training finishes its iteration and writes that checkpoint;
+inside a batch job (sbatch --requeue ...) its first rank then requeues the
+job (scontrol requeue) before any rank exits, and the requeued job, the same
+command, resumes from that checkpoint (the configs' auto_resume). The ranks
+exit with status 75; srun may report 143 for ranks it ended (its
+--kill-on-bad-exit), which changes nothing: the checkpoint is written and
+the job requeued."
 source "$DIR/launch_env.sh"
 usage_unless 4 "$@"
 PREEMPTED=75  # inceptionnext_seg.engine.PREEMPTED_EXIT_CODE
@@ -24,15 +27,7 @@ status=0
 SRUN_ARGS="--signal=USR1@${SIGNAL_BEFORE_END:-180} ${SRUN_ARGS:-}" \
     srun_tool "$1" "$2" train.py "$3" --work-dir="$4" "${@:5}" || status=$?
 { set +x; } 2>/dev/null
-if [ "$status" -eq "$PREEMPTED" ]; then
-    if [ -n "${SLURM_JOB_ID:-}" ]; then
-        echo "Training stopped with its checkpoint written (status $status): requeueing job $SLURM_JOB_ID; it resumes from $4." >&2
-        scontrol requeue "$SLURM_JOB_ID" || {
-            echo "scontrol requeue $SLURM_JOB_ID failed (submitted without --requeue?): run the same command again to resume." >&2
-            exit "$status"
-        }
-        exit 0
-    fi
-    echo "Training stopped with its checkpoint written (status $status): run the same command again to resume from $4 (inside sbatch --requeue this script requeues the job itself)." >&2
+if [ "$status" -eq "$PREEMPTED" ] && [ -z "${SLURM_JOB_ID:-}" ]; then
+    echo "Training stopped with its checkpoint written (status $status): run the same command again to resume from $4 (inside sbatch --requeue the training requeues the job itself)." >&2
 fi
 exit "$status"

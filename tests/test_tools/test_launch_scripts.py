@@ -1,13 +1,19 @@
 """tools/dist_*.sh and tools/slurm_*.sh: usage on --help or missing
 arguments, the project's Python without activating anything, and the srun
-request the Slurm scripts make (checked with a stand-in srun)."""
+request the Slurm scripts make (checked with a stand-in srun), and a
+preempted Slurm job requeued under an srun that behaves as Slurm's."""
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
-from tests.helpers.tools import ROOT
+from tests.helpers.slurm import slurm_stand_ins
+from tests.helpers.tools import ROOT, free_port
 
 SCRIPTS = {'dist_train.sh': 2, 'dist_test.sh': 3, 'slurm_train.sh': 4,
            'slurm_test.sh': 4}
@@ -87,13 +93,15 @@ def stand_ins(tmp_path, **programs):
     return f'{fake}:{os.environ["PATH"]}'
 
 
-@pytest.mark.parametrize('status,job,requeued,exit_status', [
-    (75, '4242', True, 0),     # stopped with its checkpoint, in a batch job
-    (75, None, False, 75),     # the same, srun from a login node
-    (0, '4242', False, 0),     # done
-    (1, '4242', False, 1)])    # failed: not requeued
-def test_slurm_train_requeues_a_stopped_job(tmp_path, status, job, requeued,
-                                            exit_status):
+@pytest.mark.parametrize('status,job', [
+    (75, '4242'),   # stopped with its checkpoint (the training requeued)
+    (75, None),     # the same, srun from a login node
+    (0, '4242'),    # done
+    (1, '4242')])   # failed
+def test_slurm_train_passes_the_status_on_and_never_requeues_itself(
+        tmp_path, status, job):
+    """The requeue is the training's (PreemptionHook, before any rank
+    exits): the script leaves scontrol alone, whatever srun reports."""
     calls = tmp_path / 'calls'
     path = stand_ins(
         tmp_path,
@@ -107,13 +115,45 @@ def test_slurm_train_requeues_a_stopped_job(tmp_path, status, job, requeued,
         ['bash', str(ROOT / 'tools' / 'slurm_train.sh'), 'gpu', 'seg',
          'CONFIG.py', 'WORK'], capture_output=True, text=True, env=env,
         cwd=tmp_path)
-    assert result.returncode == exit_status, result.stderr
+    assert result.returncode == status, result.stderr
     lines = calls.read_text().splitlines()
+    assert len(lines) == 1
     assert lines[0].startswith('srun ') and '--signal=USR1@300' in lines[0]
-    assert lines[1:] == (['scontrol requeue 4242'] if requeued else [])
-    if status == 75:
-        assert 'it resumes from WORK' in result.stderr if job else \
-            'run the same command again to resume from WORK' in result.stderr
+    assert ('run the same command again to resume from WORK' in
+            result.stderr) == (status == 75 and not job)
+
+
+def test_a_signalled_slurm_job_is_requeued_once_its_checkpoint_is_written(
+        tmp_path):
+    """srun as Slurm's behaves (tests/helpers/slurm.py): the time limit's
+    SIGUSR1 (a preemption's SIGTERM is handled alike) reaches both ranks, which stop after the same iteration; rank 0 requeues the job
+    before either exits. The first rank out with 75 makes srun end the other
+    (--kill-on-bad-exit=1), so srun reports 143: a script that requeued on
+    srun's 75 would not requeue this job."""
+    calls = tmp_path / 'calls'
+    bin_dir = slurm_stand_ins(tmp_path / 'bin', sys.executable)
+    env = dict(os.environ, PATH=f'{bin_dir}:{os.environ["PATH"]}',
+               SLURM_JOB_ID='4242', SLURM_CALLS=str(calls),
+               SRUN_TASK=str(ROOT / 'tests' / 'helpers' / 'slurm_task.py'),
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
+               PYTHON=sys.executable, GPUS='2', GPUS_PER_NODE='2',
+               PYTHONPATH=str(ROOT))
+    job = subprocess.Popen(
+        ['bash', str(ROOT / 'tools' / 'slurm_train.sh'), 'gpu', 'seg',
+         'CONFIG.py', str(tmp_path / 'work')], env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while not all(Path(f'{calls}.ready{r}').exists() for r in (0, 1)):
+        assert job.poll() is None and time.time() < deadline, \
+            job.communicate()[0][-3000:]
+        time.sleep(0.1)
+    os.kill(int(Path(f'{calls}.srun_pid').read_text()), signal.SIGUSR1)
+    output = job.communicate(timeout=120)[0]
+    assert job.returncode == 143, output[-3000:]
+    recorded = calls.read_text().splitlines()
+    assert recorded[1:] == ['scontrol requeue 4242'], output[-3000:]
+    assert Path(f'{calls}.checkpoint').exists()
+    assert 'Requeued Slurm job 4242' in output
 
 
 FAKE_TORCHRUN = """\

@@ -12,11 +12,21 @@ checkpoint (atomically, with its retention), and the process exits with
 
 A second signal while the run stops is logged and ignored: it cannot
 interrupt the checkpoint being written.
+
+Under ``--launcher slurm`` inside a Slurm job, rank 0 also requeues the job
+(``scontrol requeue $SLURM_JOB_ID``) once the checkpoint is written and
+before the ranks leave the barrier, as PyTorch Lightning and submitit do:
+the requeued job, the same command, resumes from that checkpoint. The
+decision is not left to the job script reading srun's exit status: with
+``srun --kill-on-bad-exit=1`` the first rank to exit with 75 makes srun
+kill the others, still shutting down, and srun then reports their 143.
 """
 import functools
 import multiprocessing
 import os
+import shutil
 import signal
+import subprocess
 import threading
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -192,6 +202,11 @@ class PreemptionHook(Hook):
                 last and os.path.basename(str(last)) ==
                 checkpoint.filename_tmpl.format(step)):
             checkpoint._save_checkpoint(runner)  # noqa: SLF001 (pinned)
+        if checkpoint is not None and runner.rank == 0 and \
+                getattr(runner, 'launcher', 'none') == 'slurm':
+            # Before the barrier: no rank exits (and srun kills none of
+            # them) until the job is requeued.
+            self._requeue_slurm_job(runner)
         if is_distributed():
             barrier()  # rank 0 writes: no rank exits before it is written
         runner.train_loop.stop_training = True
@@ -212,6 +227,29 @@ class PreemptionHook(Hook):
         raise SystemExit(self.exit_code)
 
     # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _requeue_slurm_job(runner) -> None:
+        """``scontrol requeue`` this Slurm job, saying what happened."""
+        job = os.environ.get('SLURM_JOB_ID')
+        scontrol = shutil.which('scontrol')
+        if not job or not scontrol:
+            runner.logger.warning(
+                'PreemptionHook: not requeued (no SLURM_JOB_ID or no '
+                'scontrol here): run the same command again to resume.')
+            return
+        done = subprocess.run([scontrol, 'requeue', job],
+                              capture_output=True, text=True, timeout=60)
+        if done.returncode == 0:
+            runner.logger.info(
+                f'Requeued Slurm job {job}: it resumes from this checkpoint '
+                f'when it starts again.')
+        else:
+            runner.logger.warning(
+                f'scontrol requeue {job} failed ('
+                f'{(done.stderr or done.stdout).strip() or done.returncode}; '
+                f'a job submitted without --requeue, or not a batch job): '
+                f'run the same command again to resume.')
+
     @staticmethod
     def _checkpoint_hook(runner) -> Optional[CheckpointHook]:
         hooks = [h for h in runner.hooks if isinstance(h, CheckpointHook)]
