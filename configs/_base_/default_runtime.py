@@ -54,6 +54,10 @@ custom_hooks = [
     dict(type='PreemptionHook', signals=['SIGTERM', 'SIGUSR1']),
     # say at the start how much disk the checkpoints will take
     dict(type='CheckpointDiskHook'),
+    # after testing with ReportIoUMetric (tools/test.py --report, or mmseg's
+    # test.py with test_evaluator.type=ReportIoUMetric), render its HTML
+    # report from the data the metric saved
+    dict(type='EvaluationReportHook'),
 ]
 # Resume from the newest complete checkpoint of the work dir when the same
 # training config wrote it (a requeued or restarted job, the same command

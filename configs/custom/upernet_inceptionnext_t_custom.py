@@ -219,6 +219,7 @@ custom_hooks = [
     dict(type='TrainingCurvesHook'),
     dict(type='PreemptionHook', signals=['SIGTERM', 'SIGUSR1']),
     dict(type='CheckpointDiskHook'),
+    dict(type='EvaluationReportHook'),
 ]
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

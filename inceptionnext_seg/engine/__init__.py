@@ -8,6 +8,7 @@ from .cpu_distributed import (CPUDistributedDataParallel, end_cpu_processes,
 from .auto_resume import choose_start
 from .hooks import (PREEMPTED_EXIT_CODE, CheckpointDiskHook,
                     CorruptSampleReportHook, CudaCheckHook,
+                    EvaluationReportHook,
                     HeadDatasetCheckHook, NonFiniteLossHook,
                     PlainCheckpointHook, PreemptionHook, ProgressBarHook,
                     ResumableRandomnessHook, TestVisualizationHook,
@@ -27,5 +28,5 @@ __all__ = [
     'amp_optim_wrapper', 'bf16_supported', 'BF16OptimWrapper',
     'InceptionNeXtLearningRateDecayOptimizerConstructor', 'keep_recipe_batch',
     'ReadableLogRunner', 'PreemptionHook', 'PREEMPTED_EXIT_CODE',
-    'CheckpointDiskHook', 'choose_start'
+    'CheckpointDiskHook', 'EvaluationReportHook', 'choose_start'
 ]

@@ -15,7 +15,7 @@ EXPECTED = {
     'model': ['ChannelsLastSegDataPreProcessor', 'InceptionNeXt',
               'StrictEncoderDecoder'],
     'hook': ['CheckpointDiskHook', 'CorruptSampleReportHook', 'CudaCheckHook',
-             'HeadDatasetCheckHook',
+             'EvaluationReportHook', 'HeadDatasetCheckHook',
              'NonFiniteLossHook', 'PlainCheckpointHook', 'PreemptionHook',
              'ProgressBarHook', 'ResumableRandomnessHook',
              'TestVisualizationHook', 'TrainingCurvesHook',
