@@ -26,11 +26,15 @@ custom_imports = dict(
         'inceptionnext_seg.checkpoint.mmengine_loader',
     ],
     allow_failed_imports=False)
-# mmengine's Runner with a console people read: long blocks (environment,
-# config, hook order) as one line pointing to the log file, which keeps
-# everything; per-class tables with the classes that occur; a summary of the
-# metrics and files at the end.
-runner_type = 'ReadableLogRunner'
+# mmengine's Runner with this project's run policies
+# (inceptionnext_seg/engine/runner/): where training starts (auto_resume
+# below), dataloader workers safe from the preemption signals, the training
+# config in each checkpoint, the signals given back after training, and a
+# console people read: long blocks (environment, config, hook order) as one
+# line pointing to the log file, which keeps everything; per-class tables
+# with the classes that occur; a summary of the metrics and files at the end.
+# 'ReadableLogRunner', its former name, still works.
+runner_type = 'SegRunner'
 # Keep these when adding hooks: custom_hooks = _base_.custom_hooks + [...]
 custom_hooks = [
     # stop when the GPUs cannot be used by this torch (driver, architecture)

@@ -71,7 +71,7 @@ def tool_parser(script):
 
 def full_log(work_dir) -> str:
     """The complete log file of the newest run in ``work_dir`` (the console
-    shows a digest of it: ReadableLogRunner)."""
+    shows a digest of it: SegRunner)."""
     logs = sorted(Path(work_dir).glob('*/*.log'))
     assert logs, f'no log file in {work_dir}'
     return logs[-1].read_text()

@@ -29,7 +29,7 @@ EXPECTED = {
         'InceptionNeXtLearningRateDecayOptimizerConstructor'],
     'model_wrapper': ['CPUDistributedDataParallel'],
     'visualizer': ['ContiguousSegLocalVisualizer'],
-    'runner': ['ReadableLogRunner'],
+    'runner': ['ReadableLogRunner', 'SegRunner'],
     'metric': ['ClassIoUMetric', 'ReportIoUMetric'],
 }
 
