@@ -53,14 +53,8 @@ def main():
             for split in ('train', 'val', 'test')]
     options = data
     if args.iters:
-        warmup = min(50, args.iters // 2)
-        options = data + [
-            f'train_cfg.max_iters={args.iters}',
-            f'train_cfg.val_interval={args.iters}',
-            f'default_hooks.checkpoint.interval={args.iters}',
-            f'param_scheduler.0.end={warmup}',
-            f'param_scheduler.1.begin={warmup}',
-            f'param_scheduler.1.end={args.iters}']
+        from inceptionnext_seg.utils.short_run import short_run_options
+        options = data + short_run_options(args.iters)
     started = time.time()
     # --fresh: the example trains from the beginning every time, also where
     # the work dir holds an earlier run (which auto_resume would go on).

@@ -24,6 +24,7 @@ from mmseg.datasets import ADE20KDataset
 
 from inceptionnext_seg.datasets.synthetic_ade20k import draw_scene
 from inceptionnext_seg.evaluation import ReportIoUMetric
+from inceptionnext_seg.visualization.report import write_report
 from inceptionnext_seg.visualization.report.browser import (find_chromium,
                                                             self_check)
 
@@ -102,6 +103,7 @@ def main():
                 wrong_prediction(rng, label))[None]))])
     processed = time.perf_counter() - start
     metric.compute_metrics(metric.results)
+    write_report(metric.saved_run, out / 'report', gallery_size=args.gallery)
     built = time.perf_counter() - start - processed
     report = out / 'report'
     page = report / 'index.html'

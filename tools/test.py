@@ -97,6 +97,9 @@ def main():
             evaluator['keep_results'] = True
     if args.report is not None:
         use_report_metric(cfg, args)
+        # renders the page from the metric's saved data (the configs have
+        # it; a config of one's own may not)
+        add_hook(cfg, 'EvaluationReportHook')
     add_hook(cfg, 'ProgressBarHook')
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))

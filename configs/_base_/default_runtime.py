@@ -26,11 +26,15 @@ custom_imports = dict(
         'inceptionnext_seg.checkpoint.mmengine_loader',
     ],
     allow_failed_imports=False)
-# mmengine's Runner with a console people read: long blocks (environment,
-# config, hook order) as one line pointing to the log file, which keeps
-# everything; per-class tables with the classes that occur; a summary of the
-# metrics and files at the end.
-runner_type = 'ReadableLogRunner'
+# mmengine's Runner with this project's run policies
+# (inceptionnext_seg/engine/runner/): where training starts (auto_resume
+# below), dataloader workers safe from the preemption signals, the training
+# config in each checkpoint, the signals given back after training, and a
+# console people read: long blocks (environment, config, hook order) as one
+# line pointing to the log file, which keeps everything; per-class tables
+# with the classes that occur; a summary of the metrics and files at the end.
+# 'ReadableLogRunner', its former name, still works.
+runner_type = 'SegRunner'
 # Keep these when adding hooks: custom_hooks = _base_.custom_hooks + [...]
 custom_hooks = [
     # stop when the GPUs cannot be used by this torch (driver, architecture)
@@ -54,6 +58,10 @@ custom_hooks = [
     dict(type='PreemptionHook', signals=['SIGTERM', 'SIGUSR1']),
     # say at the start how much disk the checkpoints will take
     dict(type='CheckpointDiskHook'),
+    # after testing with ReportIoUMetric (tools/test.py --report, or mmseg's
+    # test.py with test_evaluator.type=ReportIoUMetric), render its HTML
+    # report from the data the metric saved
+    dict(type='EvaluationReportHook'),
 ]
 # Resume from the newest complete checkpoint of the work dir when the same
 # training config wrote it (a requeued or restarted job, the same command

@@ -208,7 +208,7 @@ custom_imports = dict(
         'inceptionnext_seg.checkpoint.mmengine_loader'
     ],
     allow_failed_imports=False)
-runner_type = 'ReadableLogRunner'
+runner_type = 'SegRunner'
 custom_hooks = [
     dict(type='CudaCheckHook'),
     dict(type='HeadDatasetCheckHook'),
@@ -219,6 +219,7 @@ custom_hooks = [
     dict(type='TrainingCurvesHook'),
     dict(type='PreemptionHook', signals=['SIGTERM', 'SIGUSR1']),
     dict(type='CheckpointDiskHook'),
+    dict(type='EvaluationReportHook'),
 ]
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

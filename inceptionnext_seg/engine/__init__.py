@@ -8,6 +8,7 @@ from .cpu_distributed import (CPUDistributedDataParallel, end_cpu_processes,
 from .auto_resume import choose_start
 from .hooks import (PREEMPTED_EXIT_CODE, CheckpointDiskHook,
                     CorruptSampleReportHook, CudaCheckHook,
+                    EvaluationReportHook,
                     HeadDatasetCheckHook, NonFiniteLossHook,
                     PlainCheckpointHook, PreemptionHook, ProgressBarHook,
                     ResumableRandomnessHook, TestVisualizationHook,
@@ -16,7 +17,7 @@ from .mixed_precision import amp_optim_wrapper, bf16_supported
 from .optimizers import (BF16OptimWrapper,
                          InceptionNeXtLearningRateDecayOptimizerConstructor)
 from .recipe_batch import keep_recipe_batch
-from .runner import ReadableLogRunner
+from .runner import ReadableLogRunner, SegRunner
 
 __all__ = [
     'CPUDistributedDataParallel', 'use_cpu_processes', 'end_cpu_processes',
@@ -26,6 +27,6 @@ __all__ = [
     'UpdateParamSchedulerHook',
     'amp_optim_wrapper', 'bf16_supported', 'BF16OptimWrapper',
     'InceptionNeXtLearningRateDecayOptimizerConstructor', 'keep_recipe_batch',
-    'ReadableLogRunner', 'PreemptionHook', 'PREEMPTED_EXIT_CODE',
-    'CheckpointDiskHook', 'choose_start'
+    'SegRunner', 'ReadableLogRunner', 'PreemptionHook', 'PREEMPTED_EXIT_CODE',
+    'CheckpointDiskHook', 'EvaluationReportHook', 'choose_start'
 ]

@@ -2,7 +2,7 @@
 during a run (the environment, the 350-line config, the hook order) as one
 line each pointing to the log file, the per-class table reduced to the
 classes that occur, and mmengine's notices about its own API left out. The
-log file keeps every line (``ReadableLogRunner`` puts
+log file keeps every line (``SegRunner`` puts
 :class:`DigestFormatter` and :class:`LibraryNoticeFilter` on the console
 handler only)."""
 import copy

@@ -1,5 +1,5 @@
 """What a run does around its process group, on GPUs and CPUs alike, for
-every entry point (the runner of the configs, ``ReadableLogRunner``, and
+every entry point (the runner of the configs, ``SegRunner``, and
 this project's tools before they build it):
 
 * unusable GPUs are refused **before** the group starts

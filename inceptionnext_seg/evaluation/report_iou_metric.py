@@ -1,11 +1,16 @@
 """``ClassIoUMetric`` that also keeps what an evaluation report needs: each
-image's areas, the full confusion matrix and the label maps it compared.
+image's areas, the full confusion matrix and the label maps it compared,
+saved under ``REPORT_DIR/data/`` (:mod:`.run_results`).
 
-``tools/test.py --report DIR`` puts it in place of the config's IoU metric;
-mmseg's own ``tools/test.py`` gets the same report with
+The metric collects and saves; it draws nothing. The HTML page is rendered
+from the saved data by :mod:`inceptionnext_seg.visualization.report`:
+after testing by ``EvaluationReportHook`` (in every config's
+``custom_hooks``), or later by ``tools/report.py REPORT_DIR``.
+``tools/test.py --report DIR`` puts the metric in place of the config's IoU
+metric; mmseg's own ``tools/test.py`` gets the same report with
 ``--cfg-options test_evaluator.type=ReportIoUMetric
-test_evaluator.report_dir=DIR``. Its returned metrics are
-``IoUMetric``'s, unchanged.
+test_evaluator.report_dir=DIR``. Its returned metrics are ``IoUMetric``'s,
+unchanged.
 """
 import datetime
 import logging
@@ -26,7 +31,8 @@ __all__ = ['ReportIoUMetric']
 @METRICS.register_module()
 class ReportIoUMetric(ClassIoUMetric):
     """``ClassIoUMetric`` that saves each run's per-image results under
-    ``report_dir/data`` and writes the HTML report ``report_dir/index.html``.
+    ``report_dir/data``; ``EvaluationReportHook`` renders the HTML report
+    ``report_dir/index.html`` from them (:attr:`saved_run`).
 
     Each image is named by its path relative to ``img_prefix`` (the test
     set's image folder), without the extension and with ``/`` as ``__``
@@ -49,10 +55,17 @@ class ReportIoUMetric(ClassIoUMetric):
             relative to; ``tools/test.py --report`` sets it.
         run_info: what is evaluated, shown in the report (config,
             checkpoint, ...); the date is added.
-        gallery_size: how many worst and best images the gallery shows.
-        write_html: write ``index.html`` after the evaluation (else only the
-            data, for ``tools/report.py``).
+        gallery_size: how many worst and best images the report's gallery
+            shows (read by ``EvaluationReportHook``).
+        write_html: whether ``EvaluationReportHook`` writes ``index.html``
+            after the evaluation (else only the data is saved, for
+            ``tools/report.py``).
         **kwargs: ``IoUMetric`` arguments.
+
+    Attributes:
+        saved_run: the results the last evaluation saved (on the process
+            that computes the metrics, rank 0), None before that or where
+            nothing was saved.
     """
 
     def __init__(self, report_dir: str, img_prefix: Optional[str] = None,
@@ -69,6 +82,7 @@ class ReportIoUMetric(ClassIoUMetric):
         self.run_info = dict(run_info or {})
         self.gallery_size = gallery_size
         self.write_html = write_html
+        self.saved_run: Optional[RunResults] = None
 
     def process(self, data_batch: dict, data_samples) -> None:
         """Add each image's areas (as ``IoUMetric``), its confusion matrix
@@ -112,6 +126,7 @@ class ReportIoUMetric(ClassIoUMetric):
                 self.results[start + offset]) + (record, )
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
+        self.saved_run = None
         records = [r[4] for r in results]
         metrics = super().compute_metrics([r[:4] for r in results])
         classes = list(self.dataset_meta['classes'])
@@ -145,23 +160,10 @@ class ReportIoUMetric(ClassIoUMetric):
             ignore_index=self.ignore_index, metrics=list(self.metrics),
             nan_to_num=self.nan_to_num, beta=self.beta, run=run)
         run_results.save(self.report_dir)
-        if self.write_html:
-            from ..visualization import report
-            try:
-                path = report.write_report(run_results, self.report_dir,
-                                           gallery_size=self.gallery_size)
-            except Exception as error:  # noqa: B902
-                # Raising would leave the other ranks hanging in the
-                # metrics' broadcast; data/ is saved, so the page can be
-                # built again.
-                kind = type(error).__name__
-                print_log(f'ReportIoUMetric: could not write the HTML '
-                          f'report in {self.report_dir} ({kind}: '
-                          f'{error}); its data is saved: build it with '
-                          f'python tools/report.py {self.report_dir}',
-                          logger='current', level=logging.ERROR)
-            else:
-                print_log(f'Evaluation report: {path}', logger='current')
+        self.saved_run = run_results
+        print_log(f'Evaluation data: {self.report_dir / DATA} (the page: '
+                  f'EvaluationReportHook, or python tools/report.py '
+                  f'{self.report_dir})', logger='current')
         return metrics
 
 

@@ -186,21 +186,24 @@ class RunResults:
                             np.nan) * 100
 
     def confused_pairs(self, n: int = 30) -> List[dict]:
-        """The ``n`` largest off-diagonal cells of the confusion matrix.
+        """The ``n`` largest off-diagonal cells of the confusion matrix
+        (fewer where fewer are non-zero; never a diagonal cell).
 
         Returns:
             Dicts with ``label``, ``pred``, ``pixels``, ``of_label``
             (percent of the label class's pixels) and ``of_all``.
         """
-        off = self.confusion.astype(np.float64).copy()
+        off = self.confusion.astype(np.int64).copy()
         np.fill_diagonal(off, 0)
-        order = np.argsort(off, axis=None)[::-1][:n]
+        order = np.argsort(off, axis=None, kind='stable')[::-1][:n]
         rows = self.confusion.sum(1)
         total = max(int(self.confusion.sum()), 1)
         pairs = []
         for flat in order:
             t, p = divmod(int(flat), len(self.classes))
-            pixels = int(self.confusion[t, p])
+            # From the zeroed copy: the diagonal (correct pixels) sorts
+            # among the zeros and ends the list, however few confusions.
+            pixels = int(off[t, p])
             if pixels == 0:
                 break
             pairs.append(dict(label=self.classes[t], pred=self.classes[p],

@@ -46,11 +46,19 @@ def dataset_meta(num_classes: int) -> dict:
 
 
 def evaluate(metric, samples, num_classes: int, batch: int = 2) -> dict:
-    """Run ``metric`` over ``samples`` as mmengine's evaluator does."""
+    """Run ``metric`` over ``samples`` as mmengine's evaluator does, and
+    then ``EvaluationReportHook`` as a test run with the configs' hooks
+    does (it writes the page of a ``ReportIoUMetric``)."""
+    from types import SimpleNamespace
+
+    from inceptionnext_seg.engine.hooks import EvaluationReportHook
     metric.dataset_meta = dataset_meta(num_classes)
     for start in range(0, len(samples), batch):
         metric.process({}, samples[start:start + batch])
-    return metric.compute_metrics(metric.results)
+    metrics = metric.compute_metrics(metric.results)
+    runner = SimpleNamespace(test_evaluator=SimpleNamespace(metrics=[metric]))
+    EvaluationReportHook().after_test_epoch(runner, metrics)
+    return metrics
 
 
 def table_cells(page: str, table_id: str) -> List[List[str]]:

@@ -71,7 +71,7 @@ def tool_parser(script):
 
 def full_log(work_dir) -> str:
     """The complete log file of the newest run in ``work_dir`` (the console
-    shows a digest of it: ReadableLogRunner)."""
+    shows a digest of it: SegRunner)."""
     logs = sorted(Path(work_dir).glob('*/*.log'))
     assert logs, f'no log file in {work_dir}'
     return logs[-1].read_text()
@@ -88,12 +88,13 @@ def data_options(root, splits=('train', 'val', 'test')):
 
 
 def tiny_run_options(root, max_iters=4, interval=2):
-    """Options that make the demo config train in seconds on the CPU."""
-    return data_options(root) + [
-        f'train_cfg.max_iters={max_iters}',
-        f'train_cfg.val_interval={interval}',
-        f'default_hooks.checkpoint.interval={interval}',
-        'default_hooks.logger.interval=1',
+    """Options that make the demo config train in seconds on the CPU: the
+    package's short schedule (``short_run_options``, as ``tools/demo.py
+    --iters``; a warm-up of 2, which a resumed 6-iteration run keeps), a
+    batch of 2 and no worker processes."""
+    from inceptionnext_seg.utils.short_run import short_run_options
+    return data_options(root) + short_run_options(
+        max_iters, interval=interval, warmup=2, log_interval=1) + [
         'train_dataloader.batch_size=2',
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
@@ -101,8 +102,6 @@ def tiny_run_options(root, max_iters=4, interval=2):
         'val_dataloader.persistent_workers=False',
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
-        'param_scheduler.0.end=2', 'param_scheduler.1.begin=2',
-        f'param_scheduler.1.end={max_iters}',
     ]
 
 

@@ -12,6 +12,7 @@ import torch
 from mmengine.config import Config
 
 from inceptionnext_seg.utils.config import load_config
+from inceptionnext_seg.utils.short_run import short_run_options
 from tests.helpers.datasets import CUSTOM_CLASSES, make_custom_like
 from tests.helpers.tools import ROOT, make_timm_model, run_tool
 
@@ -106,10 +107,7 @@ SMALL = [
     'default_hooks.checkpoint.save_optimizer=False',
 ] + [f'{s}_dataloader.{k}' for s in ('train', 'val', 'test')
      for k in ('num_workers=0', 'persistent_workers=False')]
-TWO_ITERATIONS = [
-    'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-    'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=1',
-    'param_scheduler.1.begin=1', 'param_scheduler.1.end=2']
+TWO_ITERATIONS = short_run_options(2)
 
 
 def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):

@@ -413,3 +413,28 @@ def test_colour_masks_refuse_what_would_convert_wrong(custom):
     np.testing.assert_array_equal(
         index_to_colour(inside, PALETTE, ignore_colour=None),
         index_to_colour(inside, PALETTE))
+
+
+def test_the_package_only_re_exports_and_no_module_takes_private_names():
+    """The inspector's logic lives in modules named for it: ``__init__``
+    holds imports and ``__all__`` only, and no module imports another's
+    ``_private`` names (a shared helper is public where it lives)."""
+    import ast
+
+    from pathlib import Path
+
+    import inceptionnext_seg.datasets.inspection as package
+    folder = Path(package.__file__).parent
+    modules = sorted(folder.glob('*.py'))
+    assert len(modules) > 3
+    for path in modules:
+        tree = ast.parse(path.read_text())
+        taken = [alias.name for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom)
+                 for alias in node.names if alias.name.startswith('_')]
+        assert taken == [], path.name
+    init = ast.parse((folder / '__init__.py').read_text()).body
+    kinds = {type(node).__name__ for node in init[1:]}
+    assert kinds <= {'ImportFrom', 'Import', 'Assign'}, kinds
+    assert all(node.targets[0].id == '__all__' for node in init
+               if isinstance(node, ast.Assign))

@@ -1,4 +1,4 @@
-"""The console of a run (ReadableLogRunner): long blocks digested, the
+"""The console of a run (SegRunner): long blocks digested, the
 per-class table reduced to the classes that occur, library notices left
 out, a summary at the end; the log file keeps everything."""
 import logging

@@ -14,7 +14,7 @@ import torch.distributed as dist
 from mmengine.logging import MMLogger
 
 from inceptionnext_seg import environment
-from inceptionnext_seg.engine import ReadableLogRunner, use_cpu_processes
+from inceptionnext_seg.engine import SegRunner, use_cpu_processes
 from inceptionnext_seg.engine import process_group
 from inceptionnext_seg.engine.determinism import CUBLAS_WORKSPACE
 from inceptionnext_seg.environment import EnvironmentProblem
@@ -50,7 +50,7 @@ def restore_determinism(monkeypatch):
 
 
 def _bare_runner(launcher='none'):
-    runner = object.__new__(ReadableLogRunner)
+    runner = object.__new__(SegRunner)
     runner._launcher = launcher
     runner._distributed = launcher != 'none'
     return runner

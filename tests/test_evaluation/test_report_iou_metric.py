@@ -224,16 +224,16 @@ def test_images_of_one_stem_in_two_folders_keep_their_own_maps(
 def test_a_failing_html_page_is_logged_and_the_metrics_returned(
         runs, tmp_path, monkeypatch):
     """On several processes an exception on rank 0 would leave the others
-    waiting: the page's failure is logged, the data kept."""
-    from inceptionnext_seg.evaluation import report_iou_metric
-    from inceptionnext_seg.visualization import report
+    waiting: the page's failure is logged (by EvaluationReportHook, which
+    renders it), the data kept."""
+    from inceptionnext_seg.engine.hooks import evaluation_report_hook
 
     def fail(*args, **kwargs):
         raise OSError('disk full')
 
     logged = []
-    monkeypatch.setattr(report, 'write_report', fail)
-    monkeypatch.setattr(report_iou_metric, 'print_log',
+    monkeypatch.setattr(evaluation_report_hook, 'write_report', fail)
+    monkeypatch.setattr(evaluation_report_hook, 'print_log',
                         lambda msg, **kw: logged.append((msg, kw)))
     r = runs['ade20k']
     metrics = evaluate(ReportIoUMetric(report_dir=str(tmp_path / 'r')),
@@ -243,6 +243,8 @@ def test_a_failing_html_page_is_logged_and_the_metrics_returned(
     msg, kw = logged[0]
     assert kw['level'] == logging.ERROR
     assert str(tmp_path / 'r') in msg and 'disk full' in msg
+    assert 'tools/report.py' in msg
+    assert not (tmp_path / 'r' / 'index.html').exists()
     assert load_run(tmp_path / 'r').summary() == load_run(r['dir']).summary()
 
 
@@ -340,3 +342,50 @@ def test_pixels_are_exact_past_float32_and_the_metrics_iou_metrics():
     assert row['IoU'] == round(float(ret['IoU'][0]) * 100, 2)
     assert row['Acc'] == round(float(ret['Acc'][0]) * 100, 2)
     assert metric.per_class['class1']['pixels'] == 20
+
+
+def test_confused_pairs_of_a_run_with_few_confusions(tmp_path):
+    """Two confused cells among 150 classes: the list holds those two and
+    never a diagonal cell (correct pixels), on the page too."""
+    import copy
+    samples = make_samples(tmp_path / 'images', n=2, num_classes=150)
+    for s in samples:
+        label = s['gt_sem_seg']['data']
+        pred = label.clone()
+        pred[label == 255] = 0
+        s['pred_sem_seg']['data'] = pred
+    first = samples[0]['gt_sem_seg']['data'][0]
+    classes = [int(c) for c in first.unique() if c != 255][:2]
+    assert len(classes) == 2
+    wrong = copy.deepcopy(samples[0]['pred_sem_seg']['data'][0])
+    where = [(first == c).nonzero()[0] for c in classes]
+    wrong[tuple(where[0])] = classes[1]  # classes[0] predicted as [1]
+    wrong[tuple(where[1])] = classes[0]  # and the other way
+    samples[0]['pred_sem_seg']['data'][0] = wrong
+    evaluate(ReportIoUMetric(report_dir=str(tmp_path / 'r'),
+                             gallery_size=1), samples, 150)
+    run = load_run(tmp_path / 'r')
+    pairs = run.confused_pairs(30)
+    assert sorted((p['label'], p['pred'], p['pixels']) for p in pairs) == \
+        sorted([(f'class{classes[0]}', f'class{classes[1]}', 1),
+                (f'class{classes[1]}', f'class{classes[0]}', 1)])
+    page = (tmp_path / 'r' / 'index.html').read_text()
+    rows = table_cells(page, 'confused-pairs')
+    assert len(rows) == 2 and all(row[0] != row[1] for row in rows)
+
+
+def test_confused_pairs_never_list_the_diagonal():
+    """The reported bug: 'building -> building 2348 px' where fewer than n
+    cells are off the diagonal."""
+    from inceptionnext_seg.evaluation import RunResults
+    confusion = np.array([[2348, 0, 3], [0, 900, 0], [0, 7, 500]])
+    run = RunResults(classes=['building', 'sky', 'tree'],
+                     palette=[[0, 0, 0]] * 3, names=[], img_paths=[],
+                     areas=np.zeros((0, 4, 3), np.int64), confusion=confusion)
+    assert [(p['label'], p['pred'], p['pixels'])
+            for p in run.confused_pairs(30)] == [('tree', 'sky', 7),
+                                                  ('building', 'tree', 3)]
+    assert run.confused_pairs(1)[0]['pixels'] == 7
+    assert RunResults(classes=['a', 'b'], palette=[[0, 0, 0]] * 2, names=[],
+                      img_paths=[], areas=np.zeros((0, 4, 2), np.int64),
+                      confusion=np.diag([5, 6])).confused_pairs() == []

@@ -15,7 +15,7 @@ EXPECTED = {
     'model': ['ChannelsLastSegDataPreProcessor', 'InceptionNeXt',
               'StrictEncoderDecoder'],
     'hook': ['CheckpointDiskHook', 'CorruptSampleReportHook', 'CudaCheckHook',
-             'HeadDatasetCheckHook',
+             'EvaluationReportHook', 'HeadDatasetCheckHook',
              'NonFiniteLossHook', 'PlainCheckpointHook', 'PreemptionHook',
              'ProgressBarHook', 'ResumableRandomnessHook',
              'TestVisualizationHook', 'TrainingCurvesHook',
@@ -29,7 +29,7 @@ EXPECTED = {
         'InceptionNeXtLearningRateDecayOptimizerConstructor'],
     'model_wrapper': ['CPUDistributedDataParallel'],
     'visualizer': ['ContiguousSegLocalVisualizer'],
-    'runner': ['ReadableLogRunner'],
+    'runner': ['ReadableLogRunner', 'SegRunner'],
     'metric': ['ClassIoUMetric', 'ReportIoUMetric'],
 }
 

@@ -3,7 +3,7 @@
 preprocessor and the pipelines, the crop's ignore index."""
 from typing import Any, Dict, Iterator, List, Tuple
 
-from .findings import Finding, _Findings
+from .findings import Finding, FindingsByKind
 
 __all__ = ['config_findings']
 
@@ -51,7 +51,7 @@ def _transforms(transform: Any, where: str) -> Iterator[Tuple[str, Any]]:
         yield from _transforms(item, f'{where}[{i}]')
 
 
-def _pipeline_findings(findings: '_Findings', split: str, dataset: Any,
+def _pipeline_findings(findings: FindingsByKind, split: str, dataset: Any,
                        num_classes: int, source: str) -> None:
     """The labels a split's pipeline writes into padded or filled-in
     pixels, and ``RandomCrop``'s ``ignore_index`` (used by its
@@ -98,7 +98,7 @@ def config_findings(cfg, datasets: Dict[str, Any],
     ``RandomMosaic``, ``RandomCutOut`` and ``BioMedical3DPad`` write into
     padded or filled-in pixels and ``RandomCrop``'s ``ignore_index`` (with
     ``cat_max_ratio``); splits with different classes."""
-    findings = _Findings()
+    findings = FindingsByKind()
     if not datasets:
         return []
     first = next(iter(datasets.values()))

@@ -6,7 +6,8 @@ from typing import Dict, List, Tuple
 
 from ..masks import MASK_PROBLEMS
 
-__all__ = ['KINDS', 'Finding', 'SplitReport', 'InspectionReport']
+__all__ = ['KINDS', 'Finding', 'FindingsByKind', 'SplitReport',
+           'InspectionReport']
 
 ERROR, WARNING = 'error', 'warning'
 
@@ -92,7 +93,7 @@ class Finding:
                            for f in self.files])
 
 
-class _Findings(dict):
+class FindingsByKind(dict):
     """Findings by kind, in the order first found."""
 
     def add(self, kind: str, file: str, detail: str = '') -> None:

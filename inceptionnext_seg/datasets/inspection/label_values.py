@@ -4,12 +4,27 @@ findings, and what the other ``reduce_zero_label`` would do."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..masks import out_of_range_message, training_values
-from .findings import SplitReport, _Findings
+from .findings import FindingsByKind, SplitReport
+
+__all__ = ['summarise_values']
 
 
-def _summarise(report: SplitReport, samples: List[dict],
-               findings: _Findings, label_map: Optional[dict],
-               hint: str = '') -> None:
+def summarise_values(report: SplitReport, samples: List[dict],
+                     findings: FindingsByKind, label_map: Optional[dict],
+                     hint: str = '') -> None:
+    """Fill ``report``'s label values and their meanings from the read
+    ``samples`` and add the samples' problems and the value findings to
+    ``findings``.
+
+    Args:
+        report: the split's report (its classes, ignore index and
+            ``reduce_zero_label`` are read; ``values`` and ``meanings``
+            written).
+        samples: what :func:`~.reading.read_samples` gave.
+        findings: the split's findings so far.
+        label_map: the dataset's ``label_map``, if any.
+        hint: what the dataset adds to an out-of-range finding.
+    """
     num_classes = len(report.classes)
     values: Dict[int, list] = {}
     for sample in samples:

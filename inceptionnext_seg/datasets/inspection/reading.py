@@ -22,15 +22,18 @@ import numpy as np
 from ..masks import decode_mask, mask_problems
 from ..transforms.loading import jpeg_truncation
 
+__all__ = ['APPLIES_ORIENTATION', 'ReadContext', 'split_loaders',
+           'read_samples']
+
 # LoadImageFromFile colour types whose decode applies the EXIF orientation
 # (mmcv 2.1, both backends; see the module docstring).
-_APPLIES_ORIENTATION = ('color', 'grayscale')
+APPLIES_ORIENTATION = ('color', 'grayscale')
 _ORIENTATION_TAG = 0x0112
 _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
 
 @dataclass
-class _Context:
+class ReadContext:
     """What reading one sample needs (sent once to each worker)."""
     img_loader: Any
     ann_backend: str
@@ -62,7 +65,7 @@ def _header(path: str) -> dict:
     return info
 
 
-def _read_image(path: str, ctx: _Context, problems: list
+def _read_image(path: str, ctx: ReadContext, problems: list
                 ) -> Optional[Tuple[int, int]]:
     from mmcv.transforms import LoadImageFromFile
     if not osp.isfile(path):
@@ -99,7 +102,7 @@ def _read_image(path: str, ctx: _Context, problems: list
     return shape
 
 
-def _read_mask(path: str, ctx: _Context, header_mode: Callable[[], str],
+def _read_mask(path: str, ctx: ReadContext, header_mode: Callable[[], str],
                problems: list) -> Optional[np.ndarray]:
     from mmengine import fileio
     try:
@@ -123,7 +126,7 @@ def _mask_mode(path: str) -> Callable[[], str]:
     return mode
 
 
-def _inspect_sample(info: dict, ctx: _Context) -> dict:
+def _inspect_sample(info: dict, ctx: ReadContext) -> dict:
     """One sample, read once: its problems (kind, file, detail), decoded
     image size and stored label values with pixel counts."""
     problems: list = []
@@ -172,10 +175,10 @@ def _inspect_sample(info: dict, ctx: _Context) -> dict:
     return out
 
 
-_WORKER_CTX: Optional[_Context] = None
+_WORKER_CTX: Optional[ReadContext] = None
 
 
-def _init_worker(ctx: _Context) -> None:
+def _init_worker(ctx: ReadContext) -> None:
     global _WORKER_CTX
     _WORKER_CTX = ctx
 
@@ -184,7 +187,7 @@ def _work(info: dict) -> dict:
     return _inspect_sample(info, _WORKER_CTX)
 
 
-def _loaders(dataset) -> Tuple[Any, Any, List[str]]:
+def split_loaders(dataset) -> Tuple[Any, Any, List[str]]:
     """The split's image and annotation loaders (the first of each kind in
     its pipeline), mmcv's and mmseg's defaults where it has none."""
     from mmcv.transforms import LoadImageFromFile
@@ -207,9 +210,19 @@ def _loaders(dataset) -> Tuple[Any, Any, List[str]]:
     return img_loader, ann_loader, notes
 
 
-def _read_all(data_list: List[dict], ctx: _Context, workers: int,
-              progress: Optional[Callable[[int, int], None]]
-              ) -> Iterator[dict]:
+def read_samples(data_list: List[dict], ctx: ReadContext, workers: int,
+                 progress: Optional[Callable[[int, int], None]]
+                 ) -> Iterator[dict]:
+    """Each sample of ``data_list`` read (its problems, size and label
+    values), in order, by this process or a pool of ``workers`` forked
+    ones.
+
+    Args:
+        data_list: the samples (``img_path``, ``seg_map_path``).
+        ctx: how to read them.
+        workers: processes reading (1: this one).
+        progress: called as ``progress(done, total)`` after each sample.
+    """
     total = len(data_list)
     if workers > 1 and total > 1:
         pool = multiprocessing.get_context('fork').Pool(

@@ -1,12 +1,14 @@
 """Hooks, one per file (mmseg's ``HOOKS``). Every config's ``custom_hooks``
 has CudaCheckHook, HeadDatasetCheckHook, PlainCheckpointHook,
 ResumableRandomnessHook, NonFiniteLossHook, CorruptSampleReportHook,
-TrainingCurvesHook, PreemptionHook and CheckpointDiskHook
+TrainingCurvesHook, PreemptionHook, CheckpointDiskHook and
+EvaluationReportHook
 (``configs/_base_/default_runtime.py``); the configs' visualization hook is
 TestVisualizationHook; tools/train.py and tools/test.py add the others."""
 from .corrupt_sample_report_hook import CorruptSampleReportHook
 from .checkpoint_disk_hook import CheckpointDiskHook
 from .cuda_check_hook import CudaCheckHook
+from .evaluation_report_hook import EvaluationReportHook
 from .head_dataset_check_hook import HeadDatasetCheckHook, HeadDatasetMismatch
 from .non_finite_loss_hook import NonFiniteLossHook
 from .param_scheduler_hook import UpdateParamSchedulerHook
@@ -22,5 +24,6 @@ __all__ = [
     'HeadDatasetMismatch', 'NonFiniteLossHook',
     'UpdateParamSchedulerHook', 'PlainCheckpointHook', 'ProgressBarHook',
     'ResumableRandomnessHook', 'TrainingCurvesHook', 'TestVisualizationHook',
-    'PreemptionHook', 'PREEMPTED_EXIT_CODE', 'CheckpointDiskHook'
+    'PreemptionHook', 'PREEMPTED_EXIT_CODE', 'CheckpointDiskHook',
+    'EvaluationReportHook'
 ]

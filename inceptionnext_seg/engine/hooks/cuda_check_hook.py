@@ -14,7 +14,7 @@ class CudaCheckHook(Hook):
     by this torch (a driver too old for its CUDA, a GPU it was not built
     for), instead of training on the CPU or failing at the first kernel.
     See :func:`inceptionnext_seg.environment.cuda_problem`. The configs'
-    runner (``ReadableLogRunner``) checks the same before its process group
+    runner (``SegRunner``) checks the same before its process group
     starts; this hook is for a plain mmengine ``Runner`` built from a
     config."""
 

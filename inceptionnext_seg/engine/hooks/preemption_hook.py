@@ -78,7 +78,7 @@ def worker_init_fn(inner: Optional[Callable],
     it trains: torch's workers install their own SIGTERM handler, which
     would kill them, and the main process would then stop on "DataLoader
     worker killed" instead of writing its checkpoint
-    (``ReadableLogRunner.build_dataloader``). Forked workers only (the
+    (``SegRunner.build_dataloader``). Forked workers only (the
     configs' ``mp_start_method='fork'``): ``inner`` is returned as it is for
     spawned ones, which cannot share the flag."""
     method = start_method or multiprocessing.get_start_method(
@@ -154,7 +154,7 @@ class PreemptionHook(Hook):
 
     def release(self) -> None:
         """Give the signals back their previous handlers (at the end of the
-        run, also after an error: ``ReadableLogRunner.train``)."""
+        run, also after an error: ``SegRunner.train``)."""
         self._training = False
         if _SHIELD is not None:
             _SHIELD.value = 0

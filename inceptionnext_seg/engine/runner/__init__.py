@@ -1,0 +1,21 @@
+"""This project's mmengine ``Runner`` (``runner_type`` in
+``configs/_base_/default_runtime.py``, so mmseg's own train.py and test.py
+use it too): :class:`SegRunner` composes one module per job.
+
+==========================  ==============================================
+``seg_runner``              ``SegRunner`` (registered also as
+                            ``ReadableLogRunner``, its former name)
+``training_start``          where a run starts: resume, ``auto_resume``,
+                            ``load_from``
+``preemption_workers``      dataloader workers that leave the preemption
+                            signals to the main process
+``checkpoint_metadata``     what each checkpoint records of its training
+                            config
+``preemption_release``      the preemption hooks' signals given back at
+                            the end of training
+``console_digest``          the console digest and the end-of-run summary
+==========================  ==============================================
+"""
+from .seg_runner import ReadableLogRunner, SegRunner
+
+__all__ = ['SegRunner', 'ReadableLogRunner']
