@@ -1,11 +1,18 @@
 """The CUDA paths: AMP training, SyncBN over two NCCL processes,
-channels-last on CUDA, and tools/benchmark.py on a GPU.
+channels-last on CUDA, tools/benchmark.py on a GPU, and what a user's first
+GPU run walks through (a SIGTERM stop and its resume on the GPU with fp16
+and channels-last, deterministic training, test and infer, two ranks on one
+GPU over gloo, compile=True). `tools/gpu_check.sh` runs this file and the
+GPU benchmark on a bare CUDA machine (docs/development.md).
 
 Each test runs where CUDA is present and skips with the reason elsewhere;
 the rest of the suite runs its tools with the GPUs hidden, so it behaves the
 same on either kind of machine."""
 import json
+import os
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +20,7 @@ import torch
 from inceptionnext_seg.engine.mixed_precision import bf16_supported
 from inceptionnext_seg.utils.config import build_segmentor_for_analysis
 from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
+from tests.helpers.faults import FAULT_HOOKS_PATH, fault_config
 from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options, free_port,
                                  full_log, run_tool, tiny_run_options)
 
@@ -153,3 +161,124 @@ def test_benchmark_tool_on_cuda(tmp_path):
         'bfloat16' if bf16_supported('cuda') else 'float16') + \
         ', channels-last'
     assert 90 < recommended['argmax_agreement_pct'] <= 100
+
+
+# What a user's first GPU run walks through (the GPU-readiness issue): each
+# of these has a CPU test with a stand-in (tests/helpers/cuda_standin.py,
+# tests/helpers/slurm.py, tests/test_engine/test_run_environment.py); here
+# they run on the real thing.
+
+SIGTERM_AT_3 = "dict(type='SignalAtIterHook', at_iter={0: 3}, " \
+    "signum='SIGTERM')"
+
+
+@cuda
+def test_a_sigterm_stop_resumes_on_the_gpu_with_fp16_and_channels_last(
+        demo_data, tmp_path):
+    """mmengine's resume loads the checkpoint to the GPU (map_location=
+    get_device()): the message hub's buffers, the optimizer, the fp16 loss
+    scaler's state, all arrive there. The same command resumes."""
+    config = fault_config(tmp_path, SIGTERM_AT_3)
+    work = tmp_path / 'work'
+    command = ['tools/train.py', config, '--work-dir', work,
+               '--amp-dtype', 'fp16', '--cfg-options',
+               *tiny_run_options(demo_data, max_iters=6),
+               'model.data_preprocessor.type='
+               'ChannelsLastSegDataPreProcessor']
+    stopped = run_tool(*command, env=FAULT_HOOKS_PATH, gpu=True, check=False)
+    log = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 75, log[-3000:]
+    assert "type='AmpOptimWrapper'" in log + full_log(work)
+    resumed = run_tool(*command, env=FAULT_HOOKS_PATH, gpu=True)
+    log = resumed.stdout + resumed.stderr
+    assert f"resuming from {work / 'iter_3.pth'}" in log
+    assert 'Iter(train) [6/6]' in log
+    final = torch.load(work / 'iter_6.pth', weights_only=True,
+                       map_location='cpu')
+    assert final['optimizer']['loss_scaler']['scale'] > 0
+
+
+@cuda
+def test_deterministic_training_runs_on_the_gpu(demo_data, tmp_path):
+    """randomness.deterministic=True (the exact-resume recipe) on UPerHead,
+    whose AdaptiveAvgPool2d and the logits' bilinear resize have no
+    deterministic CUDA backward."""
+    result = run_tool(
+        'tools/train.py', 'configs/upernet_inceptionnext_t_ade20k.py',
+        '--work-dir', tmp_path, '--cfg-options',
+        *tiny_run_options(demo_data, max_iters=3, interval=3),
+        'randomness.seed=0', 'randomness.deterministic=True',
+        'model.backbone.init_cfg=None',
+        'train_dataloader.dataset.type=CheckedADE20KDataset',
+        "train_dataloader.dataset.pipeline.2.scale=[256,128]",
+        'train_dataloader.dataset.pipeline.3.crop_size=[128,128]',
+        'model.data_preprocessor.size=[128,128]', gpu=True)
+    log = result.stdout + result.stderr
+    assert 'randomness.deterministic=True on CUDA' in log + full_log(
+        tmp_path)
+    assert (tmp_path / 'iter_3.pth').is_file()
+
+
+@cuda
+def test_test_and_infer_on_the_gpu(trained, demo_data, tmp_path):
+    ckpt = trained[0] / 'iter_4.pth'
+    image = next((demo_data / 'images' / 'validation').glob('*.jpg'))
+    run_tool('tools/test.py', DEMO_CONFIG, ckpt, '--work-dir',
+             tmp_path / 'test', '--cfg-options',
+             *data_options(demo_data, ['test']), gpu=True)
+    assert next((tmp_path / 'test').glob('*/test_metrics.json'))
+    result = run_tool('tools/infer.py', image, DEMO_CONFIG, ckpt, '--out',
+                      tmp_path / 'pred.png', gpu=True)
+    assert (tmp_path / 'pred.png').is_file(), result.stdout
+
+
+@cuda
+def test_two_ranks_on_one_gpu_over_gloo_stop_and_resume(demo_data,
+                                                        tmp_path):
+    """NCCL refuses two ranks on one GPU; gloo takes CUDA tensors. Two
+    torchrun 'nodes' of one process each share the GPU: DDP with device
+    ids, the stop's all-reduce and barrier on SIGTERM to rank 0, both ranks'
+    exit, and the same commands resuming."""
+    config = fault_config(tmp_path, SIGTERM_AT_3)
+    work = tmp_path / 'work'
+    port = str(free_port())
+
+    def both():
+        procs = [subprocess.Popen(
+            ['bash', str(ROOT / 'tools/dist_train.sh'), str(config), '1',
+             '--work-dir', str(work), '--cfg-options',
+             *tiny_run_options(demo_data, max_iters=6),
+             'env_cfg.dist_cfg.backend=gloo'],
+            env=dict(os.environ, NNODES='2', NODE_RANK=str(node),
+                     PORT=port, PYTHONPATH=str(ROOT)),
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True) for node in (0, 1)]
+        return [(p.communicate(timeout=600)[0], p.returncode) for p in procs]
+
+    (log0, code0), (log1, code1) = both()
+    assert code0 != 0 and code1 != 0, log0[-3000:]
+    assert 'Stopping on SIGTERM after iteration 3' in log0
+    assert (work / 'iter_3.pth').is_file()
+    (log0, code0), (log1, code1) = both()
+    assert code0 == 0 and code1 == 0, (log0 + log1)[-3000:]
+    assert f"resuming from {work / 'iter_3.pth'}" in log0
+    assert "backend='gloo'" in log0 + full_log(work)
+
+
+@cuda
+def test_compile_true_trains_and_its_checkpoint_loads_uncompiled(
+        demo_data, tmp_path):
+    """mmengine's compile=True (docs/speed.md): mmengine compiles
+    train_step; the checkpoint keeps the plain parameter names, so
+    tools/test.py loads it strictly into an uncompiled model."""
+    work = tmp_path / 'work'
+    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', work,
+                      '--cfg-options', *tiny_run_options(demo_data),
+                      'compile=True', gpu=True)
+    assert 'Model has been "compiled"' in result.stdout + full_log(work)
+    state = torch.load(work / 'iter_4.pth', weights_only=True,
+                       map_location='cpu')['state_dict']
+    assert not any('_orig_mod' in key for key in state)
+    run_tool('tools/test.py', DEMO_CONFIG, work / 'iter_4.pth',
+             '--work-dir', tmp_path / 'test', '--cfg-options',
+             *data_options(demo_data, ['test']), gpu=True)
