@@ -11,8 +11,8 @@ prepare  (a machine that reaches the package index; PYTHON_VERSION of the
          requirements/gpu_check.txt at the versions of requirements/lock.txt
          and this project's wheel.
 run      (the GPU machine, no network needed) installs .whl/ into a venv
-         over the machine's python3 (which has torch) unless mmengine is
-         already importable, then runs tests/test_gpu.py and the GPU
+         over the machine's Python with torch (BASE_PYTHON, default python3)
+         unless .venv/ exists or that Python has mmengine, then runs tests/test_gpu.py and the GPU
          benchmark; results, logs and figures go to OUT_DIR (default
          work_dirs/gpu_check). Without CUDA the steps that need it skip,
          saying why."
@@ -33,18 +33,25 @@ prepare)
 run)
     out=$(mkdir -p "${2:-$ROOT/work_dirs/gpu_check}" && cd "${2:-$ROOT/work_dirs/gpu_check}" && pwd)
     cd "$ROOT"
+    base=${BASE_PYTHON:-python3}  # the machine's Python with torch
     if [ -n "${PYTHON:-}" ]; then
         py=$PYTHON
     elif [ -x .venv/bin/python ]; then
         py=.venv/bin/python
-    elif python3 -c 'import mmengine, mmseg' 2>/dev/null; then
-        py=python3
+    elif "$base" -c 'import mmengine, mmseg' 2>/dev/null; then
+        py=$base
     else
-        [ -d .whl ] || { echo "No .whl/ here and python3 has no mmengine: run 'tools/gpu_check.sh prepare' on a machine with the package index first." >&2; exit 2; }
-        python3 -m venv --system-site-packages /tmp/gpu_check_env
-        /tmp/gpu_check_env/bin/python -m pip install -q --no-index \
-            --no-deps --no-cache-dir .whl/*.whl
-        py=/tmp/gpu_check_env/bin/python
+        [ -d .whl ] || { echo "No .whl/ here and $base has no mmengine: run 'tools/gpu_check.sh prepare' on a machine with the package index first." >&2; exit 2; }
+        # A venv over $base's packages (torch & co.), which may itself be a
+        # venv: its site-packages are added, .pth files included.
+        env_dir=/tmp/gpu_check_env
+        "$base" -m venv --clear --without-pip "$env_dir"
+        site=$("$env_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+        "$base" -c 'import site; print("import site; site.addsitedir(%r)" % site.getsitepackages()[0])' > "$site/zz_base_python.pth"
+        PIP_ROOT_USER_ACTION=ignore "$base" -m pip install -q --no-index \
+            --disable-pip-version-check --no-deps --no-cache-dir \
+            --target "$site" .whl/*.whl
+        py=$env_dir/bin/python
     fi
     export PYTHON=$py PYTHONUNBUFFERED=1  # dist_train.sh's interpreter too
     "$py" - <<'PY' | tee "$out/machine.txt"
