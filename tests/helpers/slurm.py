@@ -15,7 +15,6 @@ srun was given, which is recorded: train.py itself cannot take
 ``--launcher slurm`` on a machine without CUDA (mmengine binds a GPU per
 task).
 """
-import os
 import stat
 from pathlib import Path
 

@@ -406,5 +406,6 @@ def test_distributed_ranks_fetch_after_their_nodes_first(
 
     monkeypatch.setattr(pretrained_module, 'download_checkpoint', fetch)
     monkeypatch.setattr(pretrained_module, '_download_hub', fetch)
-    assert pretrained_module.resolve_checkpoint(source) == Path('/cache/file.pth')
+    resolved = pretrained_module.resolve_checkpoint(source)
+    assert resolved == Path('/cache/file.pth')
     assert calls == order

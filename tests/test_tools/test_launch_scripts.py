@@ -126,8 +126,9 @@ def test_slurm_train_passes_the_status_on_and_never_requeues_itself(
 def test_a_signalled_slurm_job_is_requeued_once_its_checkpoint_is_written(
         tmp_path):
     """srun as Slurm's behaves (tests/helpers/slurm.py): the time limit's
-    SIGUSR1 (a preemption's SIGTERM is handled alike) reaches both ranks, which stop after the same iteration; rank 0 requeues the job
-    before either exits. The first rank out with 75 makes srun end the other
+    SIGUSR1 (a preemption's SIGTERM is handled alike) reaches both ranks,
+    which stop after the same iteration; rank 0 requeues the job before
+    either exits. The first rank out with 75 makes srun end the other
     (--kill-on-bad-exit=1), so srun reports 143: a script that requeued on
     srun's 75 would not requeue this job."""
     calls = tmp_path / 'calls'
