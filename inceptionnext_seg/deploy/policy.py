@@ -56,7 +56,7 @@ class Verification:
     source: str
     images: int
     date: str = ''
-    extra: Mapping[str, Any] = None
+    extra: Optional[Mapping[str, Any]] = None
 
     @classmethod
     def today(cls, agreement: float, source: str, images: int,
