@@ -78,17 +78,15 @@ class Settings:
         return torch.compile(fn) if self.compile else fn
 
     def describe(self, what: str = 'backbone') -> str:
-        """The settings as the table titles state them: dtype (float32 on
-        CUDA with the TF32 policy in force), memory format, and what is
-        compiled (``what``: 'backbone' or 'segmentor')."""
+        """The settings as the table titles state them: dtype (autocast's;
+        float32 on CUDA with the TF32 policy in force), memory format, and
+        what is compiled (``what``: 'backbone' or 'segmentor')."""
         dtype = str(self.dtype).replace('torch.', '')
         if self.dtype == torch.float32 and self.device.type == 'cuda':
             tf32 = tf32_policy()
             state = ('on' if all(tf32.values()) else
                      'off' if not any(tf32.values()) else 'MIXED')
             dtype += f' (TF32 {state}: cuDNN convolutions and cuBLAS matmuls)'
-        elif self.dtype != torch.float32:
-            dtype = f'AMP {dtype}'
         compiled = ''
         if self.compile:
             compiled = (', compiled' if what == 'backbone' else
