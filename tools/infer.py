@@ -2,8 +2,8 @@
 write the prediction painted over each image or frame.
 
 On a CPU it names the fastest verified inference path for this CPU (from
-the ladder `tools/benchmark.py --parts ladder` measured and kept on this
-machine) and, with --fastest, takes it: eager float32, eager bf16 +
+the ladder record --ladder FILE that `tools/benchmark.py --parts ladder`
+wrote; both tools default to the same file) and, with --fastest, takes it: eager float32, eager bf16 +
 channels-last (CPUs with native bf16), or ONNX Runtime on an exported file
 (--onnx; an int8 file counts once it passed its own check at export).
 
@@ -173,8 +173,9 @@ def name_path(args, cfg, file: dict) -> InferencePath:
                f'the ladder has no {cfg.model.decode_head.type} segmentor')
         if args.fastest:
             raise SystemExit(f'--fastest: {why}; run python '
-                             f'tools/benchmark.py --parts ladder on this '
-                             f'machine first (it keeps the ladder there).')
+                             f'tools/benchmark.py --parts ladder --ladder '
+                             f'{record} on this machine first (it keeps '
+                             f'the ladder there).')
         print(f'CPU path: {given} ({why})')
         return given
     choice = choose_path(entry[head]['rows'], file)
