@@ -3,9 +3,11 @@ write the prediction painted over each image or frame.
 
 On a CPU it names the fastest verified inference path for this CPU (from
 the ladder record --ladder FILE that `tools/benchmark.py --parts ladder`
-wrote; both tools default to the same file) and, with --fastest, takes it: eager float32, eager bf16 +
-channels-last (CPUs with native bf16), or ONNX Runtime on an exported file
-(--onnx; an int8 file counts once it passed its own check at export).
+wrote; both tools default to the same file) and, with --fastest, takes it:
+eager float32, eager bf16 + channels-last (CPUs with native bf16), or ONNX
+Runtime on an exported file (--onnx; an int8 file counts once it passed its
+own check at export). --onnx and --fastest run on the CPU whatever GPU the
+machine has.
 
 Many images write an output folder that keeps their paths under the
 folder (or under the glob pattern's fixed leading folders), as PNG. They go

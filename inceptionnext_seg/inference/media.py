@@ -394,8 +394,8 @@ class Progress:
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
-    """--out, --labels-out, --train-ids and --opacity, as this tool and
-    tools/infer.py take them."""
+    """--out, --labels-out, --train-ids and --opacity, as
+    ``tools/infer_onnx.py`` and ``tools/infer.py`` take them."""
     parser.add_argument('--out', required=True,
                         help='coloured result: a file for one image, a '
                         'folder for many, a video file (.mp4, .avi) for a '

@@ -55,8 +55,9 @@ def quiet_library_warnings() -> None:
 
     Every tool that imports mmseg calls this first, so this is also where a
     tool's start-up refuses a known-bad environment, before an import fails
-    less clearly (:func:`~inceptionnext_seg.environment.check_environment_once`;
-    the configs' ``custom_imports`` check for mmseg's own tools)."""
+    less clearly
+    (:func:`~inceptionnext_seg.environment.check_environment_once`; the
+    configs' ``custom_imports`` check for mmseg's own tools)."""
     check_environment_once()
     for message, category in LIBRARY_NOTICES:
         warnings.filterwarnings('ignore', message=message, category=category)
