@@ -22,10 +22,16 @@ when imported; configs import them through ``custom_imports``
                       keeps each image's results for the report
 ``visualization``     mmseg's visualizer for any image layout, training
                       curves, the HTML evaluation report
-``deploy``            ONNX / TorchScript export and its verification
+``deploy``            ONNX / TorchScript export, its verification and the
+                      deployment policy (thresholds, the verification
+                      record, the inference paths)
+``inference``         torch-free: inputs and outputs of the inference tools,
+                      ONNX Runtime on an exported file, its metadata
 ``analysis``          parameters, MACs, timing, memory, the paper's results
 ``utils``             what the tools and tests share
 ``environment``       known-bad library combinations, refused with the fix
+                      (where the registering packages are imported:
+                      ``backbones``, ``models``)
 ====================  =======================================================
 
 The InceptionNeXt backbone itself is the ``backbones`` package.
@@ -33,7 +39,3 @@ The InceptionNeXt backbone itself is the ``backbones`` package.
 from .environment import check_environment
 
 __version__ = '0.1.0'
-
-# Known-bad library combinations stop here, with the fix, before mmseg's
-# imports fail on them less clearly (once per process, whichever door).
-check_environment()

@@ -1,11 +1,14 @@
 """Refuse, at start-up and with the fix, the library combinations that are
 known not to work (docs/install.md: the support table).
 
-:func:`check_environment` runs once, when ``inceptionnext_seg`` is first
-imported: by ``backbones``, by every config's ``custom_imports`` (so mmseg's
-own tools and ``mmseg.apis`` get it) and by this project's tools. It only
-reads versions, probes torch and looks for mmcv's compiled ops; it changes
-nothing. :func:`cuda_problem` is for the start of a run
+:func:`check_environment_once` runs it once per process, where the
+registering sub-packages are imported: ``backbones`` (the first of every
+config's ``custom_imports``, so mmseg's own tools, ``mmseg.apis`` and this
+project's tools get it) and ``inceptionnext_seg.models``. Importing
+``inceptionnext_seg`` itself checks nothing and imports no torch, so that
+the torch-free ``inceptionnext_seg.inference`` can live in the package. The
+check only reads versions, probes torch and looks for mmcv's compiled ops;
+it changes nothing. :func:`cuda_problem` is for the start of a run
 (:class:`~inceptionnext_seg.engine.hooks.CudaCheckHook`): probing CUDA at
 import time would initialise it in processes that fork later.
 
@@ -21,8 +24,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-__all__ = ['EnvironmentProblem', 'check_environment', 'environment_problems',
-           'cuda_problem', 'matching_torchvision', 'major_minor']
+__all__ = ['EnvironmentProblem', 'check_environment',
+           'check_environment_once', 'environment_problems', 'cuda_problem',
+           'matching_torchvision', 'major_minor']
 
 SKIP_VARIABLE = 'INCEPTIONNEXT_SKIP_ENV_CHECK'
 NVIDIA_DRIVER_FILE = Path('/proc/driver/nvidia/version')
@@ -197,6 +201,19 @@ def check_environment() -> None:
             'This environment cannot run InceptionNeXt segmentation:\n- '
             + '\n- '.join(problems)
             + f'\n(Set {SKIP_VARIABLE}=1 to go on anyway.)')
+
+
+_checked = False
+
+
+def check_environment_once() -> None:
+    """:func:`check_environment`, the first time it is called in this
+    process (whichever registering package comes first); a failed check
+    raises again at the next call."""
+    global _checked
+    if not _checked:
+        check_environment()
+        _checked = True
 
 
 def _driver_version() -> Optional[str]:

@@ -149,7 +149,9 @@ def test_benchmark_tool_on_cuda(tmp_path):
         'recommended', '--json', out, gpu=True)
     figures = json.loads(out.read_text())
     assert figures['device'] == torch.cuda.get_device_name(0)
-    assert 'Backbones at 64x64, batch 2, float32, NCHW (cuda)' in result.stdout
+    assert 'Backbones at 64x64, batch 2, float32 (TF32 off: cuDNN ' \
+        'convolutions and cuBLAS matmuls), NCHW (cuda)' in result.stdout
+    assert figures['tf32'] == dict(cudnn_conv=False, cublas_matmul=False)
     assert 'CUDA max allocated' in result.stdout
     memory = figures['memory']
     assert memory['UperNet|InceptionNeXt-T']['peak_mb'] > 0
@@ -281,3 +283,24 @@ def test_compile_true_trains_and_its_checkpoint_loads_uncompiled(
     run_tool('tools/test.py', DEMO_CONFIG, work / 'iter_4.pth',
              '--work-dir', tmp_path / 'test', '--cfg-options',
              *data_options(demo_data, ['test']), gpu=True)
+
+
+@cuda
+def test_benchmark_gpu_matrix(tmp_path):
+    """What --device cuda adds: InceptionNeXt-T vs ConvNeXt-T, backbone and
+    UperNet-T, fp32 (TF32 off) and AMP + channels-last, eager and
+    compiled, in the JSON and the printed table."""
+    out = tmp_path / 'bench.json'
+    result = run_tool(
+        'tools/benchmark.py', '--device', 'cuda', '--sizes', '64',
+        '--seg-size', '128', '--batch', '2', '--warmup', '1', '--repeats',
+        '2', '--seg-warmup', '1', '--seg-repeats', '2', '--parts', 'matrix',
+        '--json', out, gpu=True)
+    rows = json.loads(out.read_text())['matrix']['rows']
+    assert len(rows) == 16
+    assert {r['compiled'] for r in rows} == {False, True}
+    assert {r['precision'] for r in rows} == {
+        'fp32', 'bf16' if bf16_supported('cuda') else 'fp16'}
+    assert all(r['train_s'] > 0 and r['infer_s'] > 0 for r in rows)
+    assert 'InceptionNeXt-T vs ConvNeXt-T (cuda)' in result.stdout
+    assert 'TF32 off' in result.stdout

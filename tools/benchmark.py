@@ -19,7 +19,23 @@ clock speed hit all alike), after warm-up, as medians:
    eager fp32, eager bf16 + channels-last (where the CPU has native bf16),
    ONNX Runtime fp32 and ONNX Runtime int8 (calibrated as ``tools/export.py
    --quantize int8`` does), each with its label agreement with eager fp32,
-   the CPU's features and the fastest verified path.
+   the CPU's features and the fastest verified path, kept for
+   ``tools/infer.py`` in the record file ``--ladder FILE`` (both tools'
+   default: ``$INCEPTIONNEXT_LADDER``, else
+   ``~/.cache/inceptionnext_seg/cpu_ladder.json``);
+7. on a GPU (``--device cuda``; ``--parts matrix`` anywhere): InceptionNeXt-T
+   against ConvNeXt-T, backbone and UperNet-T, in float32 (the TF32 policy
+   stated) and AMP bf16 + channels-last, eager and compiled.
+
+float32 means float32 on a GPU too: cuDNN's convolutions and cuBLAS's
+matmuls get one TF32 policy (``--tf32``, off by default), since
+InceptionNeXt's MLPs are 1x1 convolutions and ConvNeXt-T's are linear
+layers; the tables and the JSON state it. With ``--compile`` the backbones
+are compiled whole and the segmentors' backbone and decode head (their loss
+and post-processing stay eager), and the tables say which.
+
+The measuring lives in ``inceptionnext_seg.analysis`` (the models, the
+steps, the memory probe, the CPU ladder); this tool chooses and prints.
 
 Parameters and MACs (``torch.utils.flop_counter``, multiply-adds) are given
 with each model. Example:
@@ -28,13 +44,10 @@ with each model. Example:
     python tools/benchmark.py --channels-last --dtype bf16
     python tools/benchmark.py --parts backbone --sizes 224 --batch 64
     python tools/benchmark.py --parts ladder [--ladder-checkpoints UPER FPN]
+    python tools/benchmark.py --device cuda --json gpu.json   # GPU matrix too
 """
 import argparse
-import datetime
 import json
-import subprocess
-import sys
-from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -43,193 +56,41 @@ from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
 quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
 
-from inceptionnext_seg.analysis import (count_macs, interleaved, params_m,
-                                        peak_rss_mb, reset_peak_rss, rss_mb,
-                                        saved_activations_mb)
+from inceptionnext_seg.analysis import interleaved, params_m
+from inceptionnext_seg.analysis.cpu_ladder import (ladder_record_path,
+                                                   measure_ladder,
+                                                   save_ladder)
+from inceptionnext_seg.analysis.memory_probe import measure_in_fresh_process
+from inceptionnext_seg.analysis.models import (BACKBONES, SEGMENTORS, WITH_CP,
+                                               build_backbone,
+                                               build_segmentor)
+from inceptionnext_seg.analysis.steps import (DTYPES, Settings,
+                                              backbone_steps,
+                                              segmentor_steps, set_tf32)
+from inceptionnext_seg.deploy.policy import MIN_AGREEMENT
 from inceptionnext_seg.utils.markdown import table
 from inceptionnext_seg.utils.quiet import set_log_level
 from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
 
-ROOT = Path(__file__).resolve().parents[1]
-
-BACKBONES = ('InceptionNeXt-T (ours)', 'InceptionNeXt-T (timm)',
-             'ConvNeXt-T (timm)', 'ResNet-50 (timm)')
-WITH_CP = 'InceptionNeXt-T (ours, with_cp)'
-SEGMENTORS = {
-    'UperNet': 'configs/upernet_inceptionnext_t_ade20k.py',
-    'FPN': 'configs/fpn_inceptionnext_t_ade20k.py',
-}
 MEMORY_MODELS = (('backbone', 'InceptionNeXt-T (ours)'),
                  ('backbone', WITH_CP),
                  ('backbone', 'ConvNeXt-T (timm)'),
                  ('segmentor', 'UperNet|InceptionNeXt-T'),
                  ('segmentor', 'UperNet|InceptionNeXt-T with_cp'),
                  ('segmentor', 'UperNet|ConvNeXt-T'))
-DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
+#: The GPU matrix's models: (part, name, its backbone step or segmentor).
+MATRIX_MODELS = (('backbone', 'InceptionNeXt-T', 'InceptionNeXt-T (ours)'),
+                 ('backbone', 'ConvNeXt-T', 'ConvNeXt-T (timm)'),
+                 ('UperNet', 'InceptionNeXt-T', 'InceptionNeXt-T'),
+                 ('UperNet', 'ConvNeXt-T', 'ConvNeXt-T'))
 
 
-# ------------------------------------------------------------------ models
-def build_backbone(name: str) -> torch.nn.Module:
-    import timm
-    from mmseg.registry import MODELS
-
-    import backbones  # noqa: F401
-    if name in ('InceptionNeXt-T (ours)', WITH_CP):
-        return MODELS.build(dict(type='InceptionNeXt', arch='tiny',
-                                 with_cp=name == WITH_CP))
-    timm_name = {'InceptionNeXt-T (timm)': 'inception_next_tiny',
-                 'ConvNeXt-T (timm)': 'convnext_tiny',
-                 'ResNet-50 (timm)': 'resnet50'}[name]
-    kwargs = dict(out_indices=(1, 2, 3, 4)) if timm_name == 'resnet50' else {}
-    return timm.create_model(timm_name, features_only=True, **kwargs)
-
-
-def build_segmentor(head: str, backbone: str, size: int,
-                    recommended: bool = False) -> torch.nn.Module:
-    from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
-                                                load_config)
-    config = str(ROOT / SEGMENTORS[head])
-    options = {'model.data_preprocessor.size': (size, size)}
-    if backbone == 'ConvNeXt-T':
-        # Same heads and widths (96/192/384/768), timm's ConvNeXt-T.
-        options['model.backbone'] = dict(
-            _delete_=True, type='TIMMBackbone', model_name='convnext_tiny',
-            features_only=True, pretrained=False,
-            drop_path_rate=load_config(config).model.backbone.drop_path_rate)
-    if recommended:
-        options['model.data_preprocessor.type'] = (
-            'ChannelsLastSegDataPreProcessor')
-    return build_segmentor_for_analysis(config, options)
-
-
-# ---------------------------------------------------------------- settings
-class Settings:
-
-    def __init__(self, args, dtype=None, channels_last=None):
-        self.device = torch.device(args.device)
-        self.dtype = DTYPES[dtype or args.dtype]
-        self.channels_last = (args.channels_last
-                              if channels_last is None else channels_last)
-        self.compile = args.compile
-
-    def autocast(self):
-        if self.dtype == torch.float32:
-            return nullcontext()
-        return torch.autocast(self.device.type, dtype=self.dtype)
-
-    def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
-        model = model.to(self.device)
-        if self.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        return model
-
-    def tensor(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.to(self.device)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
-
-    def maybe_compile(self, fn):
-        return torch.compile(fn) if self.compile else fn
-
-    def describe(self) -> str:
-        return (f'{str(self.dtype).replace("torch.", "")}, '
-                f'{"channels-last" if self.channels_last else "NCHW"}'
-                f'{", compiled" if self.compile else ""}')
-
-
-# ------------------------------------------------------------------- steps
-def backbone_steps(name: str, size: int, batch: int, s: Settings):
-    model = s.prepare(build_backbone(name))
-    x = s.tensor(torch.randn(batch, 3, size, size))
-    forward = s.maybe_compile(model)
-
-    def train():
-        model.train()
-        with s.autocast():
-            outs = forward(x)
-        sum(o.float().mean() for o in outs).backward()
-        model.zero_grad(set_to_none=True)
-
-    def infer():
-        model.eval()
-        with torch.inference_mode(), s.autocast():
-            forward(x)
-
-    macs = count_macs(model, lambda: model(x[:1]))
-    return model, train, infer, macs
-
-
-def segmentor_steps(head: str, backbone: str, size: int, batch: int,
-                    s: Settings, recommended: bool = False):
-    with_cp = backbone.endswith('with_cp')
-    backbone = backbone.replace(' with_cp', '')
-    model = build_segmentor(head, backbone, size, recommended).to(s.device)
-    model.backbone.with_cp = with_cp
-    if s.channels_last and not recommended:
-        model = model.to(memory_format=torch.channels_last)
-    data = model.data_preprocessor(synthetic_batch(batch, size), True)
-    if s.channels_last:
-        data['inputs'] = data['inputs'].contiguous(
-            memory_format=torch.channels_last)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=6e-5)
-
-    def train():
-        model.train()
-        with s.autocast():
-            losses = model.loss(data['inputs'], data['data_samples'])
-        loss = sum(v for k, v in losses.items() if 'loss' in k)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    def infer():
-        model.eval()
-        with torch.inference_mode(), s.autocast():
-            model.predict(data['inputs'][:1], data['data_samples'][:1])
-
-    macs = count_macs(
-        model, lambda: model(data['inputs'][:1], mode='tensor'))
-    return model, train, infer, macs
-
-
-# ------------------------------------------------------------------ memory
-def memory_child(args) -> None:
-    """Peak memory of one train step, in this fresh process (JSON line)."""
-    s = Settings(args)
-    kind, name = args.memory_child
-    if kind == 'backbone':
-        _, train, _, _ = backbone_steps(name, args.memory_size, args.batch, s)
-    else:
-        head, backbone = name.split('|')
-        _, train, _, _ = segmentor_steps(head, backbone, args.seg_size,
-                                         args.seg_batch, s)
-    if s.device.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats(s.device)
-        train()
-        peak = torch.cuda.max_memory_allocated(s.device) / 2**20
-    else:
-        # The first step from a clean process: every allocation it makes
-        # (activations, gradients, workspaces) shows in the peak RSS.
-        before = rss_mb()
-        if not reset_peak_rss():
-            raise SystemExit('cannot reset the peak RSS mark on this system')
-        train()
-        peak = peak_rss_mb() - before
-    saved = saved_activations_mb(train)
-    print(json.dumps(dict(peak_mb=peak, saved_mb=saved)))
-
-
-def measure_memory(kind: str, name: str, args) -> dict:
-    cmd = [sys.executable, __file__, '--memory-child', kind, name,
-           '--device', args.device, '--dtype', args.dtype,
-           '--batch', str(args.batch), '--seg-batch', str(args.seg_batch),
-           '--seg-size', str(args.seg_size),
-           '--memory-size', str(args.memory_size)]
-    if args.channels_last:
-        cmd.append('--channels-last')
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def settings_of(args, **changes) -> Settings:
+    """The command line's settings, with ``changes``."""
+    options = dict(device=args.device, dtype=args.dtype,
+                   channels_last=args.channels_last, compile=args.compile)
+    options.update(changes)
+    return Settings(**options)
 
 
 # ------------------------------------------------------------------ report
@@ -260,7 +121,7 @@ def run_backbones(args, s: Settings, results: dict) -> None:
             ours[('InceptionNeXt-T (ours)', 'infer')])
         print(table(
             f'Backbones at {size}x{size}, batch {args.batch}, '
-            f'{s.describe()} ({args.device})',
+            f'{s.describe("backbone")} ({args.device})',
             ['model', 'train img/s', 'infer img/s', 'train vs ConvNeXt-T',
              'infer vs ConvNeXt-T', 'params (M)', 'GMACs/img'], rows),
             flush=True)
@@ -292,7 +153,7 @@ def run_segmentors(args, s: Settings, results: dict) -> None:
                 train_vs_convnext=rows[-1][3], infer_vs_convnext=rows[-1][4])
     print(table(
         f'Segmentors at {args.seg_size}x{args.seg_size}, batch '
-        f'{args.seg_batch}, {s.describe()} ({args.device})',
+        f'{args.seg_batch}, {s.describe("segmentor")} ({args.device})',
         ['segmentor', 'train s/iter', 'infer img/s', 'train vs ConvNeXt-T',
          'infer vs ConvNeXt-T', 'params (M)', 'GMACs/img'], rows),
         flush=True)
@@ -303,7 +164,11 @@ def run_memory(args, results: dict) -> None:
     for kind, name in MEMORY_MODELS:
         if args.memory_models and name not in args.memory_models:
             continue
-        mem = measure_memory(kind, name, args)
+        batch, size = ((args.batch, args.memory_size) if kind == 'backbone'
+                       else (args.seg_batch, args.seg_size))
+        mem = measure_in_fresh_process(kind, name, args.device, args.dtype,
+                                       args.channels_last, batch, size,
+                                       args.threads)
         rows.append([name.replace('|', ' + '), mem['peak_mb'],
                      mem['saved_mb']])
         results['memory'][name] = mem
@@ -318,19 +183,15 @@ def run_memory(args, results: dict) -> None:
 
 def recommended_settings(device: str) -> Settings:
     from inceptionnext_seg.engine.mixed_precision import bf16_supported
-    args = argparse.Namespace(device=device, dtype='fp32', compile=False,
-                              channels_last=True)
     if device.startswith('cuda'):
         dtype = 'bf16' if bf16_supported(device) else 'fp16'
     else:
         dtype = 'bf16' if bf16_supported('cpu') else 'fp32'
-    return Settings(args, dtype=dtype, channels_last=True)
+    return Settings(device, dtype, channels_last=True)
 
 
 def run_recommended(args, results: dict) -> None:
-    base_args = argparse.Namespace(device=args.device, dtype='fp32',
-                                   compile=False, channels_last=False)
-    default = Settings(base_args)
+    default = Settings(args.device)
     best = recommended_settings(args.device)
     torch.manual_seed(0)
     model_a, train_a, infer_a, _ = segmentor_steps(
@@ -391,6 +252,9 @@ def run_export(args, results: dict) -> None:
             path = f'{tmp}/model.onnx'
             deploy.export_onnx(wrapper, path, shape, False, {})
             run = deploy.onnx_runner(path, threads=threads)
+            # The export policy (checked, deleted on failure): a file that
+            # computes something else is not timed.
+            deploy.export_checked(run, wrapper, path, [shape])
 
             def eager():
                 with torch.inference_mode():
@@ -411,101 +275,28 @@ def run_export(args, results: dict) -> None:
                              'speed-up'], rows), flush=True)
 
 
-def ladder_images(folder, size: int, seeds) -> list:
-    """float32 1x3xSxS BGR 0..255 images: a folder's, resized, or generated
-    scenes of the demo dataset."""
-    import cv2
-    import numpy as np
-
-    from inceptionnext_seg.datasets.synthetic_ade20k import draw_scene
-    if folder:
-        images = [cv2.resize(cv2.imread(str(p)), (size, size))
-                  for p in sorted(Path(folder).glob('*.jpg'))]
-        if not images:
-            raise SystemExit(f'--ladder-images {folder}: no *.jpg images')
-    else:
-        images = [draw_scene(np.random.default_rng(seed), (size, size))[0]
-                  for seed in seeds]
-    return [torch.from_numpy(np.ascontiguousarray(
-        im.transpose(2, 0, 1))[None].astype(np.float32)) for im in images]
-
-
 def run_ladder(args, results: dict) -> None:
-    """Eager fp32, eager bf16 + channels-last (native bf16 only), ONNX
-    Runtime fp32 and int8: same model and weights, same input, same
-    threads, interleaved; label agreement with eager fp32 on held-out
-    images."""
-    import tempfile
-
-    from mmengine.runner import load_checkpoint
-
-    from inceptionnext_seg import deploy
-    from inceptionnext_seg.analysis.cpu_ladder import (EAGER_BF16,
-                                                       EAGER_FP32,
-                                                       cpu_features,
-                                                       fastest_verified,
-                                                       onnx_path, save_ladder)
+    """The CPU ladder of each segmentor (measured by
+    ``inceptionnext_seg.analysis.cpu_ladder.measure_ladder``), printed and
+    kept as this CPU's entry of ``--ladder FILE``."""
+    from inceptionnext_seg.analysis.cpu_ladder import cpu_features
     from inceptionnext_seg.engine.mixed_precision import bf16_supported
-    from inceptionnext_seg.utils.quiet import init_weights_quietly
     cpu = cpu_features()
-    threads = torch.get_num_threads()
-    size = args.seg_size
-    calibration = ladder_images(None, size, range(4))
-    held_out = ladder_images(args.ladder_images, size, range(100, 104))
     print(f'CPU: {cpu["name"]} ({cpu["isa"]}; '
-          f'{", ".join(cpu["features"]) or "no AVX2"}), {threads} threads',
-          flush=True)
+          f'{", ".join(cpu["features"]) or "no AVX2"}), '
+          f'{torch.get_num_threads()} threads', flush=True)
     checkpoints = dict(zip(SEGMENTORS, args.ladder_checkpoints or []))
-    results['ladder'] = dict(cpu=cpu, threads=threads, size=size,
-                             date=datetime.date.today().isoformat())
+    try:
+        ladder = measure_ladder(
+            lambda head, size: build_segmentor(head, 'InceptionNeXt-T', size),
+            list(SEGMENTORS), args.seg_size, args.seg_warmup,
+            args.seg_repeats, checkpoints, args.ladder_images)
+    except ValueError as error:  # an image folder without images
+        raise SystemExit(f'--ladder-images: {error}')
+    results['ladder'] = ladder
+    size, threads = ladder['size'], ladder['threads']
     for head in SEGMENTORS:
-        torch.manual_seed(0)
-        model = build_segmentor(head, 'InceptionNeXt-T', size)
-        if head in checkpoints:
-            load_checkpoint(model, checkpoints[head], map_location='cpu')
-        else:
-            init_weights_quietly(model)
-        wrapper = deploy.ExportableSegmentor(
-            deploy.make_exportable(model)).eval()
-        runs = {EAGER_FP32: wrapper}
-        if bf16_supported('cpu'):
-            fast = deploy.ExportableSegmentor(deploy.make_exportable(
-                build_segmentor(head, 'InceptionNeXt-T', size))).eval()
-            fast.load_state_dict(wrapper.state_dict())
-            fast = fast.to(memory_format=torch.channels_last)
-
-            def bf16(x, fast=fast):
-                with torch.autocast('cpu', dtype=torch.bfloat16):
-                    return fast(x.contiguous(
-                        memory_format=torch.channels_last)).float()
-            runs[EAGER_BF16] = bf16
-        with tempfile.TemporaryDirectory() as tmp:
-            fp32, int8 = f'{tmp}/fp32.onnx', f'{tmp}/int8.onnx'
-            deploy.export_onnx(wrapper, fp32, (size, size), False, {})
-            deploy.quantize_int8(fp32, int8,
-                                 [x.numpy() for x in calibration], {})
-            runs[onnx_path('fp32')] = deploy.onnx_runner(fp32, threads)
-            runs[onnx_path('int8')] = deploy.onnx_runner(int8, threads)
-            with torch.inference_mode():
-                ref = [wrapper(x).argmax(1) for x in held_out]
-                agreement = {
-                    name: sum(int((run(x).argmax(1) == r).sum())
-                              for x, r in zip(held_out, ref)) /
-                    sum(r.numel() for r in ref) for name, run in runs.items()}
-                image = held_out[0]
-                secs = interleaved(
-                    {name: (lambda run=run: run(image))
-                     for name, run in runs.items()},
-                    args.seg_warmup, args.seg_repeats, torch.device('cpu'))
-        rows = [dict(path=name, precision=next(
-                         p for p in ('fp32', 'bf16', 'int8') if p in name),
-                     s_per_img=secs[name],
-                     speedup=secs[EAGER_FP32] / secs[name],
-                     agreement=agreement[name]) for name in runs]
-        best = fastest_verified(rows)
-        results['ladder'][head] = dict(
-            rows=rows, weights=checkpoints.get(head, 'random'),
-            fastest_verified=best and best['path'])
+        rows, best = ladder[head]['rows'], ladder[head]['fastest_verified']
         weights = checkpoints.get(head, 'random weights')
         print(table(
             f'{head}-T CPU inference ladder, {size}x{size}, batch 1, '
@@ -516,24 +307,87 @@ def run_ladder(args, results: dict) -> None:
         if not bf16_supported('cpu'):
             print('eager bf16 + channels-last: not run, no native bf16 on '
                   'this CPU (it would be emulated, slower than fp32)')
-        print(f'fastest verified path: '
-              f'{best["path"] if best else "none"} (label agreement >= '
-              f'99.9% for fp32 paths, >= 99% for bf16/int8)', flush=True)
+        print(f'fastest verified path: {best or "none"} (label agreement >= '
+              f'{100 * MIN_AGREEMENT["fp32"]:g}% for fp32 paths, >= '
+              f'{100 * MIN_AGREEMENT["reduced"]:g}% for bf16/int8)',
+              flush=True)
         if head not in checkpoints:
             print('note: random weights have near-ties between classes at '
                   'most pixels, so their agreement understates a trained '
                   "model's; give --ladder-checkpoints for real figures.",
                   flush=True)
-    kept = save_ladder(results['ladder'])
+    kept = save_ladder(ladder, args.ladder)
     print(f'ladder kept for tools/infer.py (which names and, with '
-          f'--fastest, takes the fastest verified path): {kept}')
+          f'--fastest, takes the fastest verified path; give it --ladder '
+          f'{kept} where that is not its default): {kept}')
+
+
+def run_matrix(args, results: dict) -> None:
+    """InceptionNeXt-T against ConvNeXt-T, backbone and UperNet-T, in
+    float32 (the TF32 policy in force) and AMP bf16 (fp16 where the GPU
+    has no bf16) + channels-last, eager and compiled: each setting's pair
+    interleaved, each row's ratio to ConvNeXt-T of the same setting."""
+    from inceptionnext_seg.engine.mixed_precision import bf16_supported
+    amp = 'bf16' if bf16_supported(args.device) else 'fp16'
+    size = args.sizes[0]
+    records, rows = [], []
+    for dtype, channels_last in (('fp32', False), (amp, True)):
+        for compiled in (False, True):
+            s = Settings(args.device, dtype, channels_last, compiled)
+            for part in ('backbone', 'UperNet'):
+                steps, info = {}, {}
+                for part_, model, name in MATRIX_MODELS:
+                    if part_ != part:
+                        continue
+                    if part == 'backbone':
+                        built = backbone_steps(name, size, args.batch, s)
+                    else:
+                        built = segmentor_steps(part, name, args.seg_size,
+                                                args.seg_batch, s)
+                    steps[(model, 'train')], steps[(model, 'infer')] = \
+                        built[1], built[2]
+                    info[model] = built[3]
+                secs = interleaved(steps, args.seg_warmup + int(compiled),
+                                   args.seg_repeats, s.device)
+                batch = args.batch if part == 'backbone' else args.seg_batch
+                what = 'backbone' if part == 'backbone' else 'segmentor'
+                for model in info:
+                    tr, inf = secs[(model, 'train')], secs[(model, 'infer')]
+                    record = dict(
+                        part=part, model=model,
+                        size=size if part == 'backbone' else args.seg_size,
+                        batch=batch, precision=dtype,
+                        memory_format=('channels_last' if channels_last
+                                       else 'NCHW'), compiled=compiled,
+                        settings=s.describe(what),
+                        train_s=tr, infer_s=inf,
+                        train_vs_convnext=secs[('ConvNeXt-T', 'train')] / tr,
+                        infer_vs_convnext=secs[('ConvNeXt-T', 'infer')] / inf,
+                        gmacs_per_img=info[model] / 1e9)
+                    records.append(record)
+                    rows.append([f'{part} + {model}', s.describe(what), tr,
+                                 inf, record['train_vs_convnext'],
+                                 record['infer_vs_convnext']])
+    results['matrix'] = dict(device=args.device, tf32=results['tf32'],
+                             rows=records)
+    print(table(
+        f'InceptionNeXt-T vs ConvNeXt-T ({args.device}): backbones at '
+        f'{size}x{size}, batch {args.batch}; UperNet at {args.seg_size}x'
+        f'{args.seg_size}, batch {args.seg_batch}; infer: one batch '
+        f'(backbones) or one image (UperNet)',
+        ['model', 'settings', 'train s/step', 'infer s',
+         'train vs ConvNeXt-T', 'infer vs ConvNeXt-T'], rows), flush=True)
 
 
 PARTS = ['backbone', 'segmentor', 'memory', 'recommended', 'export',
-         'ladder']
+         'ladder', 'matrix']
+#: What a run measures without --parts: everything but the GPU matrix on
+#: the CPU (compiling on the CPU takes minutes per model), everything on a
+#: GPU (where export and ladder say they are CPU parts).
+CPU_DEFAULT_PARTS = PARTS[:-1]
 # Parts that run a segmentor in training mode: UperNet's pooling pyramid
 # normalises 1x1 maps with BatchNorm there, which needs 2 images or more.
-TRAINING_PARTS = ('segmentor', 'memory', 'recommended')
+TRAINING_PARTS = ('segmentor', 'memory', 'recommended', 'matrix')
 
 
 def parse_args(argv=None):
@@ -547,8 +401,9 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cuda' if cuda else 'cpu',
                         help='cpu, cuda or cuda:N (default: cuda if '
                         'available)')
-    parser.add_argument('--parts', nargs='+', default=PARTS, choices=PARTS,
-                        help='what to measure')
+    parser.add_argument('--parts', nargs='+', choices=PARTS,
+                        help='what to measure (default: all; on the CPU all '
+                        'but matrix)')
     parser.add_argument('--batch', type=int, default=64 if cuda else 2,
                         help='backbone batch')
     parser.add_argument('--sizes', type=int, nargs='+', default=[224, 512],
@@ -571,7 +426,14 @@ def parse_args(argv=None):
                         help='channels-last memory format for the backbone, '
                         'segmentor and memory parts')
     parser.add_argument('--compile', action='store_true',
-                        help='torch.compile the backbones (opt-in)')
+                        help='torch.compile the backbones, and the '
+                        "segmentors' backbone and decode head, of the "
+                        'backbone and segmentor parts (opt-in; the matrix '
+                        'part measures both)')
+    parser.add_argument('--tf32', action='store_true',
+                        help='let cuDNN convolutions and cuBLAS matmuls '
+                        'both use TF32 (default: neither, true float32; '
+                        'one policy for every model)')
     parser.add_argument('--warmup', type=int, default=2 if cuda else 1,
                         help='untimed rounds before the backbone timings')
     parser.add_argument('--repeats', type=int, default=10 if cuda else 3,
@@ -591,13 +453,22 @@ def parse_args(argv=None):
                         'agreement, resized to --seg-size (default: '
                         'generated scenes); calibration uses generated '
                         'scenes')
-    parser.add_argument('--json', help='also write the figures to this file')
+    parser.add_argument('--ladder', metavar='FILE',
+                        default=str(ladder_record_path()),
+                        help='ladder: the record file to keep this CPU\'s '
+                        'entry in, which tools/infer.py --ladder reads (the '
+                        'default is both tools\' default: '
+                        '$INCEPTIONNEXT_LADDER, else inceptionnext_seg/'
+                        'cpu_ladder.json in $XDG_CACHE_HOME or ~/.cache)')
+    parser.add_argument('--json', metavar='PATH',
+                        help='also write the figures to this file')
     parser.add_argument('--log-level', default='INFO',
                         choices=['DEBUG', 'INFO', 'WARNING'],
                         help="mmengine's log level (DEBUG also shows its "
                         'per-parameter initialisation log)')
-    parser.add_argument('--memory-child', nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.parts = args.parts or (PARTS if cuda and args.device != 'cpu'
+                                else CPU_DEFAULT_PARTS)
     training = [p for p in args.parts if p in TRAINING_PARTS]
     if args.seg_batch < 2 and training:
         parser.error(f'--seg-batch {args.seg_batch}: the parts '
@@ -613,17 +484,18 @@ def main(argv=None) -> dict:
     set_log_level(args.log_level)
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.memory_child:
-        memory_child(args)
-        return {}
     torch.manual_seed(0)
-    s = Settings(args)
+    tf32 = set_tf32(args.tf32)  # once, for every model and part
+    s = settings_of(args)
     device_name = (torch.cuda.get_device_name(args.device)
                    if args.device.startswith('cuda') else
                    f'CPU, {torch.get_num_threads()} threads')
-    print(f'Device: {device_name}; torch {torch.__version__}', flush=True)
-    results = dict(device=device_name, settings=s.describe(), backbone={},
-                   segmentor={}, memory={}, recommended={}, export={})
+    print(f'Device: {device_name}; torch {torch.__version__}; TF32 '
+          f'{"on" if args.tf32 else "off"} (cuDNN convolutions and cuBLAS '
+          f'matmuls alike)', flush=True)
+    results = dict(device=device_name, settings=s.describe(), tf32=tf32,
+                   backbone={}, segmentor={}, memory={}, recommended={},
+                   export={})
     if 'backbone' in args.parts:
         run_backbones(args, s, results)
     if 'segmentor' in args.parts:
@@ -638,6 +510,8 @@ def main(argv=None) -> dict:
                 print(f'{part} part: CPU only (ONNX Runtime CPU provider)')
             else:
                 run(args, results)
+    if 'matrix' in args.parts:
+        run_matrix(args, results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return results

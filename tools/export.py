@@ -8,8 +8,10 @@ After export the file is run (ONNX Runtime on the CPU, or torch.jit.load)
 next to PyTorch on the same images, at the export size and, with
 --dynamic, at two other sizes; the largest logit difference and the share
 of pixels whose class agrees are printed, and an export outside the
-tolerance (max |diff| <= 1e-3 of the largest logit, >= 99.9% of pixels
-agreeing) is deleted and the tool exits with 1.
+tolerance is deleted and the tool exits with 1; an ONNX file that passes
+records its check in its metadata. The tolerances and that policy are the
+package's (inceptionnext_seg/deploy/policy.py and checked.py; at present
+max |diff| <= 1e-3 of the largest logit and >= 99.9% of pixels agreeing).
 
 With --quantize int8 (ONNX), the verified float32 graph is quantized with
 ONNX Runtime's static quantization (per-channel int8 weights, uint8
@@ -30,7 +32,6 @@ Examples:
     python tools/infer_onnx.py image.jpg model.onnx --out result.png
 """
 import argparse
-import datetime
 import os
 import sys
 
@@ -156,34 +157,32 @@ def main(argv=None) -> int:
 
 
 def verified_fp32(args, run, wrapper, path) -> bool:
-    """The float32 check on random images; ``path`` is deleted on failure."""
+    """The float32 check on random images (the package's export policy:
+    ``path`` is deleted on failure, an ONNX file stamped on success)."""
     from inceptionnext_seg import deploy
-    report = deploy.verify(run, wrapper, check_shapes(args.shape,
-                                                      args.dynamic))
+    try:
+        report = deploy.export_checked(
+            run, wrapper, path, check_shapes(args.shape, args.dynamic),
+            stamp=args.format == 'onnx')
+        failed = None
+    except deploy.CheckFailed as error:
+        report, failed = error.report, error
     print('verification against PyTorch (random images):')
     for r in report:
         print(f'  {r["shape"][0]}x{r["shape"][1]}: max |logit diff| '
               f'{r["max_abs_diff"]:.2e} ({r["max_rel_diff"]:.2e} of the '
               f'largest logit), class agreement {100 * r["agreement"]:.3f}%'
               f'  {"ok" if r["ok"] else "FAILED"}')
-    if all(r['ok'] for r in report):
-        if args.format == 'onnx':
-            # What tools/infer.py --fastest counts as a verified file.
-            deploy.add_metadata(path, dict(verification=dict(
-                ok=True, source='random images', images=len(report),
-                agreement=min(r['agreement'] for r in report),
-                date=datetime.date.today().isoformat())))
-        return True
-    os.remove(path)
-    print(f'error: the export disagrees with PyTorch beyond the '
-          f'tolerance {deploy.TOLERANCE}; {path} was deleted.',
-          file=sys.stderr)
-    return False
+    if failed:
+        print(f'error: {failed}', file=sys.stderr)
+        return False
+    return True
 
 
 def export_int8(args, cfg, wrapper) -> int:
     """float32 ONNX (checked as without --quantize), then int8 calibrated on
-    real images and checked on held-out ones."""
+    real images and checked on held-out ones (the package's export policy:
+    deleted on failure, stamped on success)."""
     import tempfile
 
     from inceptionnext_seg import deploy
@@ -207,15 +206,19 @@ def export_int8(args, cfg, wrapper) -> int:
             return 1
         print(f'calibrating on {len(calibration)} image(s) of '
               f'{args.calib!r} (the config\'s test pipeline)...', flush=True)
-        deploy.quantize_int8(fp32, args.out, calibration, dict(
-            precision='int8', calibration=dict(source=args.calib,
-                                               images=len(calibration))))
-    report = deploy.verify_on_images(
-        deploy.onnx_runner(args.out), wrapper, held_out,
-        wrapper.segmentor.decode_head.num_classes)
-    print(f'wrote {args.out} ({os.path.getsize(args.out) / 2**20:.1f} MB, '
-          f'onnx int8, input 1x3x{args.shape[0]}x{args.shape[1]}'
-          f'{", dynamic" if args.dynamic else ""})')
+        try:
+            report = deploy.quantize_checked(
+                fp32, args.out, calibration, held_out, wrapper,
+                wrapper.segmentor.decode_head.num_classes, args.verify_on,
+                dict(calibration=dict(source=args.calib,
+                                      images=len(calibration))))
+            failed = None
+        except deploy.CheckFailed as error:
+            report, failed = error.report, error
+    size = (f'{os.path.getsize(args.out) / 2**20:.1f} MB, ' if failed is None
+            else '')
+    print(f'wrote {args.out} ({size}onnx int8, input 1x3x{args.shape[0]}x'
+          f'{args.shape[1]}{", dynamic" if args.dynamic else ""})')
     line = (f'int8 against float32 PyTorch on {report["images"]} held-out '
             f'image(s) of {args.verify_on!r}: class agreement '
             f'{100 * report["agreement"]:.2f}%')
@@ -224,16 +227,10 @@ def export_int8(args, cfg, wrapper) -> int:
                  f'{report["miou_fp32"]:.2f} (change '
                  f'{-report["miou_drop"]:+.2f})')
     print(f'{line}  {"ok" if report["ok"] else "FAILED"}')
-    if not report['ok']:
-        os.remove(args.out)
-        print(f'error: the int8 model is outside the tolerance '
-              f'{deploy.INT8_TOLERANCE}; {args.out} was deleted. Calibrate '
-              f'on more images, or on images like the ones it will see '
-              f'(--calib).', file=sys.stderr)
+    if failed:
+        print(f'error: {failed} Calibrate on more images, or on images like '
+              f'the ones it will see (--calib).', file=sys.stderr)
         return 1
-    deploy.add_metadata(args.out, dict(verification=dict(
-        report, source=args.verify_on,
-        date=datetime.date.today().isoformat())))
     return 0
 
 

@@ -2,10 +2,12 @@
 write the prediction painted over each image or frame.
 
 On a CPU it names the fastest verified inference path for this CPU (from
-the ladder `tools/benchmark.py --parts ladder` measured and kept on this
-machine) and, with --fastest, takes it: eager float32, eager bf16 +
-channels-last (CPUs with native bf16), or ONNX Runtime on an exported file
-(--onnx; an int8 file counts once it passed its own check at export).
+the ladder record --ladder FILE that `tools/benchmark.py --parts ladder`
+wrote; both tools default to the same file) and, with --fastest, takes it:
+eager float32, eager bf16 + channels-last (CPUs with native bf16), or ONNX
+Runtime on an exported file (--onnx; an int8 file counts once it passed its
+own check at export). --onnx and --fastest run on the CPU whatever GPU the
+machine has.
 
 Many images write an output folder that keeps their paths under the
 folder (or under the glob pattern's fixed leading folders), as PNG. They go
@@ -18,8 +20,8 @@ video writes an
 annotated video and, with --labels-out DIR, each frame's label map
 (frame_000000.png, ...).
 An image that cannot be read is named, skipped, and makes the exit status 1.
-Inputs and outputs follow tools/infer_onnx.py's rules (this tool loads them
-from that file).
+Inputs and outputs follow tools/infer_onnx.py's rules (both use
+inceptionnext_seg.inference.media).
 
 Examples:
     python tools/infer.py demo.jpg configs/upernet_inceptionnext_t_ade20k.py \
@@ -33,10 +35,8 @@ Examples:
         [--labels-out frames/]
 """
 import argparse
-import importlib.util
 import sys
 import time
-from pathlib import Path
 
 from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
@@ -45,22 +45,11 @@ quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
 import torch
 from mmengine.config import DictAction
 
-from inceptionnext_seg.analysis.cpu_ladder import (EAGER_BF16, EAGER_FP32,
-                                                   onnx_path)
+from inceptionnext_seg.analysis.cpu_ladder import ladder_record_path
+from inceptionnext_seg.deploy.policy import (EAGER_BF16, EAGER_FP32,
+                                             InferencePath, verification_of)
+from inceptionnext_seg.inference import media
 from inceptionnext_seg.utils.config import load_config
-
-
-def _media():
-    """tools/infer_onnx.py as a module: the inputs and outputs rules that
-    both tools follow."""
-    spec = importlib.util.spec_from_file_location(
-        'infer_onnx_media', Path(__file__).with_name('infer_onnx.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-media = _media()
 
 
 def parse_args(argv=None):
@@ -81,7 +70,8 @@ def parse_args(argv=None):
                         help='images or frames per forward pass (a batch '
                         'holds images of one size)')
     parser.add_argument('--device', default=None,
-                        help='device to run on (default: cuda:0 if '
+                        help='device to run on (default: cpu with --onnx '
+                        'or --fastest, which are CPU paths; else cuda:0 if '
                         'available, else cpu)')
     parser.add_argument('--onnx', metavar='FILE',
                         help='CPU: run this file, exported from the same '
@@ -92,10 +82,12 @@ def parse_args(argv=None):
                         help="CPU: take the fastest verified path of this "
                         "CPU's ladder")
     parser.add_argument('--ladder', metavar='FILE',
-                        help='the ladder record (default: the one '
-                        'tools/benchmark.py --parts ladder keeps, '
-                        '$INCEPTIONNEXT_LADDER or ~/.cache/inceptionnext_seg/'
-                        'cpu_ladder.json)')
+                        default=str(ladder_record_path()),
+                        help='the ladder record that tools/benchmark.py '
+                        '--parts ladder --ladder FILE wrote (the default is '
+                        'both tools\' default: $INCEPTIONNEXT_LADDER, else '
+                        'inceptionnext_seg/cpu_ladder.json in '
+                        '$XDG_CACHE_HOME or ~/.cache)')
     parser.add_argument('--threads', type=int, default=0,
                         help="CPU threads (0: torch's and ONNX Runtime's "
                         'choice)')
@@ -104,20 +96,33 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
     args = parser.parse_args(argv)
-    args.device = args.device or ('cuda:0' if torch.cuda.is_available()
-                                  else 'cpu')
     if args.batch_size < 1:
         parser.error(f'--batch-size {args.batch_size}: at least 1.')
-    if args.device != 'cpu' and (args.onnx or args.fastest):
-        parser.error(f'--onnx and --fastest are CPU paths; --device '
-                     f'{args.device} runs eager PyTorch there.')
+    args.device = choose_device(parser, args)
     return args
+
+
+def choose_device(parser: argparse.ArgumentParser, args) -> str:
+    """--device, or its default: the CPU for --onnx and --fastest (CPU
+    paths, whatever GPU the machine has), else cuda:0 where CUDA is usable.
+    An explicit GPU with --onnx or --fastest is refused."""
+    cpu_paths = args.onnx or args.fastest
+    if args.device is None:
+        return 'cpu' if cpu_paths or not torch.cuda.is_available() else \
+            'cuda:0'
+    if cpu_paths and args.device != 'cpu':
+        parser.error(f'--onnx and --fastest are CPU paths (ONNX Runtime on '
+                     f'the CPU, the ladder of this CPU); --device '
+                     f'{args.device} would run eager PyTorch on the GPU. '
+                     f'Leave --device out (or give cpu), or drop --onnx and '
+                     f'--fastest to run on {args.device}.')
+    return args.device
 
 
 def onnx_file(path: str) -> dict:
     """The file's precision and whether it passed its check at export
     (``tools/export.py`` writes ``verification``)."""
-    from inceptionnext_seg.deploy import read_metadata
+    from inceptionnext_seg.inference import read_metadata
     meta = read_metadata(path)
     if 'palette' not in meta:
         raise SystemExit(f'{path}: no tools/export.py metadata (palette, '
@@ -128,9 +133,8 @@ def onnx_file(path: str) -> dict:
                          f'{meta.get("output")}; tools/infer.py resizes '
                          f'logits to the image as mmseg does: export with '
                          f'--output logits.')
-    check = meta.get('verification')
     return dict(precision=meta.get('precision', 'fp32'),
-                checked=isinstance(check, dict) and bool(check.get('ok')),
+                checked=verification_of(meta) is not None,
                 batch=onnx_batch(path))
 
 
@@ -156,13 +160,14 @@ def check_batch(args, file: dict, inputs) -> None:
             f'--out FILE, or run --batch-size {fixed}.')
 
 
-def name_path(args, cfg, file: dict) -> str:
+def name_path(args, cfg, file: dict) -> InferencePath:
     """Print this CPU's fastest verified path for the config's segmentor
     and return the path this run takes."""
     from inceptionnext_seg.analysis import (choose_path, ladder_for_this_cpu,
-                                            ladder_head, ladder_record_path)
-    given = onnx_path(file['precision']) if file else EAGER_FP32
-    record = args.ladder or ladder_record_path()
+                                            ladder_head)
+    given = (InferencePath('onnxruntime', file['precision']) if file else
+             EAGER_FP32)
+    record = args.ladder
     entry = ladder_for_this_cpu(record)
     head = ladder_head(cfg.model.decode_head.type)
     if entry is None or head not in entry:
@@ -170,8 +175,9 @@ def name_path(args, cfg, file: dict) -> str:
                f'the ladder has no {cfg.model.decode_head.type} segmentor')
         if args.fastest:
             raise SystemExit(f'--fastest: {why}; run python '
-                             f'tools/benchmark.py --parts ladder on this '
-                             f'machine first (it keeps the ladder there).')
+                             f'tools/benchmark.py --parts ladder --ladder '
+                             f'{record} on this machine first (it keeps '
+                             f'the ladder there).')
         print(f'CPU path: {given} ({why})')
         return given
     choice = choose_path(entry[head]['rows'], file)
@@ -187,8 +193,9 @@ def name_path(args, cfg, file: dict) -> str:
     if file and not file['checked']:
         print(f'  {args.onnx}: {given} without a passed check at export, '
               f'so not a verified path')
-    path = take['path'] if args.fastest else given
-    print(f'this run: {path}' + ('' if path == take['path'] else
+    fastest = InferencePath.parse(take['path'])
+    path = fastest if args.fastest else given
+    print(f'this run: {path}' + ('' if path == fastest else
                                  ' (--fastest takes the fastest)'))
     return path
 
@@ -204,12 +211,12 @@ def inference_pipeline(cfg, arrays: bool):
     return Compose(pipeline)
 
 
-def predict(model, path: str, onnx, batch: list) -> list:
+def predict(model, path: InferencePath, onnx, batch: list) -> list:
     """One ``SegDataSample`` per packed pipeline output, all of one size.
     Eager: the model's ``test_step``, as ``inference_model`` runs it. ONNX
     Runtime (``onnx``: its runner): the exported file on the same inputs,
     its logits resized to each image as mmseg resizes them."""
-    if path in (EAGER_FP32, EAGER_BF16):
+    if not path.onnx:
         data = dict(inputs=[p['inputs'] for p in batch],
                     data_samples=[p['data_samples'] for p in batch])
         with torch.autocast('cpu', dtype=torch.bfloat16,
@@ -248,7 +255,7 @@ def counts_from_one(args, cfg) -> bool:
     return bool(reduce_zero_label(dataset, dataset_cls))
 
 
-def segment(args, model, path: str, inputs) -> int:
+def segment(args, model, path: InferencePath, inputs) -> int:
     """Segment the inputs, write their pictures (and label maps), print the
     summary; the exit status (1 where an image was skipped)."""
     from mmseg.apis import show_result_pyplot
@@ -256,8 +263,7 @@ def segment(args, model, path: str, inputs) -> int:
     from inceptionnext_seg import deploy
     video = inputs.kind == 'video'
     pipeline = inference_pipeline(model.cfg, arrays=video)
-    onnx = (deploy.onnx_runner(args.onnx, args.threads)
-            if path not in (EAGER_FP32, EAGER_BF16) else None)
+    onnx = deploy.onnx_runner(args.onnx, args.threads) if path.onnx else None
     writer = media.Writer(inputs, args.out, args.labels_out)
     plus_one = counts_from_one(args, model.cfg)
 
@@ -338,7 +344,7 @@ def main(argv=None) -> int:
     file = onnx_file(args.onnx) if args.onnx else None
     path = (name_path(args, cfg, file) if args.device == 'cpu' else
             EAGER_FP32)
-    if path not in (EAGER_FP32, EAGER_BF16):
+    if path.onnx:
         check_batch(args, file, inputs)
     if path == EAGER_BF16:
         if not bf16_supported('cpu'):

@@ -1,35 +1,35 @@
-"""The CPU inference ladder (``tools/benchmark.py --parts ladder``): which
-instruction sets the CPU has, the fastest path whose labels agree with
-eager float32 PyTorch, the record of each CPU's ladder that the benchmark
-keeps, and the path ``tools/infer.py`` takes from it."""
+"""The CPU inference ladder (``tools/benchmark.py --parts ladder``): its
+measurement (:func:`measure_ladder`), which instruction sets the CPU has,
+the fastest path whose labels agree with eager float32 PyTorch, the record
+file of each CPU's ladder (given to both tools with ``--ladder FILE``; the
+default is :func:`ladder_record_path`), and the path ``tools/infer.py``
+takes from it. The thresholds and the paths are the deployment policy's
+(``inceptionnext_seg/deploy/policy.py``)."""
+import datetime
 import json
 import os
+import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
+
+from ..deploy.policy import (EAGER_BF16, EAGER_FP32, MIN_AGREEMENT,
+                             InferencePath, min_agreement)
+from .timing import interleaved
 
 __all__ = ['LADDER_FEATURES', 'cpu_features', 'MIN_AGREEMENT',
            'fastest_verified', 'ladder_record_path', 'save_ladder',
            'ladder_for_this_cpu', 'ladder_head', 'choose_path', 'EAGER_FP32',
-           'EAGER_BF16', 'onnx_path']
+           'EAGER_BF16', 'onnx_path', 'measure_ladder', 'ladder_images']
 
 # The flags that decide which kernels run: AVX2/AVX-512 vectors, int8 dot
 # products (VNNI), native bf16 (AVX512-BF16, AMX).
 LADDER_FEATURES = ('avx2', 'avx512f', 'avx512_vnni', 'avx_vnni',
                    'avx512_bf16', 'amx_bf16', 'amx_int8')
 
-# A path counts as verified when this share of pixels gets eager float32's
-# class (float32 runtimes: the export check's; reduced precision: int8's).
-MIN_AGREEMENT = dict(fp32=0.999, reduced=0.99)
 
-# The ladder's paths (its rows), by name.
-EAGER_FP32 = 'eager fp32'
-EAGER_BF16 = 'eager bf16 + channels-last'
-ONNX_RUNTIME = 'ONNX Runtime'  # + ' fp32' / ' int8'
-
-
-def onnx_path(precision: str) -> str:
-    """The ladder's name of ONNX Runtime on a file of ``precision``."""
-    return f'{ONNX_RUNTIME} {precision}'
+def onnx_path(precision: str) -> InferencePath:
+    """ONNX Runtime on a file of ``precision``."""
+    return InferencePath('onnxruntime', precision)
 
 
 # The ladder's segmentors, by the decode head of a config.
@@ -62,13 +62,13 @@ def fastest_verified(rows: List[dict]) -> Optional[dict]:
 
 def _agrees(row: dict) -> bool:
     """Whether a row's measured agreement meets :data:`MIN_AGREEMENT`."""
-    return row['agreement'] >= MIN_AGREEMENT[
-        'fp32' if row['precision'] == 'fp32' else 'reduced']
+    return row['agreement'] >= min_agreement(row['precision'])
 
 
 def ladder_record_path() -> Path:
-    """Where ``tools/benchmark.py --parts ladder`` keeps each CPU's ladder
-    and ``tools/infer.py`` reads it: ``$INCEPTIONNEXT_LADDER``, else
+    """The default of ``--ladder FILE``, where ``tools/benchmark.py --parts
+    ladder`` keeps each CPU's ladder and ``tools/infer.py`` reads it (both
+    print the file they use): ``$INCEPTIONNEXT_LADDER``, else
     ``inceptionnext_seg/cpu_ladder.json`` in the user's cache folder
     (``$XDG_CACHE_HOME``, by default ``~/.cache``): one file per machine
     (or shared home), one entry per CPU."""
@@ -97,12 +97,11 @@ def _read_record(path: Path) -> Dict[str, dict]:
     return record
 
 
-def save_ladder(ladder: Dict[str, object],
-                path: Optional[Path] = None) -> Path:
+def save_ladder(ladder: Dict[str, object], path: Path) -> Path:
     """Keep ``ladder`` (``tools/benchmark.py``'s result, its ``cpu``
     included) as this CPU's entry of the record; other CPUs' entries
     stay."""
-    path = Path(path or ladder_record_path())
+    path = Path(path)
     record = _read_record(path) if path.is_file() else {}
     record[cpu_key(ladder['cpu'])] = ladder
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,9 +111,10 @@ def save_ladder(ladder: Dict[str, object],
     return path
 
 
-def ladder_for_this_cpu(path: Optional[Path] = None) -> Optional[dict]:
-    """This CPU's entry of the ladder record (None: never measured here)."""
-    path = Path(path or ladder_record_path())
+def ladder_for_this_cpu(path: Path) -> Optional[dict]:
+    """This CPU's entry of the ladder record at ``path`` (None: never
+    measured here)."""
+    path = Path(path)
     if not path.is_file():
         return None
     return _read_record(path).get(cpu_key(cpu_features()))
@@ -149,16 +149,136 @@ def choose_path(rows: List[dict],
         None.
     """
     def verified(row):
-        if row['path'].startswith(ONNX_RUNTIME):
+        if InferencePath.parse(row['path']).onnx:
             return bool(onnx_file and onnx_file.get('checked')
                         and onnx_file.get('precision') == row['precision'])
         return _agrees(row)
-    by_path = {r['path']: r for r in rows}
-    if EAGER_FP32 not in by_path:
+    if not any(InferencePath.parse(r['path']) == EAGER_FP32 for r in rows):
         raise ValueError('a ladder entry without its eager fp32 row')
     take = min((r for r in rows if verified(r)),
                key=lambda r: r['s_per_img'])
-    other = [r for r in rows if r['path'].startswith(ONNX_RUNTIME)
+    other = [r for r in rows if InferencePath.parse(r['path']).onnx
              and not verified(r) and r['s_per_img'] < take['s_per_img']]
     return dict(take=take, faster=min(other, key=lambda r: r['s_per_img'])
                 if other else None)
+
+
+def ladder_images(folder: Optional[str], size: int,
+                  seeds: Sequence[int]) -> list:
+    """float32 1x3xSxS BGR 0..255 images: a folder's ``*.jpg``, resized, or
+    generated scenes of the demo dataset."""
+    import cv2
+    import numpy as np
+    import torch
+
+    from ..datasets.synthetic_ade20k import draw_scene
+    if folder:
+        images = [cv2.resize(cv2.imread(str(p)), (size, size))
+                  for p in sorted(Path(folder).glob('*.jpg'))]
+        if not images:
+            raise ValueError(f'{folder}: no *.jpg images')
+    else:
+        images = [draw_scene(np.random.default_rng(seed), (size, size))[0]
+                  for seed in seeds]
+    return [torch.from_numpy(np.ascontiguousarray(
+        im.transpose(2, 0, 1))[None].astype(np.float32)) for im in images]
+
+
+def measure_ladder(build: Callable[[str, int], object], heads: Sequence[str],
+                   size: int, warmup: int, repeats: int,
+                   checkpoints: Optional[Dict[str, str]] = None,
+                   held_out_folder: Optional[str] = None) -> Dict[str, object]:
+    """The ladder of each segmentor in ``heads`` on this CPU at
+    ``size`` x ``size``, batch 1: eager fp32, eager bf16 + channels-last
+    (native bf16 only), ONNX Runtime fp32 and int8; same model and weights,
+    same input, same threads, interleaved; each row's class agreement with
+    eager fp32 on held-out images.
+
+    The float32 file goes through the export policy
+    (:func:`~inceptionnext_seg.deploy.checked.export_checked`: a file that
+    fails it is no row); the int8 file is calibrated as ``tools/export.py
+    --quantize int8`` does, and its row is verified by the same threshold
+    as that check (:func:`fastest_verified`): the ladder measures speed and
+    keeps no file, and ``tools/infer.py`` trusts an int8 path only with the
+    user's own file checked at export.
+
+    Args:
+        build: ``build(head, size)``, the segmentor with random weights.
+        heads: the segmentors (keys of ``analysis.models.SEGMENTORS``).
+        size: the image size.
+        warmup: untimed rounds.
+        repeats: timed rounds (median).
+        checkpoints: weights per head (default: random weights).
+        held_out_folder: ``*.jpg`` images for the agreement (default:
+            generated scenes); calibration uses generated scenes.
+
+    Returns:
+        ``cpu``, ``threads``, ``size``, ``date`` and, per head, its
+        ``rows`` (``path``, ``precision``, ``s_per_img``, ``speedup``,
+        ``agreement``), ``weights`` and ``fastest_verified``.
+    """
+    import torch
+    from mmengine.runner import load_checkpoint
+
+    from .. import deploy
+    from ..engine.mixed_precision import bf16_supported
+    from ..utils.quiet import init_weights_quietly
+    checkpoints = checkpoints or {}
+    threads = torch.get_num_threads()
+    calibration = ladder_images(None, size, range(4))
+    held_out = ladder_images(held_out_folder, size, range(100, 104))
+    ladder = dict(cpu=cpu_features(), threads=threads, size=size,
+                  date=datetime.date.today().isoformat())
+    for head in heads:
+        torch.manual_seed(0)
+        model = build(head, size)
+        if head in checkpoints:
+            load_checkpoint(model, checkpoints[head], map_location='cpu')
+        else:
+            init_weights_quietly(model)
+        wrapper = deploy.ExportableSegmentor(
+            deploy.make_exportable(model)).eval()
+        runs = {EAGER_FP32: wrapper}
+        if bf16_supported('cpu'):
+            fast = deploy.ExportableSegmentor(deploy.make_exportable(
+                build(head, size))).eval()
+            fast.load_state_dict(wrapper.state_dict())
+            fast = fast.to(memory_format=torch.channels_last)
+
+            def bf16(x, fast=fast):
+                with torch.autocast('cpu', dtype=torch.bfloat16):
+                    return fast(x.contiguous(
+                        memory_format=torch.channels_last)).float()
+            runs[EAGER_BF16] = bf16
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32, int8 = f'{tmp}/fp32.onnx', f'{tmp}/int8.onnx'
+            deploy.export_onnx(wrapper, fp32, (size, size), False, {})
+            fp32_run = deploy.onnx_runner(fp32, threads)
+            try:
+                deploy.export_checked(fp32_run, wrapper, fp32, [(size, size)])
+            except deploy.CheckFailed:
+                fp32_run = None
+            if fp32_run is not None:
+                deploy.quantize_int8(fp32, int8,
+                                     [x.numpy() for x in calibration], {})
+                runs[onnx_path('fp32')] = fp32_run
+                runs[onnx_path('int8')] = deploy.onnx_runner(int8, threads)
+            with torch.inference_mode():
+                ref = [wrapper(x).argmax(1) for x in held_out]
+                agreement = {
+                    path: sum(int((run(x).argmax(1) == r).sum())
+                              for x, r in zip(held_out, ref)) /
+                    sum(r.numel() for r in ref) for path, run in runs.items()}
+                image = held_out[0]
+                secs = interleaved(
+                    {str(path): (lambda run=run: run(image))
+                     for path, run in runs.items()},
+                    warmup, repeats, torch.device('cpu'))
+        rows = [dict(path=str(path), precision=path.precision,
+                     s_per_img=secs[str(path)],
+                     speedup=secs[str(EAGER_FP32)] / secs[str(path)],
+                     agreement=agreement[path]) for path in runs]
+        best = fastest_verified(rows)
+        ladder[head] = dict(rows=rows, weights=checkpoints.get(head, 'random'),
+                            fastest_verified=best and best['path'])
+    return ladder

@@ -7,10 +7,11 @@ from typing import Sequence
 
 import torch
 
+from ..inference.metadata import read_metadata
 from .exportable import ExportableSegmentor
 
 __all__ = ['export_onnx', 'export_torchscript', 'metadata_for',
-           'add_metadata', 'read_metadata']
+           'add_metadata', 'read_metadata', 'reduce_zero_label']
 
 
 def export_onnx(wrapper: ExportableSegmentor, path: str,
@@ -50,19 +51,6 @@ def add_metadata(path: str, metadata: dict) -> None:
         entry = model.metadata_props.add()
         entry.key, entry.value = key, json.dumps(value)
     onnx.save(model, path)
-
-
-def read_metadata(path: str) -> dict:
-    """The file's metadata written by :func:`add_metadata`, decoded."""
-    import onnx
-    model = onnx.load(path, load_external_data=False)
-    out = {}
-    for p in model.metadata_props:
-        try:
-            out[p.key] = json.loads(p.value)
-        except json.JSONDecodeError:
-            out[p.key] = p.value
-    return out
 
 
 def export_torchscript(wrapper: ExportableSegmentor, path: str,

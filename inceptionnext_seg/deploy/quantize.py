@@ -14,16 +14,12 @@ from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from .export import add_metadata, read_metadata
-from .pipeline_images import PipelineImage
+from .images import PipelineImage
+from .policy import INT8_TOLERANCE
 
 __all__ = ['INT8_TOLERANCE', 'quantize_int8', 'verify_on_images']
 
 _TOKEN_MIXER = re.compile(r'/token_mixer(_\d+)?/')
-
-# An int8 file passes when, on the held-out images, at least 99% of the
-# pixels get the class the float32 PyTorch model gives them and, where the
-# images have labels, its mIoU is at most 1 point below float32's.
-INT8_TOLERANCE = dict(min_agreement=0.99, max_miou_drop=1.0)
 
 
 class _CalibrationImages(CalibrationDataReader):

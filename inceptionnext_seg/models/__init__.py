@@ -1,6 +1,10 @@
 """Models: the strict segmentor and the channels-last data preprocessor
 (mmseg's ``MODELS``)."""
-from .data_preprocessor import ChannelsLastSegDataPreProcessor
-from .segmentors import StrictEncoderDecoder
+# First: the start-up check (once per process), before mmseg is imported.
+from ..environment import check_environment_once  # noqa: I001
+
+check_environment_once()
+from .data_preprocessor import ChannelsLastSegDataPreProcessor  # noqa: E402
+from .segmentors import StrictEncoderDecoder  # noqa: E402
 
 __all__ = ['ChannelsLastSegDataPreProcessor', 'StrictEncoderDecoder']

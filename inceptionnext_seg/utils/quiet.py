@@ -12,7 +12,7 @@ import logging
 import warnings
 from typing import Iterator
 
-from ..environment import installed_distributions
+from ..environment import check_environment_once, installed_distributions
 
 __all__ = ['LIBRARY_NOTICES', 'FORK_PRINTED_NOTICES', 'quiet_library_warnings',
            'set_log_level', 'quiet_init_log', 'init_weights_quietly']
@@ -51,7 +51,14 @@ FORK_PRINTED_NOTICES = ('Could not import OneDL', )
 def quiet_library_warnings() -> None:
     """Ignore :data:`LIBRARY_NOTICES` in this process (every other warning is
     shown); with the fork's mmseg, import ``mmseg.datasets`` here without
-    :data:`FORK_PRINTED_NOTICES` (anything else it prints is shown)."""
+    :data:`FORK_PRINTED_NOTICES` (anything else it prints is shown).
+
+    Every tool that imports mmseg calls this first, so this is also where a
+    tool's start-up refuses a known-bad environment, before an import fails
+    less clearly
+    (:func:`~inceptionnext_seg.environment.check_environment_once`; the
+    configs' ``custom_imports`` check for mmseg's own tools)."""
+    check_environment_once()
     for message, category in LIBRARY_NOTICES:
         warnings.filterwarnings('ignore', message=message, category=category)
     if ('onedl-mmsegmentation' not in

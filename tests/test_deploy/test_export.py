@@ -80,3 +80,29 @@ def test_the_channel_order_is_read_from_the_preprocessor(bgr_to_rgb):
         type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375], bgr_to_rgb=bgr_to_rgb))
     assert deploy.exportable.flips_channels(preprocessor) is bgr_to_rgb
+
+
+def test_the_export_policy_deletes_a_failed_file_and_stamps_a_passed_one(
+        tmp_path):
+    """deploy.export_checked, as tools/export.py and tools/benchmark.py
+    call it: a file that computes something else is deleted, one that
+    passes records its check for the tools that trust it."""
+    from inceptionnext_seg.deploy.policy import verification_of
+    from inceptionnext_seg.inference import read_metadata
+
+    def wrapper(seed):
+        torch.manual_seed(seed)
+        model = build_segmentor_for_analysis(str(ROOT / DEMO_CONFIG))
+        model.init_weights()
+        return deploy.ExportableSegmentor(deploy.make_exportable(model))
+
+    path = tmp_path / 'a.onnx'
+    deploy.export_onnx(wrapper(0), str(path), (64, 64), False, {})
+    run = deploy.onnx_runner(str(path))
+    report = deploy.export_checked(run, wrapper(0), str(path), [(64, 64)])
+    check = verification_of(read_metadata(str(path)))
+    assert check.source == 'random images' and check.images == 1
+    assert check.agreement == report[0]['agreement'] >= 0.999
+    with pytest.raises(deploy.CheckFailed, match='was deleted') as failed:
+        deploy.export_checked(run, wrapper(1), str(path), [(64, 64)])
+    assert not path.exists() and not failed.value.report[0]['ok']

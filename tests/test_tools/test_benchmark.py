@@ -28,6 +28,7 @@ OTHER_S = {'default': 4.0, 'recommended': 2.0, 'default_i': 1.0,
 def fake_seconds(key):
     if isinstance(key, tuple):
         name, kind = key
+        # (the GPU matrix names the backbones as the segmentors do)
         table = BACKBONE_S if name in BACKBONE_S else SEGMENTOR_S
         return table[name][kind == 'infer']
     return OTHER_S[key]
@@ -44,6 +45,7 @@ def row(text, name, *cells):
 def benchmark(monkeypatch):
     """The tool with its timer replaced: every step still runs once (the
     models are built and run), and reports the seconds above."""
+    from inceptionnext_seg.analysis import cpu_ladder
     tool = load_tool('benchmark')
 
     def interleaved(steps, warmup, repeats, device):
@@ -51,7 +53,9 @@ def benchmark(monkeypatch):
             step()
         return {key: fake_seconds(key) for key in steps}
 
+    # the tool's tables, and the ladder measured in the package
     monkeypatch.setattr(tool, 'interleaved', interleaved)
+    monkeypatch.setattr(cpu_ladder, 'interleaved', interleaved)
     return tool
 
 
@@ -124,7 +128,8 @@ def test_benchmark_tool_memory_table(tmp_path):
         'InceptionNeXt-T (ours, with_cp)']['saved_mb'] > 0
 
 
-def test_the_ladder_table(benchmark, capsys, monkeypatch, native_bf16=True):
+def test_the_ladder_table(benchmark, capsys, monkeypatch, tmp_path,
+                          native_bf16=True):
     """Every rung runs (bf16 too, as where it is native; where it is not,
     the row is left out: the tool's real run on an AVX2 CPU, docs/deploy.md),
     ratios against eager fp32,
@@ -138,8 +143,9 @@ def test_the_ladder_table(benchmark, capsys, monkeypatch, native_bf16=True):
     # export tests export it), at twice the time.
     monkeypatch.setattr(benchmark, 'SEGMENTORS',
                         {'FPN': benchmark.SEGMENTORS['FPN']})
+    record = tmp_path / 'ladder.json'
     results = benchmark.main(SMALL + ['--parts', 'ladder', '--seg-size',
-                                      '32'])
+                                      '32', '--ladder', str(record)])
     text = capsys.readouterr().out
     ladder = results['ladder']
     assert f'CPU: {ladder["cpu"]["name"]} ({ladder["cpu"]["isa"]}' in text
@@ -156,10 +162,10 @@ def test_the_ladder_table(benchmark, capsys, monkeypatch, native_bf16=True):
         assert ladder[head]['fastest_verified'] == fastest_verified(
             list(rows.values()))['path']
     assert ('not run, no native bf16' in text) != native_bf16
-    # kept for tools/infer.py, as this CPU's entry
+    # kept for tools/infer.py, as this CPU's entry of the file given
     from inceptionnext_seg.analysis import ladder_for_this_cpu
-    assert 'ladder kept for tools/infer.py' in text
-    assert ladder_for_this_cpu() == json.loads(json.dumps(ladder))
+    assert 'ladder kept for tools/infer.py' in text and str(record) in text
+    assert ladder_for_this_cpu(record) == json.loads(json.dumps(ladder))
 
 
 def test_the_fastest_verified_path_must_agree_enough():
@@ -241,3 +247,122 @@ def test_the_ladder_record_keeps_one_entry_per_cpu(tmp_path, monkeypatch):
         tmp_path / 'inceptionnext_seg' / 'cpu_ladder.json'
     assert cpu_ladder.ladder_head('UPerHead') == 'UperNet'
     assert cpu_ladder.ladder_head('ASPPHead') is None
+
+
+@pytest.fixture
+def tf32_restored():
+    import torch
+    saved = (torch.backends.cudnn.allow_tf32,
+             torch.backends.cuda.matmul.allow_tf32)
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 \
+        = saved
+
+
+@pytest.mark.parametrize('enabled', [False, True])
+def test_one_tf32_policy_for_convolutions_and_matmuls(tf32_restored,
+                                                      enabled):
+    """InceptionNeXt's MLPs are 1x1 convolutions (cuDNN), ConvNeXt-T's are
+    linear layers (cuBLAS): both switches get the same value, and a CUDA
+    table says which."""
+    import torch
+
+    from inceptionnext_seg.analysis.steps import Settings, set_tf32
+    # torch's own defaults differ (convolutions on, matmuls off)
+    torch.backends.cudnn.allow_tf32 = not enabled
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    assert set_tf32(enabled) == dict(cudnn_conv=enabled,
+                                     cublas_matmul=enabled)
+    assert torch.backends.cudnn.allow_tf32 is enabled
+    assert torch.backends.cuda.matmul.allow_tf32 is enabled
+    state = 'on' if enabled else 'off'
+    assert Settings('cuda').describe() == (
+        f'float32 (TF32 {state}: cuDNN convolutions and cuBLAS matmuls), '
+        f'NCHW')
+    torch.backends.cuda.matmul.allow_tf32 = not enabled
+    assert 'TF32 MIXED' in Settings('cuda').describe()
+    # the CPU has no TF32: its titles stay as they were
+    assert Settings('cpu').describe() == 'float32, NCHW'
+
+
+def test_the_tool_applies_the_policy_once_for_every_model(
+        benchmark, monkeypatch, tf32_restored):
+    import torch
+    calls = []
+    real = benchmark.set_tf32
+    monkeypatch.setattr(benchmark, 'set_tf32',
+                        lambda enabled: calls.append(enabled) or
+                        real(enabled))
+    monkeypatch.setattr(benchmark, 'run_backbones', lambda *a: None)
+    results = benchmark.main(SMALL + ['--parts', 'backbone'])
+    assert calls == [False]
+    assert results['tf32'] == dict(cudnn_conv=False, cublas_matmul=False)
+    assert not torch.backends.cudnn.allow_tf32
+    benchmark.main(SMALL + ['--parts', 'backbone', '--tf32'])
+    assert calls == [False, True]
+
+
+def test_compiled_labels_say_what_is_compiled(monkeypatch):
+    """--compile compiles the segmentors' backbone and decode head (a
+    stand-in for torch.compile records it), and the titles say so."""
+    import torch
+
+    from inceptionnext_seg.analysis.steps import Settings, segmentor_steps
+    compiled = []
+
+    def fake_compile(fn):
+        compiled.append(fn)
+        return fn
+    monkeypatch.setattr(torch, 'compile', fake_compile)
+    s = Settings('cpu', compile=True)
+    model, train, infer, _ = segmentor_steps('FPN', 'InceptionNeXt-T', 32,
+                                             2, s)
+    owners = {fn.__self__ for fn in compiled}
+    assert owners == {model.backbone, model.decode_head}
+    infer()
+    assert s.describe('segmentor') == \
+        'float32, NCHW, compiled backbone + decode head'
+    assert s.describe('backbone') == 'float32, NCHW, compiled'
+    assert Settings('cpu').describe('segmentor') == 'float32, NCHW'
+
+
+def test_the_gpu_matrix_schema_and_table(benchmark, capsys, monkeypatch,
+                                         tmp_path):
+    """--parts matrix (what --device cuda runs): InceptionNeXt-T and
+    ConvNeXt-T, backbone and UperNet-T, fp32 and AMP + channels-last, eager
+    and compiled, each ratio against ConvNeXt-T of its own setting; a JSON
+    of records and a printed table. On the CPU here, with stand-ins for
+    torch.compile and the timer."""
+    import torch
+    monkeypatch.setattr(torch, 'compile', lambda fn: fn)
+    out = tmp_path / 'matrix.json'
+    # UperNet at 32x32: 16 models are built and run once each
+    results = benchmark.main(SMALL + ['--parts', 'matrix', '--seg-size',
+                                      '32', '--json', str(out)])
+    text = capsys.readouterr().out
+    figures = json.loads(out.read_text())
+    assert figures['tf32'] == dict(cudnn_conv=False, cublas_matmul=False)
+    matrix = figures['matrix']
+    assert matrix == json.loads(json.dumps(results['matrix']))
+    rows = matrix['rows']
+    keys = {(r['part'], r['model'], r['precision'], r['memory_format'],
+             r['compiled']) for r in rows}
+    assert len(rows) == len(keys) == 16
+    amp = {r['precision'] for r in rows} - {'fp32'}
+    assert amp <= {'bf16', 'fp16'} and len(amp) == 1
+    for r in rows:
+        assert (r['precision'] == 'fp32') == (r['memory_format'] == 'NCHW')
+        assert r['part'] in ('backbone', 'UperNet')
+        assert r['model'] in ('InceptionNeXt-T', 'ConvNeXt-T')
+        assert ('compiled' in r['settings']) == r['compiled']
+        if r['part'] == 'UperNet' and r['compiled']:
+            assert 'compiled backbone + decode head' in r['settings']
+        assert r['train_s'] > 0 and r['infer_s'] > 0 and \
+            r['gmacs_per_img'] > 0
+    # ratios from the fake timer: ConvNeXt-T's time over each model's
+    ours = [r for r in rows if r['model'] == 'InceptionNeXt-T' and
+            r['part'] == 'UperNet']
+    assert all(r['train_vs_convnext'] == 2.0 for r in ours)
+    assert 'InceptionNeXt-T vs ConvNeXt-T (cpu)' in text
+    assert row(text, 'UperNet + InceptionNeXt-T', 'float32, NCHW', '3.00',
+               '0.50', '2.00', '2.00')

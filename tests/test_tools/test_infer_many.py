@@ -26,7 +26,13 @@ def infer():
 
 @pytest.fixture(scope='module')
 def media():
-    return load_tool('infer_onnx')
+    """tools/infer_onnx.py (its ``main``) and the inputs and outputs layer
+    both tools use (inceptionnext_seg.inference.media)."""
+    import inceptionnext_seg.inference.media as layer
+    tool = load_tool('infer_onnx')
+    for name in ('find_inputs', 'Progress'):
+        assert getattr(tool, name) is getattr(layer, name)  # one layer
+    return tool
 
 
 @pytest.fixture(scope='module', autouse=True)

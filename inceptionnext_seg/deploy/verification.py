@@ -1,26 +1,20 @@
 """Running an exported file next to PyTorch and judging the difference
-(``tools/export.py`` deletes an export outside :data:`TOLERANCE`)."""
+(:func:`~inceptionnext_seg.deploy.checked.export_checked` deletes an
+export outside :data:`~inceptionnext_seg.deploy.policy.TOLERANCE`)."""
 from typing import Callable, Dict, List, Sequence
 
 import torch
 
+from ..inference.onnx_runner import open_session
 from .exportable import ExportableSegmentor
+from .policy import TOLERANCE
 
 __all__ = ['TOLERANCE', 'onnx_runner', 'torchscript_runner', 'verify']
 
-# An export passes when, at every size checked, the largest logit difference
-# is below 1e-3 of the largest logit and 99.9% of the pixels get the class
-# PyTorch gives them (float32; the rest are near-ties at class borders).
-TOLERANCE = dict(max_rel_diff=1e-3, min_agreement=0.999)
-
 
 def onnx_runner(path: str, threads: int = 0) -> Callable:
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
-    session = ort.InferenceSession(path, options,
-                                   providers=['CPUExecutionProvider'])
+    """ONNX Runtime on ``path`` (CPU) as a function of torch tensors."""
+    session = open_session(path, threads)
     name = session.get_inputs()[0].name
     return lambda x: torch.from_numpy(session.run(None, {name: x.numpy()})[0])
 
