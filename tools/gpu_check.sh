@@ -64,11 +64,13 @@ if torch.cuda.is_available():
           f'compute capability {p.major}.{p.minor}')
 PY
     status=0
-    timeout 420 "$py" -m pytest tests/test_gpu.py -v -rs -p no:cacheprovider \
+    timeout 330 "$py" -m pytest tests/test_gpu.py -v -rs -p no:cacheprovider \
         --junitxml "$out/gpu_tests.xml" 2>&1 | tee "$out/gpu_tests.log" \
         || status=$?
     if "$py" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())'; then
-        timeout 150 "$py" tools/benchmark.py --device cuda \
+        # InceptionNeXt-T vs ConvNeXt-T, backbone and UperNet-T, fp32 (one
+        # TF32 policy, stated) and AMP + channels-last, eager and compiled.
+        timeout 180 "$py" tools/benchmark.py --device cuda --parts matrix \
             --json "$out/gpu_benchmark.json" 2>&1 \
             | tee "$out/gpu_benchmark.txt" || status=$?
     else
