@@ -30,6 +30,8 @@ __all__ = ['EnvironmentProblem', 'check_environment',
 
 SKIP_VARIABLE = 'INCEPTIONNEXT_SKIP_ENV_CHECK'
 NVIDIA_DRIVER_FILE = Path('/proc/driver/nvidia/version')
+#: Where the GPUs' device nodes are (``nvidia0``, ``nvidia1``, ...).
+NVIDIA_DEVICES = Path('/dev')
 
 
 class EnvironmentProblem(RuntimeError):
@@ -226,8 +228,20 @@ def _driver_version() -> Optional[str]:
 
 
 def _gpus_hidden() -> bool:
+    """Whether this process is kept from the GPUs on purpose: by
+    ``CUDA_VISIBLE_DEVICES``, or by a container or a Slurm job without
+    GPUs, where the driver is there but no GPU device node is (Docker
+    without --gpus) or none can be opened (a cgroup's device rules)."""
     visible = os.environ.get('CUDA_VISIBLE_DEVICES')
-    return visible is not None and visible.strip() in ('', '-1')
+    if visible is not None and visible.strip() in ('', '-1'):
+        return True
+    for node in sorted(NVIDIA_DEVICES.glob('nvidia[0-9]*')):
+        try:
+            os.close(os.open(node, os.O_RDONLY))
+            return False
+        except OSError:
+            continue
+    return True
 
 
 def _arch_supported(capability: Tuple[int, int], arch_list: List[str]) -> bool:

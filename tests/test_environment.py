@@ -134,6 +134,9 @@ def gpu_machine(monkeypatch, tmp_path):
     driver = tmp_path / 'version'
     driver.write_text(DRIVER)
     monkeypatch.setattr(env, 'NVIDIA_DRIVER_FILE', driver)
+    (tmp_path / 'dev').mkdir()
+    (tmp_path / 'dev' / 'nvidia0').write_text('')
+    monkeypatch.setattr(env, 'NVIDIA_DEVICES', tmp_path / 'dev')
     monkeypatch.delenv('CUDA_VISIBLE_DEVICES', raising=False)
     monkeypatch.setattr(torch.version, 'cuda', '13.0')
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
@@ -188,6 +191,19 @@ def test_gpus_hidden_on_purpose_or_no_driver(gpu_machine, tmp_path, hidden):
     gpu_machine.delenv('CUDA_VISIBLE_DEVICES')
     gpu_machine.setattr(env, 'NVIDIA_DRIVER_FILE', tmp_path / 'absent')
     assert env.cuda_problem() is None
+
+
+def test_gpus_kept_from_a_container_or_job_are_hidden_on_purpose(
+        gpu_machine, tmp_path):
+    """Docker without --gpus, a Slurm job without --gres: the driver file is
+    there, the device nodes are not, or cannot be opened; CUDA is then
+    unusable on purpose, and the run goes on on the CPU."""
+    gpu_machine.setattr(torch.cuda, 'is_available', lambda: False)
+    assert 'driver 535.104.05' in env.cuda_problem()
+    (tmp_path / 'dev' / 'nvidia0').unlink()
+    assert env.cuda_problem() is None  # no device node
+    (tmp_path / 'dev' / 'nvidia0').symlink_to(tmp_path / 'denied')
+    assert env.cuda_problem() is None  # one that cannot be opened
 
 
 def test_the_configs_hook_stops_the_run(gpu_machine):

@@ -29,6 +29,13 @@ __all__ = ['TRAINING_KEYS', 'StartPoint', 'choose_start', 'config_changes',
 TRAINING_KEYS = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper',
                  'param_scheduler', 'randomness')
 
+#: The optimizer wrappers that ``--amp`` chooses between per machine (bf16
+#: from Ampere on, fp16 with a loss scaler before): a job requeued onto
+#: another GPU generation trains the same recipe, so their type and
+#: precision keys are left out of the record.
+PRECISION_WRAPPERS = ('OptimWrapper', 'AmpOptimWrapper', 'BF16OptimWrapper')
+PRECISION_KEYS = ('type', 'loss_scale', 'dtype')
+
 
 @dataclass
 class StartPoint:
@@ -45,8 +52,13 @@ def training_record(cfg: Config) -> str:
     the runner writes into every checkpoint's ``meta['training_config']``
     and compares on auto_resume (never the config text of the checkpoint,
     whose parsing would run code from the file)."""
-    return json.dumps({key: _plain(cfg.get(key)) for key in TRAINING_KEYS},
-                      sort_keys=True, default=repr)
+    record = {key: _plain(cfg.get(key)) for key in TRAINING_KEYS}
+    wrapper = record.get('optim_wrapper')
+    if isinstance(wrapper, dict) and wrapper.get(
+            'type', 'OptimWrapper') in PRECISION_WRAPPERS:
+        record['optim_wrapper'] = {k: v for k, v in wrapper.items()
+                                   if k not in PRECISION_KEYS}
+    return json.dumps(record, sort_keys=True, default=repr)
 
 
 def config_changes(saved: str, cfg: Config) -> Optional[List[str]]:

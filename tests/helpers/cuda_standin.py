@@ -80,8 +80,10 @@ def cuda_like(obj: Any) -> Any:
 def loader_on_cuda(monkeypatch):
     """Within: the project's checkpoint loader reads to the CPU but hands
     out CUDA-like tensors when mmengine asks for a CUDA ``map_location``,
-    and ``Runner.resume`` asks for one, as its ``map_location='default'``
-    (``get_device()``) does on a GPU machine. (The model itself stays on
+    and mmengine's ``Runner.resume`` asks for one, as its
+    ``map_location='default'`` (``get_device()``) does on a GPU machine for
+    a plain mmengine ``Runner`` built from a config (``SegRunner`` asks for
+    the CPU). (The model itself stays on
     the CPU: only what is read from the checkpoint is CUDA-like.)"""
     from mmengine.runner import Runner
 
@@ -95,9 +97,10 @@ def loader_on_cuda(monkeypatch):
 
     real_resume = Runner.resume
 
-    def resume(self, filename, *args, **kwargs):
-        kwargs['map_location'] = 'cuda'
-        return real_resume(self, filename, *args, **kwargs)
+    def resume(self, filename, resume_optimizer=True,
+               resume_param_scheduler=True, map_location='default'):
+        return real_resume(self, filename, resume_optimizer,
+                           resume_param_scheduler, 'cuda')
 
     with monkeypatch.context() as patch:
         patch.setattr(mmengine_loader, 'read_checkpoint', read)

@@ -151,3 +151,15 @@ def test_the_process_group_is_ended_at_exit_after_a_clean_run(monkeypatch):
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def test_resume_reads_the_checkpoint_to_the_cpu(monkeypatch):
+    """mmengine reads to get_device(): on a GPU the AdamW step counts then
+    stay there, and every step after a resume synchronises per parameter.
+    The runner reads to the CPU; load_state_dict moves the rest."""
+    from mmengine.runner import Runner
+    asked = []
+    monkeypatch.setattr(Runner, 'resume',
+                        lambda self, filename, *args: asked.append(args))
+    _bare_runner().resume('iter_4.pth')
+    assert asked == [(True, True, 'cpu')]

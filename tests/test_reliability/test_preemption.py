@@ -225,3 +225,22 @@ def test_unknown_signal_names_are_refused():
     from inceptionnext_seg.engine import PreemptionHook
     with pytest.raises(ValueError, match=r"unknown signal\(s\) \['SIGFOO'\]"):
         PreemptionHook(signals=['SIGTERM', 'SIGFOO'])
+
+
+def test_auto_resume_across_gpu_generations_with_amp(tmp_path):
+    """--amp is bf16 on an A100 and fp16 with a loss scaler on a V100: a job
+    requeued onto the other kind trains the same recipe and resumes; another
+    lr does not."""
+    cfg = saved_config(tmp_path, **{
+        'optim_wrapper.type': 'AmpOptimWrapper',
+        'optim_wrapper.loss_scale': 'dynamic'})
+    path = write_checkpoint(tmp_path, cfg, 4)
+    bf16 = saved_config(tmp_path, **{'optim_wrapper.type':
+                                     'BF16OptimWrapper'})
+    assert choose_start(False, True, None, str(tmp_path),
+                        bf16).resume_from == path
+    other = saved_config(tmp_path, **{'optim_wrapper.type':
+                                      'BF16OptimWrapper',
+                                      'optim_wrapper.optimizer.lr': 1.0})
+    with pytest.raises(CheckpointError, match='optim_wrapper'):
+        choose_start(False, True, None, str(tmp_path), other)

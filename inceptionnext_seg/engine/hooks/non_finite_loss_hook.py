@@ -3,6 +3,7 @@
 import math
 
 import torch
+from mmengine.dist import all_reduce, is_distributed
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
@@ -17,13 +18,24 @@ class NonFiniteLossHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
+        found = ''
         for key, value in (outputs or {}).items():
             if 'loss' not in key:
                 continue
             value = float(value.detach() if torch.is_tensor(value) else value)
             if not math.isfinite(value):
-                raise FloatingPointError(
-                    f'Non-finite loss at iteration {runner.iter + 1}: '
-                    f'{key} = {value}. Stopping instead of training on. '
-                    f'Lower the learning rate, check the data, or resume from '
-                    f'the last checkpoint in {runner.work_dir}.')
+                found = f'{key} = {value}'
+                break
+        if is_distributed():
+            # Every rank stops in this iteration: a rank left alone would
+            # wait in the next collective until the NCCL timeout.
+            flag = torch.tensor([1 if found else 0])
+            all_reduce(flag, op='max')
+            if flag.item() and not found:
+                found = 'on another rank'
+        if found:
+            raise FloatingPointError(
+                f'Non-finite loss at iteration {runner.iter + 1}: '
+                f'{found}. Stopping instead of training on. '
+                f'Lower the learning rate, check the data, or resume from '
+                f'the last checkpoint in {runner.work_dir}.')

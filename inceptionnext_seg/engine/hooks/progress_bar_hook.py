@@ -17,7 +17,9 @@ class ProgressBarHook(Hook):
 
     def _start(self, runner, dataloader) -> None:
         if runner.rank == 0:
-            self._bar = ProgressBar(len(dataloader))
+            # Each rank iterates over its share (len(dataloader)); rank 0
+            # steps the bar once per rank and iteration.
+            self._bar = ProgressBar(len(dataloader) * runner.world_size)
 
     def _step(self, runner) -> None:
         if self._bar is not None:

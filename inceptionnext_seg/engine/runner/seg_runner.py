@@ -76,6 +76,18 @@ class SegRunner(Runner):
         None on a rank that writes none)."""
         return log_file_of(self.logger)
 
+    def resume(self, filename: str, resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True,
+               map_location='cpu') -> None:
+        """mmengine's, reading the checkpoint to the CPU (mmengine's default
+        reads it to the GPU): the weights and optimizer state are then
+        moved to the parameters' device by ``load_state_dict``, except the
+        optimizers' ``step`` counts, which torch keeps on the CPU; read to
+        a GPU they stay there and AdamW synchronises with the GPU for every
+        parameter at every step after a resume."""
+        super().resume(filename, resume_optimizer, resume_param_scheduler,
+                       map_location)
+
     def load_or_resume(self) -> None:
         load_or_resume(self, training=self._training_run)
 
