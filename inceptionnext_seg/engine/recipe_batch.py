@@ -24,6 +24,10 @@ from mmengine.config import Config
 __all__ = ['keep_recipe_batch']
 
 
+#: Decode heads whose pyramid pooling has a 1x1 bin followed by BatchNorm.
+POOLING_HEADS = ('UPerHead', 'PSPHead')
+
+
 def keep_recipe_batch(cfg: Config, processes: int, batch: int) -> str:
     """Set ``cfg`` to train the recipe's total batch (``auto_scale_lr.
     base_batch_size``) as ``processes`` x ``batch`` x gradient accumulation
@@ -44,8 +48,19 @@ def keep_recipe_batch(cfg: Config, processes: int, batch: int) -> str:
     if not recipe:
         raise ValueError('The config has no auto_scale_lr.base_batch_size '
                          '(the recipe\'s total batch) to keep.')
+    # One image in one process: the BN after pyramid pooling's 1x1 bin sees
+    # one value per channel and raises (SyncBN counts over the processes).
+    pooled = cfg.model.get('decode_head', {}).get('type') in POOLING_HEADS
+    least = 2 if processes == 1 and pooled else 1
+    if batch < least:
+        raise ValueError(
+            f'{cfg.model.decode_head.type} needs at least 2 images per '
+            f'batch in one process (the BatchNorm after its 1x1 pyramid '
+            f'pooling sees one value per channel, and training stops with '
+            f'"Expected more than 1 value per channel"): use '
+            f'--keep-recipe-batch 1 2 or more, or more GPUs.')
     if recipe % (processes * batch):
-        fits = [b for b in range(1, recipe + 1)
+        fits = [b for b in range(least, recipe + 1)
                 if recipe % (processes * b) == 0]
         raise ValueError(
             f'The recipe batch {recipe} is not a multiple of {processes} '

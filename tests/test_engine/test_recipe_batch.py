@@ -34,6 +34,16 @@ def test_upernet_on_one_gpu_accumulates_eight_iterations():
     assert 'max_iters 160000 -> 1280000 (160000 optimizer steps' in log
 
 
+def test_upernet_needs_two_images_in_one_process():
+    """UPerHead's 1x1 pyramid bin and its BatchNorm: one image in one process
+    stops at the first iteration ("Expected more than 1 value per
+    channel"); refused up front. Two processes (SyncBN) or FPN are fine."""
+    with pytest.raises(ValueError, match='UPerHead needs at least 2 images'):
+        keep_recipe_batch(load_config(UPERNET_T), 1, 1)
+    assert keep_recipe_batch(load_config(UPERNET_T), 2, 1)
+    assert keep_recipe_batch(load_config(FPN_T), 1, 1)
+
+
 def test_fpn_on_two_gpus_and_refusals():
     cfg = load_config(FPN_T)
     keep_recipe_batch(cfg, 2, 4)
@@ -43,7 +53,7 @@ def test_fpn_on_two_gpus_and_refusals():
                        r'of 3 GPU\(s\) x 2; .*\[\]'):
         keep_recipe_batch(load_config(UPERNET_T), 3, 2)
     with pytest.raises(ValueError, match=r'multiple of 1 GPU\(s\) x 3; '
-                       r'batches per GPU that divide it: \[1, 2, 4, 8, 16\]'):
+                       r'batches per GPU that divide it: \[2, 4, 8, 16\]'):
         keep_recipe_batch(load_config(UPERNET_T), 1, 3)
     epoch = load_config(UPERNET_T)
     epoch.param_scheduler[1].by_epoch = True
