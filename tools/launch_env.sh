@@ -32,9 +32,14 @@ usage_unless() {
 
 # torchrun_tool SCRIPT GPUS ARGS...: GPUS processes of tools/SCRIPT on this
 # node through torchrun (NNODES, NODE_RANK, MASTER_ADDR, PORT for several).
+# On SIGTERM torchrun gives its processes TORCH_ELASTIC_SHUTDOWN_TIMEOUT
+# seconds before SIGKILL (its own default, 30, is shorter than a validation
+# or a checkpoint save on a network file system, after which the stop's
+# checkpoint is written); torch versions before that variable keep 30.
 torchrun_tool() {
     local script=$1 gpus=$2
     shift 2
+    export TORCH_ELASTIC_SHUTDOWN_TIMEOUT=${TORCH_ELASTIC_SHUTDOWN_TIMEOUT:-600}
     exec "$(project_python)" -m torch.distributed.run \
         --nnodes="${NNODES:-1}" \
         --node_rank="${NODE_RANK:-0}" \
@@ -45,10 +50,13 @@ torchrun_tool() {
 }
 
 # srun_tool PARTITION JOB_NAME SCRIPT ARGS...: one task per GPU of tools/SCRIPT
-# on a Slurm partition (GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS).
+# on a Slurm partition (GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS). The
+# process group's port comes from the job id (mmengine's slurm launcher
+# takes 29500 otherwise, and two jobs on one node collide): MASTER_PORT.
 srun_tool() {
     local partition=$1 job=$2 script=$3
     shift 3
+    export MASTER_PORT=${MASTER_PORT:-$((20000 + ${SLURM_JOB_ID:-$$} % 20000))}
     local gpus_per_node=${GPUS_PER_NODE:-8}
     set -x
     # SRUN_ARGS is split into words on purpose.

@@ -65,14 +65,19 @@ def test_the_python_is_the_projects_environment(tmp_path):
 def test_slurm_request(name, tool, tmp_path):
     fake = tmp_path / 'bin'
     fake.mkdir()
-    (fake / 'srun').write_text('#!/bin/sh\necho "srun $*"\n')
+    (fake / 'srun').write_text('#!/bin/sh\necho "srun $*"\n'
+                               'echo "MASTER_PORT=$MASTER_PORT" >&2\n')
     (fake / 'srun').chmod(0o755)
     result = script(name, 'gpu', 'seg', 'CONFIG.py', 'DIR_OR_CKPT', '--tta',
                     env=dict(PATH=f'{fake}:{os.environ["PATH"]}',
                              PYTHON='/opt/py', GPUS='16',
-                             SRUN_ARGS='--qos=high --time=24:00:00'),
+                             SRUN_ARGS='--qos=high --time=24:00:00',
+                             SLURM_JOB_ID='123456', MASTER_PORT=''),
                     cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    # Two jobs on one node: each its own port (mmengine's default, 29500,
+    # for all of them otherwise).
+    assert 'MASTER_PORT=23456' in result.stderr
     expected = (
         'srun -p gpu --job-name=seg --gres=gpu:8 --ntasks=16 '
         '--ntasks-per-node=8 --cpus-per-task=5 --kill-on-bad-exit=1 '
@@ -162,6 +167,7 @@ FAKE_TORCHRUN = """\
 # fails the first one, and on SIGTERM exits as torchrun does when its
 # processes stopped (1).
 echo start >> {calls}
+echo "shutdown timeout $TORCH_ELASTIC_SHUTDOWN_TIMEOUT" >> {calls}.env
 trap 'echo TERM >> {calls}; kill $! 2>/dev/null; exit 1' TERM
 if [ "$(grep -c start {calls})" -eq 1 ] && [ -z "$WAIT" ]; then exit 1; fi
 if [ -n "$WAIT" ]; then touch {calls}.ready; sleep 30 & wait; fi
@@ -198,5 +204,8 @@ def test_dist_train_stops_on_sigterm_without_a_restart(tmp_path):
     proc.send_signal(15)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 75, err
+    # torchrun's 30 s before SIGKILL would cut a validation or a save short
+    assert (tmp_path / 'calls.env').read_text().split('\n')[0] == \
+        'shutdown timeout 600'
     assert calls.read_text().split() == ['start', 'TERM']
     assert 'Stopped by a signal; run the same command again' in err
