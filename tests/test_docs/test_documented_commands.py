@@ -34,6 +34,9 @@ NOT_RUN = {
     r'^NNODES=2 ': 'needs two machines with GPUs',
     r'^sbatch ': "needs Slurm; slurm_train.sh's srun request and requeue "
                  'are tested with stand-ins (test_launch_scripts.py)',
+    r'^tools/gpu_check\.sh (prepare|run)\b':
+        'the GPU check: prepare downloads wheels, run is tested without '
+        'CUDA (test_gpu_check.py)',
     r'^cp -r "\$\(python -c':
         "copies mmseg's base configs into a project, as "
         'test_mmseg_train_on_a_users_config_in_its_own_folder does on the '
