@@ -71,6 +71,11 @@ custom_hooks = [
 # (inceptionnext_seg/engine/auto_resume.py). A key of its own: mmseg's
 # train.py sets `resume` from its --resume flag.
 auto_resume = True
+# A fixed seed, so that a resumed run sees the data order and augmentations
+# of an uninterrupted one: mmengine draws a new seed per run when none is
+# given, and builds the training sampler with it before the checkpoint's
+# seed is read. Another seed: --cfg-options randomness.seed=N.
+randomness = dict(seed=0)
 # mmseg's visualizer, made to accept any image layout (mmseg's own
 # browse_dataset.py passes images that OpenCV refuses to draw on).
 # TensorBoard too (pip install tensorboard): add

@@ -233,6 +233,8 @@ default_hooks = dict(
     visualization=dict(type='TestVisualizationHook'))
 auto_resume = True
 resume = False
+# A fixed seed: a resumed run sees the data order of an uninterrupted one.
+randomness = dict(seed=0)
 env_cfg = dict(
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

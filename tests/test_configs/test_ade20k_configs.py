@@ -219,3 +219,14 @@ def test_fpn_test_pipeline_gives_multiples_of_32_and_full_size_labels(
     # 61x97 -> 512x814 (keep ratio) -> 512x832 (up to a multiple of 32)
     assert (height, width) == (512, 832)
     assert sample['data_samples'].gt_sem_seg.data.shape == (1, 61, 97)
+
+
+@pytest.mark.parametrize('config', sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / 'configs').rglob('*.py')
+    if '_base_' not in p.parts))
+def test_every_config_fixes_its_seed(config):
+    """mmengine builds the training sampler with the run's seed before a
+    resume reads the checkpoint's: without a fixed seed, a requeued run
+    would see another data order than an uninterrupted one."""
+    cfg = load_config(str(ROOT / config))
+    assert cfg.get('randomness', {}).get('seed') is not None
