@@ -18,7 +18,21 @@ class TestVisualizationHook(SegVisualizationHook):
     time that builds the training loop and its dataset, so
     ``test.py --show-dir`` fails on a machine that has only the validation
     images. Test drawings here use step 0 (file names stay unique).
+
+    mmengine's visualizer draws in the first process only (its drawing
+    methods are ``master_only``): a test on N processes draws 1/N of the
+    images, which the hook says at the start instead of leaving it to be
+    found in the folder.
     """
+
+    def before_test(self, runner) -> None:
+        if self.draw and runner.world_size > 1 and runner.rank == 0:
+            runner.logger.warning(
+                f'--show-dir / the visualization hook draws only the images '
+                f'of the first of the {runner.world_size} processes '
+                f"(mmengine's visualizer draws on rank 0): about 1/"
+                f'{runner.world_size} of the test set. Test with one process '
+                f'(tools/test.py) to draw every image.')
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None,
                         outputs=None) -> None:
