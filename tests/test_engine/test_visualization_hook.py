@@ -24,6 +24,8 @@ class _Keep(logging.Handler):
 
 
 def test_a_test_on_several_processes_says_that_rank_0_draws_alone():
+    from mmengine.visualization import Visualizer
+    Visualizer.get_instance('vis_hook_test')  # the hook takes the current
     hook = TestVisualizationHook(draw=True)
     records = []
     hook.before_test(_Runner(0, 8, records))
