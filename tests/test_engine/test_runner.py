@@ -10,6 +10,7 @@ import torch
 from mmengine.hooks import CheckpointHook
 from mmseg.registry import RUNNERS
 
+from inceptionnext_seg.checkpoint import CheckpointError
 from inceptionnext_seg.engine import auto_resume
 from inceptionnext_seg.engine.console_log import DigestFormatter
 from inceptionnext_seg.engine.hooks import (EvaluationReportHook,
@@ -69,6 +70,39 @@ def test_a_run_with_nothing_to_load_starts_afresh(monkeypatch):
     training_start.load_or_resume(runner, training=True)
     assert runner.calls == [] and runner.notes == []
     assert not runner._has_loaded
+
+
+@pytest.mark.parametrize('rank', [0, 1])
+def test_rank_0_chooses_the_start_and_tells_the_others(monkeypatch, rank):
+    """On 8 GPUs one process reads the work dir's checkpoints to choose
+    where to start (not 8), and every rank starts from its choice, or stops
+    with its error."""
+    decided = auto_resume.StartPoint(resume_from='/work/iter_4.pth')
+    chosen = []
+
+    def choose(*args):
+        chosen.append(rank)
+        return decided
+
+    def broadcast(box, src):
+        assert src == 0
+        box[0] = (True, decided)  # what rank 0 sent
+
+    monkeypatch.setattr(auto_resume, 'choose_start', choose)
+    monkeypatch.setattr(training_start, 'is_distributed', lambda: True)
+    monkeypatch.setattr(training_start, 'get_rank', lambda: rank)
+    monkeypatch.setattr(training_start, 'broadcast_object_list', broadcast)
+    runner = FakeRunner(auto_resume=True)
+    training_start.load_or_resume(runner, training=True)
+    assert chosen == ([0] if rank == 0 else [])
+    assert runner.calls == [('resume', '/work/iter_4.pth')]
+
+    def refused(box, src):
+        box[0] = (False, 'written by another training config')
+
+    monkeypatch.setattr(training_start, 'broadcast_object_list', refused)
+    with pytest.raises(CheckpointError, match='another training config'):
+        training_start.load_or_resume(FakeRunner(), training=True)
 
 
 def test_workers_get_the_preemption_safe_init(monkeypatch):
