@@ -19,11 +19,11 @@ CACHE_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
 install: $(STAMP)
 
 # The project, editable, with the locked stack (requirements.txt); its wheel
-# also puts tools/mmcv_lite_ops.py and its .pth into site-packages, so mmseg
+# also puts tools/install/mmcv_lite_ops.py and its .pth into site-packages, so mmseg
 # imports on mmcv-lite whatever imports first.
 $(STAMP): pyproject.toml requirements.txt requirements/*.txt \
-		tools/mmcv_lite_ops.py tools/mmcv_lite_ops.pth
-	@test -x $(PY) || $(PYTHON) tools/check_python.py "$(INSTALL)"
+		tools/install/mmcv_lite_ops.py tools/install/mmcv_lite_ops.pth
+	@test -x $(PY) || $(PYTHON) tools/install/check_python.py "$(INSTALL)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# --no-compile: byte-compiling all ~20k files of torch & co. is half the
 	# install time; the first run compiles only what it imports (below).
@@ -32,16 +32,16 @@ $(STAMP): pyproject.toml requirements.txt requirements/*.txt \
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(CACHE_BYTECODE) $(PY) tools/demo.py
+	$(CACHE_BYTECODE) $(PY) tools/misc/demo.py
 
 test: $(STAMP)
 	$(CACHE_BYTECODE) $(PY) -m pytest $(PYTEST_ARGS)
 
 # The support matrix: a fresh venv per row (Python 3.10-3.13, torch 2.1-2.14,
-# NumPy 1 and 2) and the tests marked `compat` in each; see tools/compat.py.
+# NumPy 1 and 2) and the tests marked `compat` in each; see tools/dev/compat.py.
 # Downloads several GB per row. COMPAT_ARGS="--rows oldest" runs one row.
 compat:
-	$(PYTHON) tools/compat.py $(COMPAT_ARGS)
+	$(PYTHON) tools/dev/compat.py $(COMPAT_ARGS)
 
 clean:
 	rm -rf $(VENV) .compat work_dirs .pytest_cache build dist

@@ -7,7 +7,7 @@ reads it without unpickling code
 (:func:`inceptionnext_seg.checkpoint.read_checkpoint`) and extracts the
 backbone's tensors with the one pure function
 :func:`extract_backbone_state_dict`; the backbone's ``init_weights`` and
-``tools/convert_weights.py`` both go through it.
+``tools/model_converters/convert_weights.py`` both go through it.
 """
 import os
 import re
@@ -87,7 +87,7 @@ def _download_hub(repo_id: str) -> Path:
         f'{hub.ENDPOINT}/{repo_id} on a machine with internet access and '
         f'use the local file instead of the hub id (in a config: '
         f'init_cfg.checkpoint=/path/to/model.safetensors; or as the SRC of '
-        f'tools/convert_weights.py), or set HF_HOME to a cache that holds '
+        f'tools/model_converters/convert_weights.py), or set HF_HOME to a cache that holds '
         f'it.')
 
 
@@ -111,7 +111,7 @@ def resolve_checkpoint(source: Union[str, Path]) -> Path:
     if text.startswith(('http://', 'https://')):
         return first_on_each_node(lambda: download_checkpoint(text, instead=(
             'use a local copy instead of the URL: as the SRC of '
-            'tools/convert_weights.py, or in a config with --cfg-options '
+            'tools/model_converters/convert_weights.py, or in a config with --cfg-options '
             'model.backbone.init_cfg.checkpoint=/path/to/file')))
     path = Path(text).expanduser()
     if path.exists():

@@ -160,7 +160,7 @@ def _setuptools_problem() -> Optional[str]:
 def _mmcv_ops_problem() -> Optional[str]:
     """An mmcv without compiled ``mmcv._ext`` (mmcv-lite) and without the
     stand-in for ``mmcv.ops`` that lets mmseg 1.2.2 import
-    (``tools/mmcv_lite_ops.py``, put into site-packages by ``pip install`` of
+    (``tools/install/mmcv_lite_ops.py``, put into site-packages by ``pip install`` of
     this project). The fork (onedl-mmcv without ops) needs none. Looks at
     files only: mmcv is not imported here."""
     spec = importlib.util.find_spec('mmcv')
@@ -179,7 +179,7 @@ def _mmcv_ops_problem() -> Optional[str]:
             f'import without them is not active in {sys.executable}. '
             f'Install this project with pip (it puts mmcv_lite_ops.pth into '
             f'site-packages), or add the stand-in alone:\n'
-            f'    python tools/mmcv_lite_ops.py install\n'
+            f'    python tools/install/mmcv_lite_ops.py install\n'
             f'or install the full mmcv (docs/install.md).')
 
 

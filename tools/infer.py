@@ -2,7 +2,7 @@
 write the prediction painted over each image or frame.
 
 On a CPU it names the fastest verified inference path for this CPU (from
-the ladder record --ladder FILE that `tools/benchmark.py --parts ladder`
+the ladder record --ladder FILE that `tools/analysis_tools/benchmark.py --parts ladder`
 wrote; both tools default to the same file) and, with --fastest, takes it:
 eager float32, eager bf16 + channels-last (CPUs with native bf16), or ONNX
 Runtime on an exported file (--onnx; an int8 file counts once it passed its
@@ -20,7 +20,7 @@ video writes an
 annotated video and, with --labels-out DIR, each frame's label map
 (frame_000000.png, ...).
 An image that cannot be read is named, skipped, and makes the exit status 1.
-Inputs and outputs follow tools/infer_onnx.py's rules (both use
+Inputs and outputs follow tools/deployment/infer_onnx.py's rules (both use
 inceptionnext_seg.inference.media).
 
 Examples:
@@ -75,7 +75,7 @@ def parse_args(argv=None):
                         'available, else cpu)')
     parser.add_argument('--onnx', metavar='FILE',
                         help='CPU: run this file, exported from the same '
-                        'config and checkpoint by tools/export.py, with ONNX '
+                        'config and checkpoint by tools/deployment/export.py, with ONNX '
                         'Runtime (with --fastest: where it is the fastest '
                         'verified path)')
     parser.add_argument('--fastest', action='store_true',
@@ -83,7 +83,7 @@ def parse_args(argv=None):
                         "CPU's ladder")
     parser.add_argument('--ladder', metavar='FILE',
                         default=str(ladder_record_path()),
-                        help='the ladder record that tools/benchmark.py '
+                        help='the ladder record that tools/analysis_tools/benchmark.py '
                         '--parts ladder --ladder FILE wrote (the default is '
                         'both tools\' default: $INCEPTIONNEXT_LADDER, else '
                         'inceptionnext_seg/cpu_ladder.json in '
@@ -121,13 +121,13 @@ def choose_device(parser: argparse.ArgumentParser, args) -> str:
 
 def onnx_file(path: str) -> dict:
     """The file's precision and whether it passed its check at export
-    (``tools/export.py`` writes ``verification``)."""
+    (``tools/deployment/export.py`` writes ``verification``)."""
     from inceptionnext_seg.inference import read_metadata
     meta = read_metadata(path)
     if 'palette' not in meta:
-        raise SystemExit(f'{path}: no tools/export.py metadata (palette, '
+        raise SystemExit(f'{path}: no tools/deployment/export.py metadata (palette, '
                          f'test-time resize); export it with '
-                         f'tools/export.py.')
+                         f'tools/deployment/export.py.')
     if meta.get('output') != 'logits':
         raise SystemExit(f'{path}: exported with --output '
                          f'{meta.get("output")}; tools/infer.py resizes '
@@ -156,7 +156,7 @@ def check_batch(args, file: dict, inputs) -> None:
         raise SystemExit(
             f'--batch-size {args.batch_size}: {args.onnx} takes batches of '
             f'{fixed} only (exported without --dynamic). Export it with '
-            f'python tools/export.py CONFIG CKPT --format onnx --dynamic '
+            f'python tools/deployment/export.py CONFIG CKPT --format onnx --dynamic '
             f'--out FILE, or run --batch-size {fixed}.')
 
 
@@ -175,7 +175,7 @@ def name_path(args, cfg, file: dict) -> InferencePath:
                f'the ladder has no {cfg.model.decode_head.type} segmentor')
         if args.fastest:
             raise SystemExit(f'--fastest: {why}; run python '
-                             f'tools/benchmark.py --parts ladder --ladder '
+                             f'tools/analysis_tools/benchmark.py --parts ladder --ladder '
                              f'{record} on this machine first (it keeps '
                              f'the ladder there).')
         print(f'CPU path: {given} ({why})')
@@ -188,7 +188,7 @@ def name_path(args, cfg, file: dict) -> InferencePath:
     if faster:
         print(f'  faster: {faster["path"]}, {faster["speedup"]:.2f}x, with '
               f'an ONNX file of that precision that passes its check: '
-              f'tools/export.py CONFIG CKPT --format onnx --dynamic '
+              f'tools/deployment/export.py CONFIG CKPT --format onnx --dynamic '
               f'--quantize int8 --out FILE, then --onnx FILE')
     if file and not file['checked']:
         print(f'  {args.onnx}: {given} without a passed check at export, '
@@ -241,8 +241,8 @@ def predict(model, path: InferencePath, onnx, batch: list) -> list:
 
 def counts_from_one(args, cfg) -> bool:
     """Whether --labels-out adds 1 to the class indices: the dataset's own
-    encoding (ADE20K: 1..150), as tools/export.py stores it for
-    tools/infer_onnx.py."""
+    encoding (ADE20K: 1..150), as tools/deployment/export.py stores it for
+    tools/deployment/infer_onnx.py."""
     if not args.labels_out or args.train_ids:
         return False
     from mmseg.registry import DATASETS

@@ -41,7 +41,7 @@ def parse_args():
         help='write the evaluation report to DIR: DIR/index.html (open it '
         'in a browser; per-class table, confusion, worst and best images) '
         'and DIR/data/ (per-image results, confusion matrix as .npy and '
-        '.csv, for tools/report.py)')
+        '.csv, for tools/analysis_tools/report.py)')
     parser.add_argument('--report-images', type=int, default=8,
                         metavar='K',
                         help='with --report: the K worst and K best images')

@@ -4,7 +4,7 @@
 # folder wherever the project is installed (`pip install` or `make install`:
 # custom_imports then finds the modules). docs/training.md "Your own
 # dataset" says how to use it, docs/datasets.md how to check the data first
-# (tools/check_dataset.py CONFIG).
+# (tools/analysis_tools/check_dataset.py CONFIG).
 #
 # The model, optimizer, hooks and runtime are those of
 # configs/upernet_inceptionnext_t_ade20k.py (the paper's UperNet recipe);

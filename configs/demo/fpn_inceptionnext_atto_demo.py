@@ -1,6 +1,6 @@
 # The built-in example (`make demo`): the Semantic FPN recipe with
 # InceptionNeXt-atto, trained from scratch on the CPU for a few minutes on the
-# procedural ADE20K-format dataset that tools/demo.py generates.
+# procedural ADE20K-format dataset that tools/misc/demo.py generates.
 _base_ = ['../fpn_inceptionnext_t_ade20k.py']
 
 data_root = 'data/ade_demo/ADEChallengeData2016'

@@ -1,5 +1,5 @@
-"""Measuring models (``tools/get_flops.py``, ``tools/benchmark.py``,
-``tools/summarize.py``): parameters and MACs, timing, memory, the paper's
+"""Measuring models (``tools/analysis_tools/get_flops.py``, ``tools/analysis_tools/benchmark.py``,
+``tools/analysis_tools/summarize.py``): parameters and MACs, timing, memory, the paper's
 results to compare with; the benchmark's models (``models``), steps and TF32
 policy (``steps``), its fresh-process memory probe (``memory_probe``) and
 the CPU inference ladder (``cpu_ladder``). Nothing here is registered."""

@@ -1,4 +1,4 @@
-"""Memory for ``tools/benchmark.py``: resident set size and its peak on
+"""Memory for ``tools/analysis_tools/benchmark.py``: resident set size and its peak on
 Linux, and the activations autograd saves for the backward pass."""
 import resource
 from typing import Callable

@@ -1,4 +1,4 @@
-"""The models the measurements compare (``tools/benchmark.py``, the CPU
+"""The models the measurements compare (``tools/analysis_tools/benchmark.py``, the CPU
 ladder): the backbones, the segmentor configs, and one builder for each,
 with ConvNeXt-T swapped in under the same heads."""
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Timing for ``tools/benchmark.py``: interleaved medians (one call of each
+"""Timing for ``tools/analysis_tools/benchmark.py``: interleaved medians (one call of each
 candidate per round, so drifts in clock speed hit all alike)."""
 import statistics
 import time

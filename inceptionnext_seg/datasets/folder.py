@@ -40,7 +40,7 @@ FOLDER_HELP = (
     '  DATA_ROOT/ANN_DIR/**/NAME{seg_map_suffix}\n'
     'with data_prefix=dict(img_path=IMG_DIR, seg_map_path=ANN_DIR); each '
     'annotation is a single-channel index mask of the image\'s size. '
-    'tools/check_dataset.py CONFIG reports on it before training.')
+    'tools/analysis_tools/check_dataset.py CONFIG reports on it before training.')
 
 # "name" or "name R G B" (the class's colour; commas or spaces between).
 _CLASS_LINE = re.compile(
@@ -150,7 +150,7 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
     image, or holds values other than the classes and the ignore index
     (saying what a wrong ``reduce_zero_label`` would look like) raises
     :class:`~.transforms.CorruptSampleError` naming the file.
-    ``tools/check_dataset.py`` reports on every sample at once.
+    ``tools/analysis_tools/check_dataset.py`` reports on every sample at once.
 
     Args:
         img_suffix: The images' file-name ending, e.g. ``'.jpg'``.

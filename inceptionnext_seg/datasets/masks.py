@@ -23,7 +23,7 @@ JPEG_MAGIC = b'\xff\xd8\xff'
 #: Every one would make training wrong.
 MASK_PROBLEMS: Dict[str, str] = {
     'colour_mask': 'colour-coded masks (a colour per class); convert them '
-                   'with tools/convert_colour_masks.py',
+                   'with tools/dataset_converters/convert_colour_masks.py',
     'grey_as_rgb_mask': 'grey masks saved with 3 equal channels; save them '
                         'single-channel',
     'alpha_mask': 'masks with an alpha channel; save them single-channel',

@@ -1,6 +1,6 @@
 """Writing the exportable segmentor as ONNX or TorchScript, with the
-metadata a runtime without mmseg needs (``tools/export.py``,
-``tools/infer_onnx.py``)."""
+metadata a runtime without mmseg needs (``tools/deployment/export.py``,
+``tools/deployment/infer_onnx.py``)."""
 import inspect
 import json
 from typing import Sequence

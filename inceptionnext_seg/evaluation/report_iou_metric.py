@@ -5,7 +5,7 @@ saved under ``REPORT_DIR/data/`` (:mod:`.run_results`).
 The metric collects and saves; it draws nothing. The HTML page is rendered
 from the saved data by :mod:`inceptionnext_seg.visualization.report`:
 after testing by ``EvaluationReportHook`` (in every config's
-``custom_hooks``), or later by ``tools/report.py REPORT_DIR``.
+``custom_hooks``), or later by ``tools/analysis_tools/report.py REPORT_DIR``.
 ``tools/test.py --report DIR`` puts the metric in place of the config's IoU
 metric; mmseg's own ``tools/test.py`` gets the same report with
 ``--cfg-options test_evaluator.type=ReportIoUMetric
@@ -44,7 +44,7 @@ class ReportIoUMetric(ClassIoUMetric):
     the rest: ``report_dir`` must be on a filesystem all of them share. A
     failure to write the HTML page is logged (at ERROR, naming the folder)
     and the metrics are still returned, so that no rank waits forever on
-    rank 0; ``tools/report.py report_dir`` builds the page again from the
+    rank 0; ``tools/analysis_tools/report.py report_dir`` builds the page again from the
     saved ``data/``.
 
     Args:
@@ -59,7 +59,7 @@ class ReportIoUMetric(ClassIoUMetric):
             shows (read by ``EvaluationReportHook``).
         write_html: whether ``EvaluationReportHook`` writes ``index.html``
             after the evaluation (else only the data is saved, for
-            ``tools/report.py``).
+            ``tools/analysis_tools/report.py``).
         **kwargs: ``IoUMetric`` arguments.
 
     Attributes:
@@ -162,7 +162,7 @@ class ReportIoUMetric(ClassIoUMetric):
         run_results.save(self.report_dir)
         self.saved_run = run_results
         print_log(f'Evaluation data: {self.report_dir / DATA} (the page: '
-                  f'EvaluationReportHook, or python tools/report.py '
+                  f'EvaluationReportHook, or python tools/analysis_tools/report.py '
                   f'{self.report_dir})', logger='current')
         return metrics
 

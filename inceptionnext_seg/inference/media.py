@@ -1,5 +1,5 @@
 """Inputs and outputs of the inference tools (``tools/infer.py``,
-``tools/infer_onnx.py``), one set of rules for both: an image, a folder of
+``tools/deployment/infer_onnx.py``), one set of rules for both: an image, a folder of
 images (its subfolders too), a glob pattern or a video in; pictures, label
 maps or an annotated video out, checked before any work; the progress and
 the summary. numpy and OpenCV only (no torch, no mmseg)."""
@@ -395,7 +395,7 @@ class Progress:
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     """--out, --labels-out, --train-ids and --opacity, as
-    ``tools/infer_onnx.py`` and ``tools/infer.py`` take them."""
+    ``tools/deployment/infer_onnx.py`` and ``tools/infer.py`` take them."""
     parser.add_argument('--out', required=True,
                         help='coloured result: a file for one image, a '
                         'folder for many, a video file (.mp4, .avi) for a '

@@ -1,4 +1,4 @@
-"""The metadata ``tools/export.py`` stores in an ONNX file (classes,
+"""The metadata ``tools/deployment/export.py`` stores in an ONNX file (classes,
 palette, the test-time resize, what the graph returns, its check at
 export), read the one way every tool reads it."""
 import json
@@ -10,7 +10,7 @@ __all__ = ['read_metadata', 'describe']
 
 
 def read_metadata(source: Union[str, Any]) -> Dict[str, Any]:
-    """The file's metadata, decoded: ``tools/export.py``'s entries (JSON);
+    """The file's metadata, decoded: ``tools/deployment/export.py``'s entries (JSON);
     others, such as ONNX Runtime's quantizer notes in an int8 file, as they
     are.
 

@@ -1,7 +1,7 @@
 """Segmenting with an exported ONNX file in ONNX Runtime, as
 ``tools/infer.py`` does with the config and checkpoint: the config's
 test-time resize (keep ratio to its scale, then up to a multiple of its size
-divisor, as mmcv does; both stored in the file by ``tools/export.py``),
+divisor, as mmcv does; both stored in the file by ``tools/deployment/export.py``),
 whole-image inference, the logits resized back to the image as mmseg resizes
 them, and the label map painted with the dataset's palette as mmseg's
 visualizer paints it. numpy and OpenCV only (no torch, no mmseg)."""

@@ -1,5 +1,5 @@
-"""Markdown tables in tool output (``tools/benchmark.py``,
-``tools/summarize.py``)."""
+"""Markdown tables in tool output (``tools/analysis_tools/benchmark.py``,
+``tools/analysis_tools/summarize.py``)."""
 from typing import List
 
 __all__ = ['table']

@@ -33,7 +33,7 @@ LIBRARY_NOTICES = (
     (r'The draw is False, it means that the hook for visualization',
      UserWarning),
     # torch's ONNX exporter leaves a strided Slice unfolded; the graph is
-    # right (tools/export.py checks the file against PyTorch).
+    # right (tools/deployment/export.py checks the file against PyTorch).
     (r'Constant folding - Only steps=1 can be constant folded', UserWarning),
     # mmseg.apis.show_result_pyplot (tools/infer.py) builds the config's
     # visualizer without a save_dir; it writes the picture itself.

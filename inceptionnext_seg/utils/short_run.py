@@ -1,7 +1,7 @@
 """One recipe to shorten a run of this project's configs: iterations,
 warm-up, validation and checkpoint intervals and logging, as
 ``--cfg-options`` entries (``KEY=VALUE``) for ``tools/train.py`` or mmseg's
-``train.py``. ``tools/demo.py`` (``--iters``) and the tests' tiny runs use
+``train.py``. ``tools/misc/demo.py`` (``--iters``) and the tests' tiny runs use
 it, so that both shorten a schedule the same way.
 
 The configs' schedule is two phases (``configs/_base_/schedules``, the demo

@@ -1,5 +1,5 @@
 """The picture of a dataset's class frequencies: pixels per class, log
-scale (drawn by ``tools/check_dataset.py``)."""
+scale (drawn by ``tools/analysis_tools/check_dataset.py``)."""
 from typing import Sequence
 
 __all__ = ['plot_class_pixels']

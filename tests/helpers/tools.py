@@ -26,13 +26,20 @@ def _on_the_fork() -> bool:
 ON_THE_FORK = _on_the_fork()
 
 
+def tool_path(name: str) -> Path:
+    """The script of ``tools/`` or one of its folders named ``name``
+    (``benchmark`` is ``tools/analysis_tools/benchmark.py``)."""
+    found = sorted((ROOT / 'tools').rglob(f'{name}.py'))
+    assert len(found) == 1, f'tools/**/{name}.py: {found}'
+    return found[0]
+
+
 def load_tool(name):
     """A script of ``tools/`` (by name), or any script (by path), as a module
     (its ``main`` and helpers), loaded from its file: the tools are scripts,
     not a package."""
     import importlib.util
-    path = Path(name) if str(name).endswith('.py') else \
-        ROOT / 'tools' / f'{name}.py'
+    path = Path(name) if str(name).endswith('.py') else tool_path(name)
     spec = importlib.util.spec_from_file_location(f'tool_{path.stem}', path)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
@@ -89,7 +96,7 @@ def data_options(root, splits=('train', 'val', 'test')):
 
 def tiny_run_options(root, max_iters=4, interval=2):
     """Options that make the demo config train in seconds on the CPU: the
-    package's short schedule (``short_run_options``, as ``tools/demo.py
+    package's short schedule (``short_run_options``, as ``tools/misc/demo.py
     --iters``; a warm-up of 2, which a resumed 6-iteration run keeps), a
     batch of 2 and no worker processes."""
     from inceptionnext_seg.utils.short_run import short_run_options

@@ -190,7 +190,7 @@ def test_full_size_config_initialises_from_imagenet_and_trains_a_step(
 
 
 def test_get_flops_prints_params_and_macs():
-    result = run_tool('tools/get_flops.py',
+    result = run_tool('tools/analysis_tools/get_flops.py',
                       'configs/fpn_inceptionnext_t_ade20k.py', '--shape',
                       '128', '128')
     assert 'parameters: 28.35M' in result.stdout

@@ -19,7 +19,7 @@ DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
 # Commands that no CPU test can run as written, and why.
 NOT_RUN = {
     r'^make test\b': 'this test suite itself',
-    r'^make demo\b': "runs `python tools/demo.py` in .venv, as the demo "
+    r'^make demo\b': "runs `python tools/misc/demo.py` in .venv, as the demo "
                      'line below does here',
     r'^(python3 -m venv|pip install|\. \.venv)':
         'an installation: CI runs make install, the support matrix installs '
@@ -34,7 +34,7 @@ NOT_RUN = {
     r'^NNODES=2 ': 'needs two machines with GPUs',
     r'^sbatch ': "needs Slurm; slurm_train.sh's srun request and requeue "
                  'are tested with stand-ins (test_launch_scripts.py)',
-    r'^tools/gpu_check\.sh (prepare|run)\b':
+    r'^tools/dev/gpu_check\.sh (prepare|run)\b':
         'the GPU check: prepare downloads wheels, run is tested without '
         'CUDA (test_gpu_check.py)',
     r'^cp -r "\$\(python -c':
@@ -166,7 +166,7 @@ def test_the_built_in_example_runs(demo_data, tmp_path):
     """What `make demo` runs (2 iterations, on the suite's smaller copy of
     the demo dataset): train, test, the files it says it wrote."""
     from tests.helpers.tools import run_tool
-    result = run_tool('tools/demo.py', '--iters', '2', '--work-dir',
+    result = run_tool('tools/misc/demo.py', '--iters', '2', '--work-dir',
                       tmp_path / 'demo', '--data-root', demo_data)
     out = result.stdout
     assert re.search(r'Demo done: mIoU [\d.]+ \(aAcc [\d.]+, mAcc [\d.]+\)',

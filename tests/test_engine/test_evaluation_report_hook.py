@@ -65,4 +65,4 @@ def test_a_page_that_fails_is_logged_not_raised(tmp_path, monkeypatch):
     [(msg, kw)] = logged
     assert kw['level'] == logging.ERROR
     assert 'read-only' in msg and str(tmp_path / 'r') in msg
-    assert f'tools/report.py {tmp_path / "r"}' in msg
+    assert f'tools/analysis_tools/report.py {tmp_path / "r"}' in msg

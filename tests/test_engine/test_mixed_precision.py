@@ -1,5 +1,5 @@
 """Mixed precision and channels-last: the --amp choice's building blocks
-leave the results unchanged (speed is measured by tools/benchmark.py, never
+leave the results unchanged (speed is measured by tools/analysis_tools/benchmark.py, never
 asserted here)."""
 import re
 from pathlib import Path

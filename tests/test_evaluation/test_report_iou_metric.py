@@ -243,7 +243,7 @@ def test_a_failing_html_page_is_logged_and_the_metrics_returned(
     msg, kw = logged[0]
     assert kw['level'] == logging.ERROR
     assert str(tmp_path / 'r') in msg and 'disk full' in msg
-    assert 'tools/report.py' in msg
+    assert 'tools/analysis_tools/report.py' in msg
     assert not (tmp_path / 'r' / 'index.html').exists()
     assert load_run(tmp_path / 'r').summary() == load_run(r['dir']).summary()
 

@@ -1,5 +1,5 @@
 """`make install` stops at once, with the supported way, on a Python the
-locked stack cannot install on (tools/check_python.py)."""
+locked stack cannot install on (tools/install/check_python.py)."""
 import subprocess
 
 import pytest

@@ -1,4 +1,4 @@
-"""tools/mmcv_lite_ops.py: mmseg imports on mmcv-lite whatever imports first,
+"""tools/install/mmcv_lite_ops.py: mmseg imports on mmcv-lite whatever imports first,
 and a full mmcv and the fork's mmcv are left alone."""
 import importlib
 import subprocess
@@ -46,7 +46,7 @@ needs_stand_in = pytest.mark.skipif(
 
 def test_installed_in_this_environment_and_current():
     result = subprocess.run(
-        [sys.executable, 'tools/mmcv_lite_ops.py', 'status'], cwd=ROOT,
+        [sys.executable, 'tools/install/mmcv_lite_ops.py', 'status'], cwd=ROOT,
         capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -39,7 +39,7 @@ def test_the_wheel_holds_the_packages_and_the_start_up_hook(wheel):
     assert wheel.read('mmcv_lite_ops.pth').decode() == \
         mmcv_lite_ops.PTH_LINE
     assert wheel.read('mmcv_lite_ops.py') == \
-        (ROOT / 'tools' / 'mmcv_lite_ops.py').read_bytes()
+        (ROOT / 'tools' / 'install' / 'mmcv_lite_ops.py').read_bytes()
 
 
 def test_the_wheel_metadata(wheel):

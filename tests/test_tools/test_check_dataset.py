@@ -1,7 +1,7 @@
-"""tools/check_dataset.py on configs (the ADE20K recipe, a Cityscapes config)
+"""tools/analysis_tools/check_dataset.py on configs (the ADE20K recipe, a Cityscapes config)
 and folders: exit 0 with nothing found on valid data (generated and the
 real ADE20K samples), 1 naming the file or setting for each broken variant,
-2 for usage errors; tools/convert_colour_masks.py round-trips a mask."""
+2 for usage errors; tools/dataset_converters/convert_colour_masks.py round-trips a mask."""
 import json
 
 import cv2
@@ -182,7 +182,7 @@ def test_the_template_catches_num_classes_that_disagree_with_the_classes(
 
 def test_the_command_line_entry_point(custom, tmp_path):
     (custom / 'images' / 'train' / 'scene_000.jpg').unlink()
-    result = run_tool('tools/check_dataset.py', *folder_args(
+    result = run_tool('tools/analysis_tools/check_dataset.py', *folder_args(
         custom, '--out-dir', tmp_path), check=False, fresh=True)
     assert result.returncode == 1, result.stdout + result.stderr
     assert 'masks without an image (1)' in result.stdout

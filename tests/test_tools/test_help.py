@@ -7,7 +7,7 @@ import pytest
 
 from tests.helpers.tools import ROOT, tool_parser
 
-TOOLS = sorted(p.stem for p in (ROOT / 'tools').glob('*.py'))
+TOOLS = sorted(p.stem for p in (ROOT / 'tools').rglob('*.py'))
 
 
 @pytest.mark.parametrize('name', TOOLS)

@@ -8,16 +8,18 @@ import pytest
 
 from tests.helpers.tools import ROOT, run_tool
 
-TOOLS = sorted(p.name for p in (ROOT / 'tools').glob('*.py'))
+TOOLS = sorted(str(p.relative_to(ROOT / 'tools'))
+               for p in (ROOT / 'tools').rglob('*.py'))
 # Libraries whose import raises the notices (inceptionnext_seg.utils.quiet).
 NOISY = ('mmengine', 'mmcv', 'mmseg', 'backbones', 'timm')
 
 
 def test_every_tool_is_listed():
-    assert {'train.py', 'test.py', 'benchmark.py', 'export.py'} <= set(TOOLS)
+    assert {'train.py', 'test.py', 'analysis_tools/benchmark.py',
+            'deployment/export.py'} <= set(TOOLS)
 
 
-@pytest.mark.parametrize('tool', ['train.py', 'benchmark.py'])
+@pytest.mark.parametrize('tool', ['train.py', 'analysis_tools/benchmark.py'])
 def test_help_starts_with_the_usage_and_no_warning(tool):
     result = run_tool(f'tools/{tool}', '--help', fresh=True, check=False,
                       env={'PYTHONWARNINGS': 'default'})
@@ -43,7 +45,7 @@ def test_notices_are_filtered_before_the_noisy_imports(tool):
              and getattr(node.value.func, 'id', '') ==
              'quiet_library_warnings']
     # inceptionnext_seg.inference imports none of the noisy libraries (nor
-    # torch: tests/test_inference/test_torch_free.py), so tools/infer_onnx.py
+    # torch: tests/test_inference/test_torch_free.py), so tools/deployment/infer_onnx.py
     # needs no filter and must not start the check, which imports torch.
     noisy = [line for line, name in module_imports(tree)
              if name.split('.')[0] in NOISY

@@ -1,4 +1,4 @@
-"""The one recipe that shortens a run (tools/demo.py --iters and the tests'
+"""The one recipe that shortens a run (tools/misc/demo.py --iters and the tests'
 tiny runs): what it sets in the demo config, and the values it refuses."""
 import argparse
 
@@ -50,7 +50,7 @@ def test_values_out_of_range_are_named(kwargs, message):
 
 
 def test_the_demo_tool_uses_it(monkeypatch, tmp_path):
-    """tools/demo.py --iters 8 trains with exactly these options."""
+    """tools/misc/demo.py --iters 8 trains with exactly these options."""
     demo = load_tool('demo')
     commands = []
     monkeypatch.setattr(demo, 'run', commands.append)

@@ -1,4 +1,4 @@
-"""The dataset inspector behind ``tools/check_dataset.py``: every sample of a
+"""The dataset inspector behind ``tools/analysis_tools/check_dataset.py``: every sample of a
 split read as the config's loaders read it, and everything that would make
 training wrong reported at once, each finding naming its files.
 

@@ -2,7 +2,7 @@
 and saves each image's results (``REPORT_DIR/data/``); this hook renders
 ``REPORT_DIR/index.html`` from them with
 :func:`inceptionnext_seg.visualization.report.write_report`, the renderer
-``tools/report.py`` uses too. In every config's ``custom_hooks``
+``tools/analysis_tools/report.py`` uses too. In every config's ``custom_hooks``
 (``configs/_base_/default_runtime.py``), so that mmseg's own ``test.py``
 writes the page as ``tools/test.py --report`` does; a test run without a
 ``ReportIoUMetric`` is left alone.
@@ -27,7 +27,7 @@ class EvaluationReportHook(Hook):
     for a page (``write_html``), with its ``gallery_size``.
 
     A failure to write the page is logged at ERROR, naming the folder and
-    ``tools/report.py``, and not raised: the metrics are computed, the data
+    ``tools/analysis_tools/report.py``, and not raised: the metrics are computed, the data
     is saved, and on several processes the others must not be left waiting
     on this one.
 
@@ -72,7 +72,7 @@ def render_report(run, report_dir, gallery_size: int) -> Optional[Path]:
         kind = type(error).__name__
         print_log(f'EvaluationReportHook: could not write the HTML report '
                   f'in {report_dir} ({kind}: {error}); its data is saved: '
-                  f'build it with python tools/report.py {report_dir}',
+                  f'build it with python tools/analysis_tools/report.py {report_dir}',
                   logger='current', level=logging.ERROR)
         return None
     print_log(f'Evaluation report: {path}', logger='current')

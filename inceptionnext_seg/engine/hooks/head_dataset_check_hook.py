@@ -48,7 +48,7 @@ class HeadDatasetCheckHook(Hook):
     and is evaluated on the dataset's classes only (its predictions of the
     others count for nothing), one with fewer fails in the loss far from its
     cause, and a head that ignores another value than the dataset trains on
-    the ignored pixels. ``tools/check_dataset.py CONFIG`` says the same
+    the ignored pixels. ``tools/analysis_tools/check_dataset.py CONFIG`` says the same
     before any model is built.
     """
 

@@ -60,7 +60,7 @@ def _worker_signal(signum, frame) -> None:
     # torch's own handler does on its parent's SIGTERM, with status 0. Dying
     # of the signal would make torch's SIGCHLD check in the main process
     # raise "DataLoader worker ... is killed by signal: Terminated" at
-    # every exit of a run with workers (tools/demo.py's test pins it).
+    # every exit of a run with workers (tools/misc/demo.py's test pins it).
     os._exit(0)
 
 

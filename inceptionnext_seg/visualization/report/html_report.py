@@ -113,7 +113,7 @@ def write_report(run: RunResults, out_dir, gallery_size: int = 8,
 
 def _link(run: RunResults, out_dir: Path, name: str) -> str:
     """The page's link to a file of the run's ``data/``: relative to the
-    page, wherever ``tools/report.py --out`` puts it."""
+    page, wherever ``tools/analysis_tools/report.py --out`` puts it."""
     if run.root is None:
         raise ValueError('these results are not saved: no data/ to link')
     rel = os.path.relpath(Path(run.root).resolve() / DATA / name,

@@ -1,9 +1,9 @@
 """The support matrix: a fresh virtual environment per row, the fast subset of
 the tests (``pytest -m compat``) in each, and a table of what ran.
 
-    python3 tools/compat.py                 # every row (make compat)
-    python3 tools/compat.py --rows oldest   # some rows
-    python3 tools/compat.py --reuse         # keep existing row venvs
+    python3 tools/dev/compat.py                 # every row (make compat)
+    python3 tools/dev/compat.py --rows oldest   # some rows
+    python3 tools/dev/compat.py --reuse         # keep existing row venvs
 
 Each row is installed as docs/install.md tells a GPU user to install: the
 torch and torchvision of the row first, then this project with the row's
@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VENVS = ROOT / '.compat'
 REQUIREMENTS = ['requirements/runtime.txt', 'requirements/tests.txt']
 #: The extras that bring mmseg, mmengine and mmcv, and their ranges.
@@ -245,7 +245,7 @@ def main(argv=None) -> int:
               f'{result.install_s:.0f} s, tests {result.test_s:.0f} s; log: '
               f'{VENVS / (row.name + ".log")})', flush=True)
     report = (f'Support matrix, {date.today().isoformat()} '
-              f'(`python3 tools/compat.py`):\n\n{table(results)}\n')
+              f'(`python3 tools/dev/compat.py`):\n\n{table(results)}\n')
     (VENVS / 'results.md').write_text(report)
     print('\n' + report)
     return 0 if all(r.ok for r in results) else 1

@@ -25,9 +25,9 @@ it does nothing either. Nothing else in the process is changed.
 
 Usage (``make install`` runs the first line for ``.venv``)::
 
-    python tools/mmcv_lite_ops.py install     # into the running Python's env
-    python tools/mmcv_lite_ops.py status
-    python tools/mmcv_lite_ops.py uninstall
+    python tools/install/mmcv_lite_ops.py install     # into the running Python's env
+    python tools/install/mmcv_lite_ops.py status
+    python tools/install/mmcv_lite_ops.py uninstall
 
 Only the standard library is imported here: this module runs at every start-up
 of the environment's Python.
@@ -77,7 +77,7 @@ class _StandInLoader(importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         module.__doc__ = ('mmcv.ops stand-in for mmcv-lite '
-                          '(tools/mmcv_lite_ops.py)')
+                          '(tools/install/mmcv_lite_ops.py)')
         module.__mmcv_lite_compat__ = True
         spec = importlib.util.spec_from_file_location(
             'mmcv.ops.point_sample',

@@ -1,7 +1,7 @@
 """Print a segmentor's parameters and MACs (mmengine's complexity counter).
 
 Example:
-    python tools/get_flops.py configs/upernet_inceptionnext_t_ade20k.py \
+    python tools/analysis_tools/get_flops.py configs/upernet_inceptionnext_t_ade20k.py \
         --shape 512 2048
 """
 import argparse

@@ -6,10 +6,10 @@ per-image results it is built from (DIR/data/). This tool reads DIR/data/
 again.
 
 Examples:
-    python tools/report.py runs/a                   # rebuild runs/a/index.html
-    python tools/report.py runs/a --out elsewhere/  # the same, elsewhere
-    python tools/report.py runs/a runs/b --out a_vs_b/   # compare two runs
-    python tools/report.py runs/a --check --screenshot a.png  # in Chromium
+    python tools/analysis_tools/report.py runs/a                   # rebuild runs/a/index.html
+    python tools/analysis_tools/report.py runs/a --out elsewhere/  # the same, elsewhere
+    python tools/analysis_tools/report.py runs/a runs/b --out a_vs_b/   # compare two runs
+    python tools/analysis_tools/report.py runs/a --check --screenshot a.png  # in Chromium
 """
 import argparse
 import sys
@@ -79,7 +79,7 @@ def main(argv=None):
                                     gallery_size=args.images,
                                     labels=tuple(args.names))
     except (FileNotFoundError, ValueError) as error:
-        sys.exit(f'tools/report.py: {error}')
+        sys.exit(f'tools/analysis_tools/report.py: {error}')
     print(f'Report: {page}')
     size = sum(p.stat().st_size for p in page.parent.rglob('*')
                if p.is_file() and 'data' not in p.relative_to(
@@ -88,7 +88,7 @@ def main(argv=None):
           f'{size / 1e6:.2f} MB')
     if args.check or args.screenshot:
         if find_chromium() is None:
-            sys.exit('tools/report.py: --check/--screenshot need Chromium '
+            sys.exit('tools/analysis_tools/report.py: --check/--screenshot need Chromium '
                      '(Debian: apt-get install chromium)')
     if args.check:
         checked = self_check(page)
@@ -98,7 +98,7 @@ def main(argv=None):
               f'{_ms(checked.get("load_ms"))} (Chromium run, start '
               f'included: {checked["wall_s"]:.1f} s)')
         if checked['broken']:
-            sys.exit(f'tools/report.py: pictures that did not load: '
+            sys.exit(f'tools/analysis_tools/report.py: pictures that did not load: '
                      f'{checked["broken"][:5]}')
     if args.screenshot:
         print(f'  screenshot: {screenshot(page, args.screenshot)}')

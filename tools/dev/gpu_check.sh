@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The GPU check: tests/test_gpu.py and tools/benchmark.py --device cuda on one
+# The GPU check: tests/test_gpu.py and tools/analysis_tools/benchmark.py --device cuda on one
 # NVIDIA GPU, within 9 minutes (docs/development.md, "The GPU check").
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-USAGE="usage: tools/gpu_check.sh prepare [PYTHON_VERSION]
-       tools/gpu_check.sh run [OUT_DIR]
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+USAGE="usage: tools/dev/gpu_check.sh prepare [PYTHON_VERSION]
+       tools/dev/gpu_check.sh run [OUT_DIR]
 
 prepare  (a machine that reaches the package index; PYTHON_VERSION of the
          GPU machine, default 3.12) puts into .whl/ the wheels of
@@ -41,7 +41,7 @@ run)
     elif "$base" -c 'import mmengine, mmseg' 2>/dev/null; then
         py=$base
     else
-        [ -d .whl ] || { echo "No .whl/ here and $base has no mmengine: run 'tools/gpu_check.sh prepare' on a machine with the package index first." >&2; exit 2; }
+        [ -d .whl ] || { echo "No .whl/ here and $base has no mmengine: run 'tools/dev/gpu_check.sh prepare' on a machine with the package index first." >&2; exit 2; }
         # A venv over $base's packages (torch & co.), which may itself be a
         # venv: its site-packages are added, .pth files included.
         env_dir=/tmp/gpu_check_env
@@ -70,7 +70,7 @@ PY
     if "$py" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())'; then
         # InceptionNeXt-T vs ConvNeXt-T, backbone and UperNet-T, fp32 (one
         # TF32 policy, stated) and AMP + channels-last, eager and compiled.
-        timeout 180 "$py" tools/benchmark.py --device cuda --parts matrix \
+        timeout 180 "$py" tools/analysis_tools/benchmark.py --device cuda --parts matrix \
             --json "$out/gpu_benchmark.json" 2>&1 \
             | tee "$out/gpu_benchmark.txt" || status=$?
     else

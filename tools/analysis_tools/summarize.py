@@ -11,7 +11,7 @@ Example:
     python tools/test.py configs/upernet_inceptionnext_t_ade20k.py \
         work_dirs/upernet_inceptionnext_t_ade20k/best_mIoU_iter_160000.pth \
         --tta --work-dir work_dirs/upernet_inceptionnext_t_ade20k/test_ms
-    python tools/summarize.py work_dirs/*_inceptionnext_*
+    python tools/analysis_tools/summarize.py work_dirs/*_inceptionnext_*
 """
 import argparse
 import json

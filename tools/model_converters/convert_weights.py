@@ -7,7 +7,7 @@ result against the backbone of ``--arch`` (detected if omitted) and writes
 ``{'state_dict': ..., 'meta': {'arch': ...}}``, or a .safetensors file.
 
 Example:
-    python tools/convert_weights.py inceptionnext_tiny.pth \
+    python tools/model_converters/convert_weights.py inceptionnext_tiny.pth \
         pretrained/inceptionnext_tiny_backbone.pth
 """
 import argparse

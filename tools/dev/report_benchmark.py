@@ -5,7 +5,7 @@ on a varying share of each image), evaluate it with ``ReportIoUMetric`` as
 print its size and load times.
 
 Example (the figures in docs/evaluation.md):
-    python tools/report_benchmark.py --images 2000 --out /tmp/report2000
+    python tools/dev/report_benchmark.py --images 2000 --out /tmp/report2000
 """
 import argparse
 import os

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
 DATA_ROOT = 'data/ade_demo/ADEChallengeData2016'
