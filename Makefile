@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 # would compile torch & co. again.
 CACHE_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
 
-.PHONY: install demo test compat clean
+.PHONY: install demo test lint compat clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(CACHE_BYTECODE) $(PY) -m pytest $(PYTEST_ARGS)
+
+# flake8 with .flake8 (CI runs it before the tests).
+lint: $(STAMP)
+	$(PY) -m flake8
 
 # The support matrix: a fresh venv per row (Python 3.10-3.13, torch 2.1-2.14,
 # NumPy 1 and 2) and the tests marked `compat` in each; see tools/dev/compat.py.

@@ -87,7 +87,8 @@ def _download_hub(repo_id: str) -> Path:
         f'{hub.ENDPOINT}/{repo_id} on a machine with internet access and '
         f'use the local file instead of the hub id (in a config: '
         f'init_cfg.checkpoint=/path/to/model.safetensors; or as the SRC of '
-        f'tools/model_converters/convert_weights.py), or set HF_HOME to a cache that holds '
+        'tools/model_converters/convert_weights.py), or set HF_HOME to a '
+        'cache that holds '
         f'it.')
 
 
@@ -111,7 +112,8 @@ def resolve_checkpoint(source: Union[str, Path]) -> Path:
     if text.startswith(('http://', 'https://')):
         return first_on_each_node(lambda: download_checkpoint(text, instead=(
             'use a local copy instead of the URL: as the SRC of '
-            'tools/model_converters/convert_weights.py, or in a config with --cfg-options '
+            'tools/model_converters/convert_weights.py, or in a config with '
+            '--cfg-options '
             'model.backbone.init_cfg.checkpoint=/path/to/file')))
     path = Path(text).expanduser()
     if path.exists():

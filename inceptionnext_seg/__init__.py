@@ -36,6 +36,6 @@ when imported; configs import them through ``custom_imports``
 
 The InceptionNeXt backbone itself is the ``backbones`` package.
 """
-from .environment import check_environment
+from .environment import check_environment  # noqa: F401 (public name)
 
 __version__ = '0.1.0'

@@ -160,9 +160,9 @@ def _setuptools_problem() -> Optional[str]:
 def _mmcv_ops_problem() -> Optional[str]:
     """An mmcv without compiled ``mmcv._ext`` (mmcv-lite) and without the
     stand-in for ``mmcv.ops`` that lets mmseg 1.2.2 import
-    (``tools/install/mmcv_lite_ops.py``, put into site-packages by ``pip install`` of
-    this project). The fork (onedl-mmcv without ops) needs none. Looks at
-    files only: mmcv is not imported here."""
+    (``tools/install/mmcv_lite_ops.py``, put into site-packages by ``pip
+    install`` of this project). The fork (onedl-mmcv without ops) needs none.
+    Looks at files only: mmcv is not imported here."""
     spec = importlib.util.find_spec('mmcv')
     if spec is None or not spec.submodule_search_locations:
         return None  # no mmcv: _openmmlab_problem says so

@@ -1,9 +1,9 @@
-"""The CUDA paths: AMP training, SyncBN over two NCCL processes,
-channels-last on CUDA, tools/analysis_tools/benchmark.py on a GPU, and what a user's first
-GPU run walks through (a SIGTERM stop and its resume on the GPU with fp16
-and channels-last, deterministic training, test and infer, two ranks on one
-GPU over gloo, compile=True). `tools/dev/gpu_check.sh` runs this file and the
-GPU benchmark on a bare CUDA machine (docs/development.md).
+"""The CUDA paths: AMP training, SyncBN over two NCCL processes, channels-last
+on CUDA, tools/analysis_tools/benchmark.py on a GPU, and what a user's first
+GPU run walks through (a SIGTERM stop and its resume on the GPU with fp16 and
+channels-last, deterministic training, test and infer, two ranks on one GPU
+over gloo, compile=True). `tools/dev/gpu_check.sh` runs this file and the GPU
+benchmark on a bare CUDA machine (docs/development.md).
 
 Each test runs where CUDA is present and skips with the reason elsewhere;
 the rest of the suite runs its tools with the GPUs hidden, so it behaves the
@@ -142,7 +142,8 @@ def test_channels_last_and_autocast_on_cuda_keep_predictions():
 def test_benchmark_tool_on_cuda(tmp_path):
     out = tmp_path / 'bench.json'
     result = run_tool(
-        'tools/analysis_tools/benchmark.py', '--device', 'cuda', '--sizes', '64',
+        'tools/analysis_tools/benchmark.py', '--device', 'cuda', '--sizes',
+        '64',
         '--seg-size', '128', '--memory-size', '64', '--batch', '2',
         '--warmup', '1', '--repeats', '2', '--seg-warmup', '1',
         '--seg-repeats', '2', '--parts', 'backbone', 'memory',
@@ -292,7 +293,8 @@ def test_benchmark_gpu_matrix(tmp_path):
     compiled, in the JSON and the printed table."""
     out = tmp_path / 'bench.json'
     result = run_tool(
-        'tools/analysis_tools/benchmark.py', '--device', 'cuda', '--sizes', '64',
+        'tools/analysis_tools/benchmark.py', '--device', 'cuda', '--sizes',
+        '64',
         '--seg-size', '128', '--batch', '2', '--warmup', '1', '--repeats',
         '2', '--seg-warmup', '1', '--seg-repeats', '2', '--parts', 'matrix',
         '--json', out, gpu=True)

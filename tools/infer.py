@@ -2,8 +2,9 @@
 write the prediction painted over each image or frame.
 
 On a CPU it names the fastest verified inference path for this CPU (from
-the ladder record --ladder FILE that `tools/analysis_tools/benchmark.py --parts ladder`
-wrote; both tools default to the same file) and, with --fastest, takes it:
+the ladder record --ladder FILE that
+`tools/analysis_tools/benchmark.py --parts ladder` wrote; both tools default
+to the same file) and, with --fastest, takes it:
 eager float32, eager bf16 + channels-last (CPUs with native bf16), or ONNX
 Runtime on an exported file (--onnx; an int8 file counts once it passed its
 own check at export). --onnx and --fastest run on the CPU whatever GPU the
@@ -75,7 +76,8 @@ def parse_args(argv=None):
                         'available, else cpu)')
     parser.add_argument('--onnx', metavar='FILE',
                         help='CPU: run this file, exported from the same '
-                        'config and checkpoint by tools/deployment/export.py, with ONNX '
+                        'config and checkpoint by '
+                        'tools/deployment/export.py, with ONNX '
                         'Runtime (with --fastest: where it is the fastest '
                         'verified path)')
     parser.add_argument('--fastest', action='store_true',
@@ -83,7 +85,8 @@ def parse_args(argv=None):
                         "CPU's ladder")
     parser.add_argument('--ladder', metavar='FILE',
                         default=str(ladder_record_path()),
-                        help='the ladder record that tools/analysis_tools/benchmark.py '
+                        help='the ladder record that '
+                             'tools/analysis_tools/benchmark.py '
                         '--parts ladder --ladder FILE wrote (the default is '
                         'both tools\' default: $INCEPTIONNEXT_LADDER, else '
                         'inceptionnext_seg/cpu_ladder.json in '
@@ -125,7 +128,8 @@ def onnx_file(path: str) -> dict:
     from inceptionnext_seg.inference import read_metadata
     meta = read_metadata(path)
     if 'palette' not in meta:
-        raise SystemExit(f'{path}: no tools/deployment/export.py metadata (palette, '
+        raise SystemExit(f'{path}: no tools/deployment/export.py metadata '
+                         '(palette, '
                          f'test-time resize); export it with '
                          f'tools/deployment/export.py.')
     if meta.get('output') != 'logits':
@@ -156,7 +160,8 @@ def check_batch(args, file: dict, inputs) -> None:
         raise SystemExit(
             f'--batch-size {args.batch_size}: {args.onnx} takes batches of '
             f'{fixed} only (exported without --dynamic). Export it with '
-            f'python tools/deployment/export.py CONFIG CKPT --format onnx --dynamic '
+            'python tools/deployment/export.py CONFIG CKPT --format onnx '
+            '--dynamic '
             f'--out FILE, or run --batch-size {fixed}.')
 
 
@@ -175,7 +180,8 @@ def name_path(args, cfg, file: dict) -> InferencePath:
                f'the ladder has no {cfg.model.decode_head.type} segmentor')
         if args.fastest:
             raise SystemExit(f'--fastest: {why}; run python '
-                             f'tools/analysis_tools/benchmark.py --parts ladder --ladder '
+                             'tools/analysis_tools/benchmark.py --parts '
+                             'ladder --ladder '
                              f'{record} on this machine first (it keeps '
                              f'the ladder there).')
         print(f'CPU path: {given} ({why})')
@@ -188,7 +194,8 @@ def name_path(args, cfg, file: dict) -> InferencePath:
     if faster:
         print(f'  faster: {faster["path"]}, {faster["speedup"]:.2f}x, with '
               f'an ONNX file of that precision that passes its check: '
-              f'tools/deployment/export.py CONFIG CKPT --format onnx --dynamic '
+              'tools/deployment/export.py CONFIG CKPT --format onnx '
+              '--dynamic '
               f'--quantize int8 --out FILE, then --onnx FILE')
     if file and not file['checked']:
         print(f'  {args.onnx}: {given} without a passed check at export, '

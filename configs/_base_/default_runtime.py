@@ -78,6 +78,6 @@ auto_resume = True
 randomness = dict(seed=0)
 # mmseg's visualizer, made to accept any image layout (mmseg's own
 # browse_dataset.py passes images that OpenCV refuses to draw on).
-# TensorBoard too (pip install tensorboard): add
-# vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
+# TensorBoard too (pip install tensorboard): add vis_backends=[
+#     dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 visualizer = dict(type='ContiguousSegLocalVisualizer')

@@ -1,8 +1,9 @@
-"""Measuring models (``tools/analysis_tools/get_flops.py``, ``tools/analysis_tools/benchmark.py``,
-``tools/analysis_tools/summarize.py``): parameters and MACs, timing, memory, the paper's
-results to compare with; the benchmark's models (``models``), steps and TF32
-policy (``steps``), its fresh-process memory probe (``memory_probe``) and
-the CPU inference ladder (``cpu_ladder``). Nothing here is registered."""
+"""Measuring models (``tools/analysis_tools/get_flops.py``,
+``tools/analysis_tools/benchmark.py``, ``tools/analysis_tools/summarize.py``):
+parameters and MACs, timing, memory, the paper's results to compare with; the
+benchmark's models (``models``), steps and TF32 policy (``steps``), its
+fresh-process memory probe (``memory_probe``) and the CPU inference ladder
+(``cpu_ladder``). Nothing here is registered."""
 from .cpu_ladder import (choose_path, cpu_features, fastest_verified,
                          ladder_for_this_cpu, ladder_head,
                          ladder_record_path, save_ladder)

@@ -1,6 +1,7 @@
-"""Parameters and MACs: of a segmentor as ``tools/analysis_tools/get_flops.py`` and
-``tools/analysis_tools/summarize.py`` print them (mmengine's counter), and of any forward
-pass (``torch.utils.flop_counter``, ``tools/analysis_tools/benchmark.py``)."""
+"""Parameters and MACs: of a segmentor as ``tools/analysis_tools/get_flops.py``
+and ``tools/analysis_tools/summarize.py`` print them (mmengine's counter), and
+of any forward pass (``torch.utils.flop_counter``,
+``tools/analysis_tools/benchmark.py``)."""
 from typing import Callable
 
 import torch
@@ -10,9 +11,9 @@ __all__ = ['segmentor_complexity', 'count_macs', 'params_m']
 
 def segmentor_complexity(model: torch.nn.Module, shape) -> tuple:
     """(parameters, MACs) of a segmentor at input ``shape`` (H, W), with
-    mmengine's complexity counter, as ``tools/analysis_tools/get_flops.py`` prints them:
-    parameters of every head, MACs of the inference path (backbone, neck,
-    decode head; the auxiliary head runs only in training)."""
+    mmengine's complexity counter, as ``tools/analysis_tools/get_flops.py``
+    prints them: parameters of every head, MACs of the inference path
+    (backbone, neck, decode head; the auxiliary head runs only in training)."""
     from mmengine.analysis import get_model_complexity_info
     params = sum(p.numel() for p in model.parameters())
     with torch.no_grad():

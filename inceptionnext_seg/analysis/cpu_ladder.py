@@ -1,8 +1,8 @@
-"""The CPU inference ladder (``tools/analysis_tools/benchmark.py --parts ladder``): its
-measurement (:func:`measure_ladder`), which instruction sets the CPU has,
-the fastest path whose labels agree with eager float32 PyTorch, the record
-file of each CPU's ladder (given to both tools with ``--ladder FILE``; the
-default is :func:`ladder_record_path`), and the path ``tools/infer.py``
+"""The CPU inference ladder (``tools/analysis_tools/benchmark.py --parts
+ladder``): its measurement (:func:`measure_ladder`), which instruction sets the
+CPU has, the fastest path whose labels agree with eager float32 PyTorch, the
+record file of each CPU's ladder (given to both tools with ``--ladder FILE``;
+the default is :func:`ladder_record_path`), and the path ``tools/infer.py``
 takes from it. The thresholds and the paths are the deployment policy's
 (``inceptionnext_seg/deploy/policy.py``)."""
 import datetime
@@ -66,12 +66,12 @@ def _agrees(row: dict) -> bool:
 
 
 def ladder_record_path() -> Path:
-    """The default of ``--ladder FILE``, where ``tools/analysis_tools/benchmark.py --parts
-    ladder`` keeps each CPU's ladder and ``tools/infer.py`` reads it (both
-    print the file they use): ``$INCEPTIONNEXT_LADDER``, else
-    ``inceptionnext_seg/cpu_ladder.json`` in the user's cache folder
-    (``$XDG_CACHE_HOME``, by default ``~/.cache``): one file per machine
-    (or shared home), one entry per CPU."""
+    """The default of ``--ladder FILE``, where
+    ``tools/analysis_tools/benchmark.py --parts ladder`` keeps each CPU's
+    ladder and ``tools/infer.py`` reads it (both print the file they use):
+    ``$INCEPTIONNEXT_LADDER``, else ``inceptionnext_seg/cpu_ladder.json`` in
+    the user's cache folder (``$XDG_CACHE_HOME``, by default ``~/.cache``): one
+    file per machine (or shared home), one entry per CPU."""
     if os.environ.get('INCEPTIONNEXT_LADDER'):
         return Path(os.environ['INCEPTIONNEXT_LADDER'])
     cache = os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache'
@@ -88,18 +88,20 @@ def _read_record(path: Path) -> Dict[str, dict]:
         record = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise ValueError(f'{path}: not a ladder record ({error}); delete it '
-                         f'and run tools/analysis_tools/benchmark.py --parts ladder '
+                         'and run tools/analysis_tools/benchmark.py --parts '
+                         'ladder '
                          f'again.') from error
     if not isinstance(record, dict):
         raise ValueError(f'{path}: not a ladder record (a JSON object '
                          f'keyed by CPU); delete it and run '
-                         f'tools/analysis_tools/benchmark.py --parts ladder again.')
+                         'tools/analysis_tools/benchmark.py --parts ladder '
+                         'again.')
     return record
 
 
 def save_ladder(ladder: Dict[str, object], path: Path) -> Path:
-    """Keep ``ladder`` (``tools/analysis_tools/benchmark.py``'s result, its ``cpu``
-    included) as this CPU's entry of the record; other CPUs' entries
+    """Keep ``ladder`` (``tools/analysis_tools/benchmark.py``'s result, its
+    ``cpu`` included) as this CPU's entry of the record; other CPUs' entries
     stay."""
     path = Path(path)
     record = _read_record(path) if path.is_file() else {}
@@ -132,10 +134,10 @@ def choose_path(rows: List[dict],
     it could take with another file.
 
     Eager float32 is the reference; eager bf16 counts as verified where the
-    ladder measured its agreement (:data:`MIN_AGREEMENT`); an ONNX Runtime
-    row counts only with an exported file of that precision which passed
-    its own check at export (``tools/deployment/export.py``; float32 files that fail
-    it are deleted), since an int8 model's accuracy is its own.
+    ladder measured its agreement (:data:`MIN_AGREEMENT`); an ONNX Runtime row
+    counts only with an exported file of that precision which passed its own
+    check at export (``tools/deployment/export.py``; float32 files that fail it
+    are deleted), since an int8 model's accuracy is its own.
 
     Args:
         rows: one ladder entry's rows (``path``, ``precision``,
@@ -196,11 +198,11 @@ def measure_ladder(build: Callable[[str, int], object], heads: Sequence[str],
 
     The float32 file goes through the export policy
     (:func:`~inceptionnext_seg.deploy.checked.export_checked`: a file that
-    fails it is no row); the int8 file is calibrated as ``tools/deployment/export.py
-    --quantize int8`` does, and its row is verified by the same threshold
-    as that check (:func:`fastest_verified`): the ladder measures speed and
-    keeps no file, and ``tools/infer.py`` trusts an int8 path only with the
-    user's own file checked at export.
+    fails it is no row); the int8 file is calibrated as
+    ``tools/deployment/export.py --quantize int8`` does, and its row is
+    verified by the same threshold as that check (:func:`fastest_verified`):
+    the ladder measures speed and keeps no file, and ``tools/infer.py`` trusts
+    an int8 path only with the user's own file checked at export.
 
     Args:
         build: ``build(head, size)``, the segmentor with random weights.

@@ -1,5 +1,5 @@
-"""Memory for ``tools/analysis_tools/benchmark.py``: resident set size and its peak on
-Linux, and the activations autograd saves for the backward pass."""
+"""Memory for ``tools/analysis_tools/benchmark.py``: resident set size and its
+peak on Linux, and the activations autograd saves for the backward pass."""
 import resource
 from typing import Callable
 

@@ -1,6 +1,7 @@
-"""Peak memory of one train step, measured in a fresh process (the peak
-RSS mark and CUDA's allocator start clean there): ``tools/analysis_tools/benchmark.py
---parts memory`` runs one per row with :func:`measure_in_fresh_process`.
+"""Peak memory of one train step, measured in a fresh process (the peak RSS
+mark and CUDA's allocator start clean there):
+``tools/analysis_tools/benchmark.py --parts memory`` runs one per row with
+:func:`measure_in_fresh_process`.
 
     python -m inceptionnext_seg.analysis.memory_probe backbone \\
         'InceptionNeXt-T (ours)' --device cpu --batch 2 --size 512

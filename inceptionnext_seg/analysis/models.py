@@ -1,6 +1,6 @@
-"""The models the measurements compare (``tools/analysis_tools/benchmark.py``, the CPU
-ladder): the backbones, the segmentor configs, and one builder for each,
-with ConvNeXt-T swapped in under the same heads."""
+"""The models the measurements compare (``tools/analysis_tools/benchmark.py``,
+the CPU ladder): the backbones, the segmentor configs, and one builder for
+each, with ConvNeXt-T swapped in under the same heads."""
 from pathlib import Path
 
 import torch

@@ -1,7 +1,7 @@
-"""The steps ``tools/analysis_tools/benchmark.py`` times: a backbone's or a segmentor's
-train step and inference under one :class:`Settings` (device, autocast
-dtype, memory format, ``torch.compile``), with the float32 matmul policy
-(TF32) decided in one place, :func:`set_tf32`, for every model alike."""
+"""The steps ``tools/analysis_tools/benchmark.py`` times: a backbone's or a
+segmentor's train step and inference under one :class:`Settings` (device,
+autocast dtype, memory format, ``torch.compile``), with the float32 matmul
+policy (TF32) decided in one place, :func:`set_tf32`, for every model alike."""
 from contextlib import nullcontext
 from typing import Callable, Dict, Tuple
 

@@ -1,5 +1,5 @@
-"""Timing for ``tools/analysis_tools/benchmark.py``: interleaved medians (one call of each
-candidate per round, so drifts in clock speed hit all alike)."""
+"""Timing for ``tools/analysis_tools/benchmark.py``: interleaved medians (one
+call of each candidate per round, so drifts in clock speed hit all alike)."""
 import statistics
 import time
 from typing import Callable, Dict, List

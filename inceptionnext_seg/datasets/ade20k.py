@@ -15,7 +15,8 @@ ADE20K_HELP = (
     '  mkdir -p data/ade && unzip ADEChallengeData2016.zip -d data/ade\n'
     'or point the config at another root with\n'
     '  --cfg-options train_dataloader.dataset.data_root=DIR '
-    'val_dataloader.dataset.data_root=DIR test_dataloader.dataset.data_root=DIR')
+    'val_dataloader.dataset.data_root=DIR '
+    'test_dataloader.dataset.data_root=DIR')
 
 
 @DATASETS.register_module()

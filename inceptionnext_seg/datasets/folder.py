@@ -40,7 +40,8 @@ FOLDER_HELP = (
     '  DATA_ROOT/ANN_DIR/**/NAME{seg_map_suffix}\n'
     'with data_prefix=dict(img_path=IMG_DIR, seg_map_path=ANN_DIR); each '
     'annotation is a single-channel index mask of the image\'s size. '
-    'tools/analysis_tools/check_dataset.py CONFIG reports on it before training.')
+    'tools/analysis_tools/check_dataset.py CONFIG reports on it before '
+    'training.')
 
 # "name" or "name R G B" (the class's colour; commas or spaces between).
 _CLASS_LINE = re.compile(

@@ -2,15 +2,14 @@
 included, sizes free), ONNX / TorchScript files, static INT8 ONNX, their
 verification against PyTorch and the policy deciding it all (``policy``:
 thresholds, the verification record, the inference paths). Imported by
-``tools/deployment/export.py``, ``tools/infer.py`` and ``tools/analysis_tools/benchmark.py``; nothing
-here is registered.
+``tools/deployment/export.py``, ``tools/infer.py`` and
+``tools/analysis_tools/benchmark.py``; nothing here is registered.
 
 The names below are loaded on first use (PEP 562), so that the torch-free
 ``deploy.policy`` can be imported where torch is not installed
-(``inceptionnext_seg.inference``, ``tools/deployment/infer_onnx.py``). No submodule
-bears the name of a function here (importing it would bind the package's
-attribute to the module).
-"""
+(``inceptionnext_seg.inference``, ``tools/deployment/infer_onnx.py``). No
+submodule bears the name of a function here (importing it would bind the
+package's attribute to the module)."""
 import importlib
 from typing import Any
 

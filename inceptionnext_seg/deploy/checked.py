@@ -1,8 +1,9 @@
 """The export policy, applied the same way by every tool that writes a file
-others will run (``tools/deployment/export.py``, ``tools/analysis_tools/benchmark.py --parts
-ladder``): check the file against PyTorch, delete it where the check fails,
-and stamp the passed check into an ONNX file's ``verification`` metadata,
-which ``tools/infer.py --fastest`` and ``tools/deployment/infer_onnx.py`` trust."""
+others will run (``tools/deployment/export.py``,
+``tools/analysis_tools/benchmark.py --parts ladder``): check the file against
+PyTorch, delete it where the check fails, and stamp the passed check into an
+ONNX file's ``verification`` metadata, which ``tools/infer.py --fastest`` and
+``tools/deployment/infer_onnx.py`` trust."""
 import os
 from typing import Callable, Dict, List, Optional, Sequence
 

@@ -4,9 +4,8 @@ carries (written by :func:`~inceptionnext_seg.deploy.checked.export_checked`
 and friends, read by every tool that trusts a file), and the inference paths
 as a small typed value instead of display strings.
 
-Imports neither torch nor onnx: ``tools/deployment/infer_onnx.py`` (onnxruntime, numpy
-and OpenCV only) reads the record through it.
-"""
+Imports neither torch nor onnx: ``tools/deployment/infer_onnx.py``
+(onnxruntime, numpy and OpenCV only) reads the record through it."""
 import datetime
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional

@@ -1,6 +1,7 @@
 """Static INT8 quantization of an exported ONNX model with ONNX Runtime's own
 tools, calibrated on real images, and its verification against the float32
-PyTorch model on held-out images (``tools/deployment/export.py --quantize int8``)."""
+PyTorch model on held-out images (``tools/deployment/export.py --quantize
+int8``)."""
 import os
 import re
 import tempfile
@@ -96,8 +97,8 @@ def quantize_int8(fp32_path: str, out_path: str,
                         reduce_range=True, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8,
                         calibrate_method=CalibrationMethod.MinMax)
-    # The float32 file's check is not the int8 file's (tools/deployment/export.py adds
-    # that after its own check).
+    # The float32 file's check is not the int8 file's
+    # (tools/deployment/export.py adds that after its own check).
     inherited = {k: v for k, v in read_metadata(fp32_path).items()
                  if k != 'verification'}
     add_metadata(out_path, dict(inherited, **metadata))

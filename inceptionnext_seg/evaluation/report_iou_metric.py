@@ -40,12 +40,12 @@ class ReportIoUMetric(ClassIoUMetric):
     or for a path outside it, by its file stem. Two images of one name stop
     the evaluation at once, naming both paths.
 
-    With several processes, each writes its images' label maps and rank 0
-    the rest: ``report_dir`` must be on a filesystem all of them share. A
-    failure to write the HTML page is logged (at ERROR, naming the folder)
-    and the metrics are still returned, so that no rank waits forever on
-    rank 0; ``tools/analysis_tools/report.py report_dir`` builds the page again from the
-    saved ``data/``.
+    With several processes, each writes its images' label maps and rank 0 the
+    rest: ``report_dir`` must be on a filesystem all of them share. A failure
+    to write the HTML page is logged (at ERROR, naming the folder) and the
+    metrics are still returned, so that no rank waits forever on rank 0;
+    ``tools/analysis_tools/report.py report_dir`` builds the page again from
+    the saved ``data/``.
 
     Args:
         report_dir: the folder of the report, on a filesystem every process
@@ -162,7 +162,8 @@ class ReportIoUMetric(ClassIoUMetric):
         run_results.save(self.report_dir)
         self.saved_run = run_results
         print_log(f'Evaluation data: {self.report_dir / DATA} (the page: '
-                  f'EvaluationReportHook, or python tools/analysis_tools/report.py '
+                  'EvaluationReportHook, or python '
+                  'tools/analysis_tools/report.py '
                   f'{self.report_dir})', logger='current')
         return metrics
 

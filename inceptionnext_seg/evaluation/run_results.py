@@ -2,9 +2,9 @@
 them: per-image areas, the confusion matrix, the label maps compared.
 
 Saved by ``ReportIoUMetric`` under ``REPORT_DIR/data/`` and read back by
-``tools/analysis_tools/report.py``. Every summary number is computed with mmseg's own
-``IoUMetric.total_area_to_metrics`` on the summed areas and rounded as
-``IoUMetric.compute_metrics`` rounds, so the report shows the evaluator's
+``tools/analysis_tools/report.py``. Every summary number is computed with
+mmseg's own ``IoUMetric.total_area_to_metrics`` on the summed areas and rounded
+as ``IoUMetric.compute_metrics`` rounds, so the report shows the evaluator's
 numbers, not a re-implementation's.
 
 Layout of ``data/``:

@@ -1,7 +1,7 @@
 """Inputs and outputs of the inference tools (``tools/infer.py``,
-``tools/deployment/infer_onnx.py``), one set of rules for both: an image, a folder of
-images (its subfolders too), a glob pattern or a video in; pictures, label
-maps or an annotated video out, checked before any work; the progress and
+``tools/deployment/infer_onnx.py``), one set of rules for both: an image, a
+folder of images (its subfolders too), a glob pattern or a video in; pictures,
+label maps or an annotated video out, checked before any work; the progress and
 the summary. numpy and OpenCV only (no torch, no mmseg)."""
 import argparse
 import fnmatch

@@ -10,9 +10,9 @@ __all__ = ['read_metadata', 'describe']
 
 
 def read_metadata(source: Union[str, Any]) -> Dict[str, Any]:
-    """The file's metadata, decoded: ``tools/deployment/export.py``'s entries (JSON);
-    others, such as ONNX Runtime's quantizer notes in an int8 file, as they
-    are.
+    """The file's metadata, decoded: ``tools/deployment/export.py``'s entries
+    (JSON); others, such as ONNX Runtime's quantizer notes in an int8 file, as
+    they are.
 
     Args:
         source: the ONNX file's path (read with the ``onnx`` package, where

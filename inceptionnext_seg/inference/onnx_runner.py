@@ -1,10 +1,10 @@
-"""Segmenting with an exported ONNX file in ONNX Runtime, as
-``tools/infer.py`` does with the config and checkpoint: the config's
-test-time resize (keep ratio to its scale, then up to a multiple of its size
-divisor, as mmcv does; both stored in the file by ``tools/deployment/export.py``),
-whole-image inference, the logits resized back to the image as mmseg resizes
-them, and the label map painted with the dataset's palette as mmseg's
-visualizer paints it. numpy and OpenCV only (no torch, no mmseg)."""
+"""Segmenting with an exported ONNX file in ONNX Runtime, as ``tools/infer.py``
+does with the config and checkpoint: the config's test-time resize (keep ratio
+to its scale, then up to a multiple of its size divisor, as mmcv does; both
+stored in the file by ``tools/deployment/export.py``), whole-image inference,
+the logits resized back to the image as mmseg resizes them, and the label map
+painted with the dataset's palette as mmseg's visualizer paints it. numpy and
+OpenCV only (no torch, no mmseg)."""
 import math
 from typing import Any, Sequence
 
@@ -83,4 +83,3 @@ def paint(image_bgr: np.ndarray, labels: np.ndarray, palette,
     mask[valid] = colours[labels[valid]]
     drawn = (rgb * (1 - opacity) + mask * opacity).astype(np.uint8)
     return np.ascontiguousarray(drawn[..., ::-1])
-

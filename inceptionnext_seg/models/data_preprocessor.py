@@ -1,5 +1,6 @@
 """mmseg's data preprocessor handing the batch over in channels-last memory
-format (``tools/analysis_tools/benchmark.py`` shows where it pays; docs/speed.md)."""
+format (``tools/analysis_tools/benchmark.py`` shows where it pays;
+docs/speed.md)."""
 import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS

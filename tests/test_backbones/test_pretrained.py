@@ -344,7 +344,8 @@ def test_hub_id_from_the_local_cache(tmp_path, timm_models):
 
 def run_convert(*args):
     """tools/model_converters/convert_weights.py from its command line."""
-    return run_tool('tools/model_converters/convert_weights.py', *args, check=False)
+    return run_tool('tools/model_converters/convert_weights.py', *args,
+                    check=False)
 
 
 def convert_in_process(capsys, *args):

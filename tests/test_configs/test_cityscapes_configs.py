@@ -34,7 +34,8 @@ RECIPES = {
 PARAMS = dict(upernet=56_297_470, fpn=28_333_419)
 ADE20K_PARAMS = dict(upernet=56_398_340, fpn=28_350_318)
 HEAD_CHANNELS = dict(upernet=(512, 256), fpn=(128, ))
-# MACs at 512x1024 (tools/analysis_tools/get_flops.py --shape 512 1024, 2026-12-02).
+# MACs at 512x1024 (tools/analysis_tools/get_flops.py --shape 512 1024,
+# 2026-12-02).
 MACS_512x1024 = dict(upernet=464.7, fpn=86.7)
 
 
@@ -138,7 +139,8 @@ def test_get_flops_prints_the_params_and_macs():
     # One tool run, at a quarter of the side (MACs scale with the pixels:
     # x16); the full size takes ~100 s on 2 cores and gave the figures above.
     path = 'configs/upernet_inceptionnext_t_cityscapes.py'
-    result = run_tool('tools/analysis_tools/get_flops.py', path, '--shape', '128', '256')
+    result = run_tool('tools/analysis_tools/get_flops.py', path, '--shape',
+                      '128', '256')
     assert 'parameters: 56.30M (auxiliary head included)' in result.stdout
     macs = float(result.stdout.split('MACs:')[1].strip().rstrip('G'))
     assert abs(macs * 16 - MACS_512x1024['upernet']) < 1.0

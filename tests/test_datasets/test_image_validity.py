@@ -142,8 +142,8 @@ def test_broken_images_are_refused_naming_the_file(name, tmp_path):
     assert str(path) in str(err.value)
 
 
-def test_truncation_is_caught_when_the_pixel_decoder_accepts(tmp_path,
-                                                              monkeypatch):
+def test_truncation_is_caught_when_the_pixel_decoder_accepts(
+        tmp_path, monkeypatch):
     """OpenCV 4 builds decode a cut JPEG without an error (grey bottom rows);
     the check does not depend on the pixel decoder refusing it."""
     path = tmp_path / 'cut.jpg'

@@ -84,9 +84,10 @@ def test_the_channel_order_is_read_from_the_preprocessor(bgr_to_rgb):
 
 def test_the_export_policy_deletes_a_failed_file_and_stamps_a_passed_one(
         tmp_path):
-    """deploy.export_checked, as tools/deployment/export.py and tools/analysis_tools/benchmark.py
-    call it: a file that computes something else is deleted, one that
-    passes records its check for the tools that trust it."""
+    """deploy.export_checked, as tools/deployment/export.py and
+    tools/analysis_tools/benchmark.py call it: a file that computes something
+    else is deleted, one that passes records its check for the tools that trust
+    it."""
     from inceptionnext_seg.deploy.policy import verification_of
     from inceptionnext_seg.inference import read_metadata
 

@@ -1,6 +1,6 @@
-"""Mixed precision and channels-last: the --amp choice's building blocks
-leave the results unchanged (speed is measured by tools/analysis_tools/benchmark.py, never
-asserted here)."""
+"""Mixed precision and channels-last: the --amp choice's building blocks leave
+the results unchanged (speed is measured by tools/analysis_tools/benchmark.py,
+never asserted here)."""
 import re
 from pathlib import Path
 

@@ -383,8 +383,8 @@ def test_confused_pairs_never_list_the_diagonal():
                      palette=[[0, 0, 0]] * 3, names=[], img_paths=[],
                      areas=np.zeros((0, 4, 3), np.int64), confusion=confusion)
     assert [(p['label'], p['pred'], p['pixels'])
-            for p in run.confused_pairs(30)] == [('tree', 'sky', 7),
-                                                  ('building', 'tree', 3)]
+            for p in run.confused_pairs(30)] == [
+        ('tree', 'sky', 7), ('building', 'tree', 3)]
     assert run.confused_pairs(1)[0]['pixels'] == 7
     assert RunResults(classes=['a', 'b'], palette=[[0, 0, 0]] * 2, names=[],
                       img_paths=[], areas=np.zeros((0, 4, 2), np.int64),

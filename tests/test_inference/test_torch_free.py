@@ -1,7 +1,7 @@
-"""inceptionnext_seg.inference and tools/deployment/infer_onnx.py run where only
-onnxruntime, numpy and OpenCV are installed: in a fresh interpreter where
-importing torch (or mmseg, mmengine, mmcv, onnx) fails, the package imports
-and the tool segments an image and a folder with an ONNX file."""
+"""inceptionnext_seg.inference and tools/deployment/infer_onnx.py run where
+only onnxruntime, numpy and OpenCV are installed: in a fresh interpreter where
+importing torch (or mmseg, mmengine, mmcv, onnx) fails, the package imports and
+the tool segments an image and a folder with an ONNX file."""
 import json
 import subprocess
 import sys
@@ -30,8 +30,8 @@ def without_torch(tmp_path):
 
 
 def tiny_onnx(path):
-    """A 1x1 convolution from the BGR image to 3 logits (class = the
-    strongest channel: B, G or R), with tools/deployment/export.py's metadata."""
+    """A 1x1 convolution from the BGR image to 3 logits (class = the strongest
+    channel: B, G or R), with tools/deployment/export.py's metadata."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     weight = numpy_helper.from_array(
@@ -96,7 +96,8 @@ def test_infer_onnx_segments_without_torch(without_torch, tmp_path):
     (folder / 'sub').mkdir(parents=True)
     cv2.imwrite(str(folder / 'a.png'), image)
     cv2.imwrite(str(folder / 'sub' / 'b.png'), image[:, ::-1])
-    result = run(without_torch, ROOT / 'tools' / 'deployment' / 'infer_onnx.py',
+    result = run(without_torch,
+                 ROOT / 'tools' / 'deployment' / 'infer_onnx.py',
                  folder / 'a.png', model, '--out', tmp_path / 'a.png',
                  '--labels-out', tmp_path / 'a_labels.png')
     assert result.returncode == 0, result.stderr
@@ -104,7 +105,8 @@ def test_infer_onnx_segments_without_torch(without_torch, tmp_path):
     labels = cv2.imread(str(tmp_path / 'a_labels.png'), cv2.IMREAD_UNCHANGED)
     expected = np.repeat([1, 2, 3], 10)  # the dataset's encoding: from 1
     assert (labels == expected).all()
-    result = run(without_torch, ROOT / 'tools' / 'deployment' / 'infer_onnx.py', folder,
+    result = run(without_torch,
+                 ROOT / 'tools' / 'deployment' / 'infer_onnx.py', folder,
                  model, '--out', tmp_path / 'out', '--labels-out',
                  tmp_path / 'labels')
     assert result.returncode == 0, result.stderr

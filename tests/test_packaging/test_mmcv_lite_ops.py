@@ -1,5 +1,5 @@
-"""tools/install/mmcv_lite_ops.py: mmseg imports on mmcv-lite whatever imports first,
-and a full mmcv and the fork's mmcv are left alone."""
+"""tools/install/mmcv_lite_ops.py: mmseg imports on mmcv-lite whatever imports
+first, and a full mmcv and the fork's mmcv are left alone."""
 import importlib
 import subprocess
 import sys

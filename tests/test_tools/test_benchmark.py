@@ -1,6 +1,6 @@
-"""tools/analysis_tools/benchmark.py: its tables report the times it measured, each ratio
-the right way round, and the tool runs end to end. Speed itself is measured
-by the tool, never asserted here."""
+"""tools/analysis_tools/benchmark.py: its tables report the times it measured,
+each ratio the right way round, and the tool runs end to end. Speed itself is
+measured by the tool, never asserted here."""
 import json
 import math
 import re
@@ -96,7 +96,8 @@ def test_the_tool_runs_end_to_end(tmp_path):
     """The real timer on two parts (the others run above with the fake
     one), a JSON of positive figures, no per-parameter init log."""
     out = tmp_path / 'bench.json'
-    result = run_tool('tools/analysis_tools/benchmark.py', *SMALL, '--parts', 'backbone',
+    result = run_tool('tools/analysis_tools/benchmark.py', *SMALL, '--parts',
+                      'backbone',
                       'export', '--json', out)
     for title in ('Backbones at 32x32',
                   'Exported model (ONNX Runtime, CPU) vs PyTorch eager'):
@@ -115,7 +116,8 @@ def test_benchmark_tool_memory_table(tmp_path):
     # Each row is a fresh process (~10 s here), so two rows: the backbone
     # pair. The segmentor rows build through segmentor_steps, which the
     # speed-table test runs.
-    result = run_tool('tools/analysis_tools/benchmark.py', *SMALL, '--parts', 'memory',
+    result = run_tool('tools/analysis_tools/benchmark.py', *SMALL, '--parts',
+                      'memory',
                       '--memory-models', 'InceptionNeXt-T (ours)',
                       'InceptionNeXt-T (ours, with_cp)', '--json', out)
     assert 'Memory of a train step, MB' in result.stdout

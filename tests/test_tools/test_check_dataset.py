@@ -1,7 +1,8 @@
-"""tools/analysis_tools/check_dataset.py on configs (the ADE20K recipe, a Cityscapes config)
-and folders: exit 0 with nothing found on valid data (generated and the
-real ADE20K samples), 1 naming the file or setting for each broken variant,
-2 for usage errors; tools/dataset_converters/convert_colour_masks.py round-trips a mask."""
+"""tools/analysis_tools/check_dataset.py on configs (the ADE20K recipe, a
+Cityscapes config) and folders: exit 0 with nothing found on valid data
+(generated and the real ADE20K samples), 1 naming the file or setting for each
+broken variant, 2 for usage errors;
+tools/dataset_converters/convert_colour_masks.py round-trips a mask."""
 import json
 
 import cv2

@@ -19,7 +19,8 @@ CHECKED = re.compile(r'(\d+)x(\d+): max \|logit diff\| \S+ \(\S+ of the '
 def demo_onnx(trained, tmp_path_factory):
     work_dir, _ = trained
     out = tmp_path_factory.mktemp('export') / 'demo.onnx'
-    result = run_tool('tools/deployment/export.py', DEMO_CONFIG, work_dir / 'iter_4.pth',
+    result = run_tool('tools/deployment/export.py', DEMO_CONFIG,
+                      work_dir / 'iter_4.pth',
                       '--format', 'onnx', '--out', out, '--shape', '160',
                       '320', '--dynamic')
     return out, result.stdout
@@ -37,7 +38,8 @@ def test_onnx_export_of_a_trained_model_verifies_at_three_sizes(demo_onnx):
 def test_torchscript_export_verifies(trained, tmp_path):
     work_dir, _ = trained
     out = tmp_path / 'demo.pt'
-    log = run_tool('tools/deployment/export.py', DEMO_CONFIG, work_dir / 'iter_4.pth',
+    log = run_tool('tools/deployment/export.py', DEMO_CONFIG,
+                   work_dir / 'iter_4.pth',
                    '--format', 'torchscript', '--out', out, '--shape', '128',
                    '128', '--dynamic', '--output', 'labels').stdout
     assert len(re.findall(r'class agreement 100\.000%  ok', log)) == 3, log
@@ -149,7 +151,8 @@ def test_infer_names_the_path_and_needs_a_ladder_for_fastest(
                       tmp_path / 'none.json', check=False)
     assert result.returncode == 1
     assert (f'--fastest: no ladder for this CPU in {tmp_path / "none.json"}; '
-            f'run python tools/analysis_tools/benchmark.py --parts ladder') in result.stderr
+            f'run python tools/analysis_tools/benchmark.py --parts ladder') \
+        in result.stderr
 
 
 @DEMO_EXPORT
@@ -163,7 +166,8 @@ def test_label_maps_in_the_datasets_encoding(demo_onnx, demo_data, tmp_path):
 
     def labels(model, *options):
         out = tmp_path / f'{len(list(tmp_path.iterdir()))}.png'
-        result = run_tool('tools/deployment/infer_onnx.py', image, model, '--out',
+        result = run_tool('tools/deployment/infer_onnx.py', image, model,
+                          '--out',
                           tmp_path / 'painted.png', '--labels-out', out,
                           *options)
         return cv2.imread(str(out), cv2.IMREAD_UNCHANGED).astype(int), result
@@ -205,7 +209,8 @@ def trained_40(demo_data, tmp_path_factory):
 
 
 def export_int8(checkpoint, demo_data, out, *calibration):
-    return run_tool('tools/deployment/export.py', DEMO_CONFIG, checkpoint, '--format',
+    return run_tool('tools/deployment/export.py', DEMO_CONFIG, checkpoint,
+                    '--format',
                     'onnx', '--out', out, '--shape', '64', '96', '--dynamic',
                     '--quantize', 'int8', '--calib-images', '4',
                     '--verify-images', '4', *calibration, '--cfg-options',
@@ -285,7 +290,8 @@ def test_int8_needs_a_dynamic_onnx_export_of_logits(tmp_path):
             (['--format', 'onnx'], 'needs --dynamic'),
             (['--format', 'onnx', '--dynamic', '--output', 'labels'],
              'needs --output logits')):
-        result = run_tool('tools/deployment/export.py', DEMO_CONFIG, 'none', '--out',
+        result = run_tool('tools/deployment/export.py', DEMO_CONFIG, 'none',
+                          '--out',
                           tmp_path / 'x', '--quantize', 'int8', *options,
                           check=False)
         assert result.returncode == 2 and message in result.stderr, options

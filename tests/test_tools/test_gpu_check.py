@@ -10,7 +10,8 @@ from tests.helpers.tools import ROOT
 
 def test_the_gpu_check_runs_without_cuda_and_says_what_it_skipped(tmp_path):
     result = subprocess.run(
-        ['bash', str(ROOT / 'tools' / 'dev' / 'gpu_check.sh'), 'run', str(tmp_path)],
+        ['bash', str(ROOT / 'tools' / 'dev' / 'gpu_check.sh'), 'run',
+         str(tmp_path)],
         capture_output=True, text=True, cwd=tmp_path, timeout=600,
         env=dict(os.environ, PYTHON=sys.executable, CUDA_VISIBLE_DEVICES=''))
     out = result.stdout + result.stderr

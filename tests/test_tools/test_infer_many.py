@@ -1,12 +1,12 @@
-"""tools/infer.py and tools/deployment/infer_onnx.py on many inputs: folders, glob
-patterns and videos give each image or frame the pixels of the single-image
-form (batched too, with images of several sizes), bad inputs stop with the
-file and what was expected, and the run ends with a summary. The tools run
-in this process (``main(argv)``: no start-up per run) except where the
-library notices of a fresh start are the point; the model of a checkpoint
-is built and loaded once per config for this module (``init_model``
-memoized: loading is tests/test_tools/test_infer.py's), and a single-image
-run that several tests compare with runs once."""
+"""tools/infer.py and tools/deployment/infer_onnx.py on many inputs: folders,
+glob patterns and videos give each image or frame the pixels of the
+single-image form (batched too, with images of several sizes), bad inputs stop
+with the file and what was expected, and the run ends with a summary. The tools
+run in this process (``main(argv)``: no start-up per run) except where the
+library notices of a fresh start are the point; the model of a checkpoint is
+built and loaded once per config for this module (``init_model`` memoized:
+loading is tests/test_tools/test_infer.py's), and a single-image run that
+several tests compare with runs once."""
 import shutil
 
 import cv2
@@ -26,8 +26,8 @@ def infer():
 
 @pytest.fixture(scope='module')
 def media():
-    """tools/deployment/infer_onnx.py (its ``main``) and the inputs and outputs layer
-    both tools use (inceptionnext_seg.inference.media)."""
+    """tools/deployment/infer_onnx.py (its ``main``) and the inputs and outputs
+    layer both tools use (inceptionnext_seg.inference.media)."""
     import inceptionnext_seg.inference.media as layer
     tool = load_tool('infer_onnx')
     for name in ('find_inputs', 'Progress'):
@@ -406,7 +406,8 @@ def test_a_batch_larger_than_a_static_onnx_file_takes_is_refused(
                     '--batch-size', '2', '--ladder',
                     str(tmp_path / 'no_ladder.json')])
     assert f'--batch-size 2: {static} takes batches of 1 only (exported ' \
-        'without --dynamic). Export it with python tools/deployment/export.py CONFIG ' \
+        'without --dynamic). Export it with python ' \
+        'tools/deployment/export.py CONFIG ' \
         'CKPT --format onnx --dynamic' in str(stop.value), stop.value
     assert not (tmp_path / 'o').exists()
 
@@ -442,9 +443,9 @@ def test_a_folder_run_prints_no_library_notice(folder, checkpoint, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith('CPU path: '), lines
     assert lines[-1].startswith('segmented 3 images in '), lines
-    # the CPU path's lines (more of them where this session's ladder names
-    # a faster path: tools/analysis_tools/benchmark.py's tests keep one), the checkpoint,
-    # the progress and the summary
+    # the CPU path's lines (more of them where this session's ladder names a
+    # faster path: tools/analysis_tools/benchmark.py's tests keep one), the
+    # checkpoint, the progress and the summary
     assert all(line.startswith(('CPU path', '  faster: ', 'this run: ',
                                 'Loads checkpoint')) or
                ' images' in line for line in lines), lines
@@ -468,9 +469,9 @@ def test_real_ade20k_samples_batched_match_one_by_one(
 @pytest.fixture(scope='module')
 def onnx_model(trained, tmp_path_factory):
     out = tmp_path_factory.mktemp('onnx') / 'demo.onnx'
-    run_tool('tools/deployment/export.py', DEMO_CONFIG, trained[0] / 'iter_4.pth',
-             '--format', 'onnx', '--out', out, '--shape', '64', '96',
-             '--dynamic')
+    run_tool('tools/deployment/export.py', DEMO_CONFIG,
+             trained[0] / 'iter_4.pth', '--format', 'onnx', '--out', out,
+             '--shape', '64', '96', '--dynamic')
     return str(out)
 
 

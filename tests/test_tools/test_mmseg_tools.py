@@ -152,14 +152,13 @@ def test_mmseg_inferencer_and_init_model_on_a_real_image(trained,
                                                          tmp_path):
     work_dir, _ = trained
     image = sorted(ade_samples.glob('images/validation/*.jpg'))[0]
+    config, weights = str(ROOT / DEMO_CONFIG), str(work_dir / 'iter_4.pth')
     code = f'''
 from mmseg.apis import MMSegInferencer, inference_model, init_model
-inferencer = MMSegInferencer({str(ROOT / DEMO_CONFIG)!r}, weights={str(work_dir /
-'iter_4.pth')!r}, device='cpu')
+inferencer = MMSegInferencer({config!r}, weights={weights!r}, device='cpu')
 out = inferencer({str(image)!r}, out_dir={str(tmp_path / 'out')!r})
 print('inferencer', tuple(out['predictions'].shape))
-model = init_model({str(ROOT / DEMO_CONFIG)!r}, {str(work_dir / 'iter_4.pth')!r},
-                   device='cpu')
+model = init_model({config!r}, {weights!r}, device='cpu')
 result = inference_model(model, {str(image)!r})
 print('init_model', tuple(result.pred_sem_seg.shape))
 '''
@@ -170,8 +169,8 @@ print('init_model', tuple(result.pred_sem_seg.shape))
     assert (tmp_path / 'out' / 'vis' / image.name).is_file()
 
 
-def test_mmseg_benchmark_measures_the_trained_model(trained,
-                                                   tmp_path_factory):
+def test_mmseg_benchmark_measures_the_trained_model(
+        trained, tmp_path_factory):
     """mmseg's benchmark.py times 200 test images (no --cfg-options)."""
     from inceptionnext_seg.datasets.synthetic_ade20k import make_ade20k_like
     work_dir, _ = trained
@@ -259,7 +258,8 @@ from mmseg.apis import MMSegInferencer, init_model
 from inceptionnext_seg.checkpoint import CheckpointMismatchError
 for name, call in (
         ('MMSegInferencer', lambda: MMSegInferencer(
-            {str(ROOT / FPN_T)!r}, weights={str(atto_checkpoint)!r}, device='cpu')),
+            {str(ROOT / FPN_T)!r}, weights={str(atto_checkpoint)!r},
+            device='cpu')),
         ('init_model', lambda: init_model(
             {str(ROOT / FPN_T)!r}, {str(atto_checkpoint)!r}, device='cpu'))):
     try:
@@ -409,7 +409,8 @@ def test_mmseg_train_on_a_users_config_in_its_own_folder(demo_data,
                      ours.stdout + ours.stderr)
     assert (tmp_path / 'ours' / 'iter_2.pth').is_file()
     # mmseg's test.py and mmseg.apis read the checkpoint back.
-    tested = run_mmseg_tool('test.py', config, tmp_path / 'work' / 'iter_2.pth',
+    tested = run_mmseg_tool('test.py', config,
+                            tmp_path / 'work' / 'iter_2.pth',
                             '--work-dir', tmp_path / 'test', cwd=elsewhere)
     assert re.search(r'Iter\(test\) \[4/4\]\s+aAcc: [\d.]+\s+mIoU',
                      tested.stdout + tested.stderr)

@@ -45,8 +45,9 @@ def test_notices_are_filtered_before_the_noisy_imports(tool):
              and getattr(node.value.func, 'id', '') ==
              'quiet_library_warnings']
     # inceptionnext_seg.inference imports none of the noisy libraries (nor
-    # torch: tests/test_inference/test_torch_free.py), so tools/deployment/infer_onnx.py
-    # needs no filter and must not start the check, which imports torch.
+    # torch: tests/test_inference/test_torch_free.py), so
+    # tools/deployment/infer_onnx.py needs no filter and must not start the
+    # check, which imports torch.
     noisy = [line for line, name in module_imports(tree)
              if name.split('.')[0] in NOISY
              or name.startswith('inceptionnext_seg.')

@@ -1,8 +1,8 @@
-"""tools/test.py --report and tools/analysis_tools/report.py on the demo model: the
-report's numbers are the evaluator's, it rebuilds from its saved results,
-two runs compare, and it opens in headless Chromium (every picture loads,
-the tables are there, each sortable column sorts both ways), with a
-screenshot in work_dirs/report_browser_test/."""
+"""tools/test.py --report and tools/analysis_tools/report.py on the demo model:
+the report's numbers are the evaluator's, it rebuilds from its saved results,
+two runs compare, and it opens in headless Chromium (every picture loads, the
+tables are there, each sortable column sorts both ways), with a screenshot in
+work_dirs/report_browser_test/."""
 import json
 import re
 import urllib.parse
@@ -196,7 +196,8 @@ def test_two_checkpoints_compare_on_real_ade20k_samples(trained,
             for name, ckpt in (('a', 'iter_2.pth'), ('b', 'iter_4.pth'))]
     out = tmp_path / 'compare'
     # the second as its work dir: the newest report in it
-    result = run_tool('tools/analysis_tools/report.py', runs[0], tmp_path / 'b', '--out',
+    result = run_tool('tools/analysis_tools/report.py', runs[0],
+                      tmp_path / 'b', '--out',
                       out, '--names', 'iter2', 'iter4', '--images', 2)
     assert f'Report: {out / "index.html"}' in result.stdout
     assert f'{tmp_path / "b"}: the newest report in it, ' \

@@ -1,4 +1,5 @@
-"""tools/analysis_tools/summarize.py: finished runs against the paper in one table."""
+"""tools/analysis_tools/summarize.py: finished runs against the paper in one
+table."""
 import json
 import shutil
 
@@ -23,7 +24,8 @@ def test_summary_of_a_trained_and_tested_run(trained, demo_data, tmp_path):
     # Two runs of one config: the rows are told apart by their work dirs.
     other = tmp_path / 'run_again'
     shutil.copytree(work_dir, other)
-    text = run_tool('tools/analysis_tools/summarize.py', work_dir, other).stdout
+    text = run_tool('tools/analysis_tools/summarize.py', work_dir,
+                    other).stdout
     rows = [[c.strip() for c in line.strip('|').split('|')]
             for line in text.splitlines()
             if 'fpn_inceptionnext_atto_demo' in line]

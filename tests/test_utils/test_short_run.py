@@ -1,5 +1,6 @@
-"""The one recipe that shortens a run (tools/misc/demo.py --iters and the tests'
-tiny runs): what it sets in the demo config, and the values it refuses."""
+"""The one recipe that shortens a run (tools/misc/demo.py --iters and the
+tests' tiny runs): what it sets in the demo config, and the values it refuses.
+"""
 import argparse
 
 import pytest

@@ -17,11 +17,11 @@ clock speed hit all alike), after warm-up, as medians:
    for UperNet-T and FPN-T (CPU);
 6. the CPU inference ladder for UperNet-T and FPN-T at 512x512, batch 1:
    eager fp32, eager bf16 + channels-last (where the CPU has native bf16),
-   ONNX Runtime fp32 and ONNX Runtime int8 (calibrated as ``tools/deployment/export.py
-   --quantize int8`` does), each with its label agreement with eager fp32,
-   the CPU's features and the fastest verified path, kept for
-   ``tools/infer.py`` in the record file ``--ladder FILE`` (both tools'
-   default: ``$INCEPTIONNEXT_LADDER``, else
+   ONNX Runtime fp32 and ONNX Runtime int8 (calibrated as
+   ``tools/deployment/export.py --quantize int8`` does), each with its label
+   agreement with eager fp32, the CPU's features and the fastest verified
+   path, kept for ``tools/infer.py`` in the record file ``--ladder FILE``
+   (both tools' default: ``$INCEPTIONNEXT_LADDER``, else
    ``~/.cache/inceptionnext_seg/cpu_ladder.json``);
 7. on a GPU (``--device cuda``; ``--parts matrix`` anywhere): InceptionNeXt-T
    against ConvNeXt-T, backbone and UperNet-T, in float32 (the TF32 policy
@@ -40,11 +40,13 @@ steps, the memory probe, the CPU ladder); this tool chooses and prints.
 Parameters and MACs (``torch.utils.flop_counter``, multiply-adds) are given
 with each model. Example:
 
-    python tools/analysis_tools/benchmark.py                        # CPU or the first GPU
+    python tools/analysis_tools/benchmark.py   # the CPU, or the first GPU
     python tools/analysis_tools/benchmark.py --channels-last --dtype bf16
-    python tools/analysis_tools/benchmark.py --parts backbone --sizes 224 --batch 64
-    python tools/analysis_tools/benchmark.py --parts ladder [--ladder-checkpoints UPER FPN]
-    python tools/analysis_tools/benchmark.py --device cuda --json gpu.json   # GPU matrix too
+    python tools/analysis_tools/benchmark.py --parts backbone --sizes 224 \
+        --batch 64
+    python tools/analysis_tools/benchmark.py --parts ladder \
+        [--ladder-checkpoints UPER FPN]
+    python tools/analysis_tools/benchmark.py --device cuda --json gpu.json
 """
 import argparse
 import json

@@ -12,11 +12,13 @@ per split. Exit status: 0 when nothing found would make training wrong, 1
 when something would, 2 for a usage error.
 
 Examples:
-    python tools/analysis_tools/check_dataset.py configs/upernet_inceptionnext_t_ade20k.py
+    python tools/analysis_tools/check_dataset.py \
+        configs/upernet_inceptionnext_t_ade20k.py
     python tools/analysis_tools/check_dataset.py CONFIG --split val \
         --cfg-options val_dataloader.dataset.data_root=data/my_ade
-    python tools/analysis_tools/check_dataset.py --images data/x/images --masks data/x/masks \
-        --classes-file data/x/classes.txt --reduce-zero-label no
+    python tools/analysis_tools/check_dataset.py --images data/x/images \
+        --masks data/x/masks --classes-file data/x/classes.txt \
+        --reduce-zero-label no
 """
 import argparse
 import json

@@ -1,8 +1,8 @@
 """Print a segmentor's parameters and MACs (mmengine's complexity counter).
 
 Example:
-    python tools/analysis_tools/get_flops.py configs/upernet_inceptionnext_t_ade20k.py \
-        --shape 512 2048
+    python tools/analysis_tools/get_flops.py \
+        configs/upernet_inceptionnext_t_ade20k.py --shape 512 2048
 """
 import argparse
 

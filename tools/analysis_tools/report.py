@@ -6,10 +6,13 @@ per-image results it is built from (DIR/data/). This tool reads DIR/data/
 again.
 
 Examples:
-    python tools/analysis_tools/report.py runs/a                   # rebuild runs/a/index.html
-    python tools/analysis_tools/report.py runs/a --out elsewhere/  # the same, elsewhere
-    python tools/analysis_tools/report.py runs/a runs/b --out a_vs_b/   # compare two runs
-    python tools/analysis_tools/report.py runs/a --check --screenshot a.png  # in Chromium
+    # rebuild runs/a/index.html, or the same elsewhere
+    python tools/analysis_tools/report.py runs/a
+    python tools/analysis_tools/report.py runs/a --out elsewhere/
+    # compare two runs
+    python tools/analysis_tools/report.py runs/a runs/b --out a_vs_b/
+    # open it in Chromium
+    python tools/analysis_tools/report.py runs/a --check --screenshot a.png
 """
 import argparse
 import sys
@@ -88,7 +91,8 @@ def main(argv=None):
           f'{size / 1e6:.2f} MB')
     if args.check or args.screenshot:
         if find_chromium() is None:
-            sys.exit('tools/analysis_tools/report.py: --check/--screenshot need Chromium '
+            sys.exit('tools/analysis_tools/report.py: --check/--screenshot '
+                     'need Chromium '
                      '(Debian: apt-get install chromium)')
     if args.check:
         checked = self_check(page)
@@ -98,7 +102,8 @@ def main(argv=None):
               f'{_ms(checked.get("load_ms"))} (Chromium run, start '
               f'included: {checked["wall_s"]:.1f} s)')
         if checked['broken']:
-            sys.exit(f'tools/analysis_tools/report.py: pictures that did not load: '
+            sys.exit('tools/analysis_tools/report.py: pictures that did not '
+                     'load: '
                      f'{checked["broken"][:5]}')
     if args.screenshot:
         print(f'  screenshot: {screenshot(page, args.screenshot)}')

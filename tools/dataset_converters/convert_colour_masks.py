@@ -11,11 +11,12 @@ wrong channel order, or the wrong palette, makes every pixel unknown.
 Refused up front (exit 2): an ignore index that is a class, DST == SRC.
 
 Examples:
-    python tools/dataset_converters/convert_colour_masks.py data/x/colour data/x/masks \
-        --classes-file data/x/classes.txt
+    python tools/dataset_converters/convert_colour_masks.py data/x/colour \
+        data/x/masks --classes-file data/x/classes.txt
     python tools/dataset_converters/convert_colour_masks.py IN OUT \
         --dataset-type CityscapesDataset
-    python tools/dataset_converters/convert_colour_masks.py IN OUT --config CONFIG --split train
+    python tools/dataset_converters/convert_colour_masks.py IN OUT \
+        --config CONFIG --split train
 """
 import argparse
 import sys

@@ -24,11 +24,12 @@ images have labels, the mIoU may drop by at most 1 point; otherwise the file
 is deleted and the tool exits with 1.
 
 Examples:
-    python tools/deployment/export.py CONFIG CKPT --format onnx --out model.onnx \
-        --shape 512 512 --dynamic
-    python tools/deployment/export.py CONFIG CKPT --format torchscript --out model.pt
-    python tools/deployment/export.py CONFIG CKPT --format onnx --out model_int8.onnx \
-        --quantize int8 --calib train --verify-on val
+    python tools/deployment/export.py CONFIG CKPT --format onnx \
+        --out model.onnx --shape 512 512 --dynamic
+    python tools/deployment/export.py CONFIG CKPT --format torchscript \
+        --out model.pt
+    python tools/deployment/export.py CONFIG CKPT --format onnx \
+        --out model_int8.onnx --quantize int8 --calib train --verify-on val
     python tools/deployment/infer_onnx.py image.jpg model.onnx --out result.png
 """
 import argparse

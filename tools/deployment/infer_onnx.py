@@ -6,9 +6,9 @@ is a shell over ``inceptionnext_seg.inference``, which imports no torch.
 It does what `tools/infer.py` does with the config and checkpoint: the
 config's test-time resize (keep ratio to its scale, then up to a multiple of
 its size divisor, as mmcv does; both stored in the ONNX file by
-tools/deployment/export.py), whole-image inference, the logits resized back to the
-image and the label map painted over the image with the dataset's palette
-at the given opacity, as mmseg's visualizer paints it.
+tools/deployment/export.py), whole-image inference, the logits resized back
+to the image and the label map painted over the image with the dataset's
+palette at the given opacity, as mmseg's visualizer paints it.
 
 The input is an image, a folder of images (its subfolders too), a glob
 pattern (quoted; ``**`` for any depth) or a video. Many images write an
@@ -18,13 +18,15 @@ leading folders) as PNG; a video writes an annotated video (``.mp4`` or
 cannot be read is named, skipped, and makes the exit status 1.
 
 Examples:
-    python tools/deployment/infer_onnx.py demo.jpg model.onnx --out result.png \
-        [--labels-out labels.png] [--opacity 0.5] [--threads N]
+    python tools/deployment/infer_onnx.py demo.jpg model.onnx \
+        --out result.png [--labels-out labels.png] [--opacity 0.5] \
+        [--threads N]
     python tools/deployment/infer_onnx.py images/ model.onnx --out results/ \
         [--labels-out labels/]
-    python tools/deployment/infer_onnx.py 'images/**/*.jpg' model.onnx --out results/
-    python tools/deployment/infer_onnx.py clip.mp4 model.onnx --out clip_seg.mp4 \
-        [--labels-out frames/]
+    python tools/deployment/infer_onnx.py 'images/**/*.jpg' model.onnx \
+        --out results/
+    python tools/deployment/infer_onnx.py clip.mp4 model.onnx \
+        --out clip_seg.mp4 [--labels-out frames/]
 """
 import argparse
 import sys
@@ -43,14 +45,16 @@ from inceptionnext_seg.inference import (UNREADABLE, VIDEO_SUFFIXES, Item,
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Segment an image, a folder of images, a glob pattern or '
-        'a video with an ONNX model written by tools/deployment/export.py, with '
+        'a video with an ONNX model written by tools/deployment/export.py, '
+        'with '
         'onnxruntime, numpy and OpenCV only (no torch, no mmseg), and write '
         'the prediction painted over each image or frame.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('input', help='image file (anything OpenCV reads), '
                         'folder of images, glob pattern (quoted) or video '
                         'file (' + ', '.join(VIDEO_SUFFIXES) + ')')
-    parser.add_argument('model', help='ONNX file written by tools/deployment/export.py')
+    parser.add_argument('model', help='ONNX file written by '
+                                      'tools/deployment/export.py')
     add_output_arguments(parser)
     parser.add_argument('--threads', type=int, default=0,
                         help='ONNX Runtime intra-op threads (0: its '
@@ -71,7 +75,8 @@ def main(argv=None) -> int:
     if args.labels_out and not args.train_ids:
         if 'reduce_zero_label' not in meta:
             print(f'note: {args.model} does not say whether its dataset '
-                  f'counts classes from 1 (exported before tools/deployment/export.py '
+                  'counts classes from 1 (exported before '
+                  'tools/deployment/export.py '
                   f'stored it); {args.labels_out} holds 0-based class '
                   f'indices. Export it again for the dataset\'s encoding.',
                   file=sys.stderr)

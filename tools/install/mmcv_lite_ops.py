@@ -25,7 +25,7 @@ it does nothing either. Nothing else in the process is changed.
 
 Usage (``make install`` runs the first line for ``.venv``)::
 
-    python tools/install/mmcv_lite_ops.py install     # into the running Python's env
+    python tools/install/mmcv_lite_ops.py install  # the running Python's env
     python tools/install/mmcv_lite_ops.py status
     python tools/install/mmcv_lite_ops.py uninstall
 

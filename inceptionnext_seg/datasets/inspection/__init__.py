@@ -1,6 +1,6 @@
-"""The dataset inspector behind ``tools/analysis_tools/check_dataset.py``: every sample of a
-split read as the config's loaders read it, and everything that would make
-training wrong reported at once, each finding naming its files.
+"""The dataset inspector behind ``tools/analysis_tools/check_dataset.py``:
+every sample of a split read as the config's loaders read it, and everything
+that would make training wrong reported at once, each finding naming its files.
 
 The checked datasets (``folder.py``) raise at the first problem, which is
 right for training; here nothing stops early: the layout is listed without

@@ -65,8 +65,8 @@ def inspect_dataset(dataset, name: str = 'data', workers: int = 1,
             ('cv2', 'pillow'))
         samples = list(read_samples(data_list, ctx, workers, progress))
     summarise_values(report, samples, findings,
-               getattr(dataset, 'label_map', None),
-               getattr(dataset, 'OUT_OF_RANGE_HINT', ''))
+                     getattr(dataset, 'label_map', None),
+                     getattr(dataset, 'OUT_OF_RANGE_HINT', ''))
     report.findings = list(findings.values())
     report.other_setting = '; '.join(notes + [report.other_setting]) \
         if notes else report.other_setting

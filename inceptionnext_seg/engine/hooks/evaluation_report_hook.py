@@ -27,9 +27,9 @@ class EvaluationReportHook(Hook):
     for a page (``write_html``), with its ``gallery_size``.
 
     A failure to write the page is logged at ERROR, naming the folder and
-    ``tools/analysis_tools/report.py``, and not raised: the metrics are computed, the data
-    is saved, and on several processes the others must not be left waiting
-    on this one.
+    ``tools/analysis_tools/report.py``, and not raised: the metrics are
+    computed, the data is saved, and on several processes the others must not
+    be left waiting on this one.
 
     Attributes:
         pages: the pages written by the last test run.
@@ -72,7 +72,8 @@ def render_report(run, report_dir, gallery_size: int) -> Optional[Path]:
         kind = type(error).__name__
         print_log(f'EvaluationReportHook: could not write the HTML report '
                   f'in {report_dir} ({kind}: {error}); its data is saved: '
-                  f'build it with python tools/analysis_tools/report.py {report_dir}',
+                  'build it with python tools/analysis_tools/report.py '
+                  f'{report_dir}',
                   logger='current', level=logging.ERROR)
         return None
     print_log(f'Evaluation report: {path}', logger='current')

@@ -44,13 +44,12 @@ class HeadDatasetCheckHook(Hook):
     auxiliary head's ``num_classes`` differs from the dataset's classes or
     its ``ignore_index`` from the dataset's.
 
-    Neither stops mmseg: a head with more classes than the dataset trains
-    and is evaluated on the dataset's classes only (its predictions of the
-    others count for nothing), one with fewer fails in the loss far from its
-    cause, and a head that ignores another value than the dataset trains on
-    the ignored pixels. ``tools/analysis_tools/check_dataset.py CONFIG`` says the same
-    before any model is built.
-    """
+    Neither stops mmseg: a head with more classes than the dataset trains and
+    is evaluated on the dataset's classes only (its predictions of the others
+    count for nothing), one with fewer fails in the loss far from its cause,
+    and a head that ignores another value than the dataset trains on the
+    ignored pixels. ``tools/analysis_tools/check_dataset.py CONFIG`` says the
+    same before any model is built."""
 
     priority = 'VERY_HIGH'
 

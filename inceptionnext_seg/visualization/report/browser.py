@@ -1,6 +1,7 @@
 """Opening a report in headless Chromium: the page's own self-check (every
-picture loaded, the tables' rows, each sortable column sorted both ways)
-and a screenshot. Used by the tests and by ``tools/analysis_tools/report.py --check``."""
+picture loaded, the tables' rows, each sortable column sorted both ways) and a
+screenshot. Used by the tests and by ``tools/analysis_tools/report.py
+--check``."""
 import json
 import re
 import shutil
