@@ -3,15 +3,17 @@ metadata a runtime without mmseg needs (``tools/deployment/export.py``,
 ``tools/deployment/infer_onnx.py``)."""
 import inspect
 import json
-from typing import Sequence
+from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 
 from ..inference.metadata import read_metadata
 from .exportable import ExportableSegmentor
 
 __all__ = ['export_onnx', 'export_torchscript', 'metadata_for',
-           'add_metadata', 'read_metadata', 'reduce_zero_label']
+           'dataset_classes', 'add_metadata', 'read_metadata',
+           'reduce_zero_label']
 
 
 def export_onnx(wrapper: ExportableSegmentor, path: str,
@@ -74,20 +76,66 @@ def reduce_zero_label(dataset_cfg, dataset_cls) -> bool:
     return False
 
 
+def dataset_classes(cfg, checkpoint: Optional[str]
+                    ) -> Tuple[List[str], List[List[int]]]:
+    """The classes and palette the model was trained with: the checkpoint's
+    ``meta['dataset_meta']`` (what mmengine records of the training set),
+    else the test set's config (``metainfo``, or ``classes_file`` of
+    ``CheckedFolderDataset``), else its dataset class's ``METAINFO``. A
+    palette that is missing is mmseg's (random colours seeded with 42).
+
+    Raises:
+        ValueError: when none of them names a class.
+    """
+    from mmseg.registry import DATASETS
+
+    from ..checkpoint import read_checkpoint
+    from ..datasets.folder import read_classes_file
+    meta = {}
+    if checkpoint and str(checkpoint).lower() != 'none':
+        saved = read_checkpoint(checkpoint)
+        meta = dict((saved.get('meta') or {}).get('dataset_meta') or {})
+    dataset = cfg.test_dataloader.dataset
+    if not meta.get('classes'):
+        meta = dict(dataset.get('metainfo') or {})
+        if dataset.get('classes_file') and not meta.get('classes'):
+            names, colours = read_classes_file(dataset.classes_file)
+            meta = dict(classes=names, palette=colours or ())
+    if not meta.get('classes'):
+        meta = dict(getattr(DATASETS.get(dataset.type), 'METAINFO', {}))
+    classes = [str(c) for c in meta.get('classes') or ()]
+    if not classes:
+        raise ValueError(
+            f'no class names for the export\'s metadata: the checkpoint '
+            f'{checkpoint} records no dataset_meta, and the config\'s test '
+            f'set ({dataset.type}) names none (metainfo=dict(classes=...) or '
+            f'classes_file=FILE). tools/deployment/infer_onnx.py needs them.')
+    palette = [list(map(int, c)) for c in meta.get('palette') or ()]
+    if len(palette) != len(classes):
+        # mmseg's BaseSegDataset._update_palette for a dataset without one
+        palette = np.random.RandomState(42).randint(
+            0, 255, size=(len(classes), 3)).tolist()
+    return classes, palette
+
+
 def metadata_for(cfg, checkpoint: str, output: str) -> dict:
     """What a runtime without mmseg needs: classes, palette, the test-time
-    resize of the config and what the graph returns."""
+    resize of the config and what the graph returns.
+
+    Raises:
+        ValueError: when no classes are found (:func:`dataset_classes`).
+    """
     from mmseg.registry import DATASETS
     dataset_cls = DATASETS.get(cfg.test_dataloader.dataset.type)
-    meta = getattr(dataset_cls, 'METAINFO', {})
+    classes, palette = dataset_classes(cfg, checkpoint)
     resize = [t for t in cfg.test_dataloader.dataset.pipeline
               if t['type'] == 'Resize']
     multiple = [t for t in cfg.test_dataloader.dataset.pipeline
                 if t['type'] == 'ResizeToMultiple']
-    return dict(classes=list(meta.get('classes', ())),
+    return dict(classes=classes,
                 reduce_zero_label=bool(reduce_zero_label(
                     cfg.test_dataloader.dataset, dataset_cls)),
-                palette=[list(map(int, c)) for c in meta.get('palette', ())],
+                palette=palette,
                 test_scale=list(resize[0]['scale']) if resize else None,
                 size_divisor=multiple[0]['size_divisor'] if multiple else None,
                 output=output, input='float32 NCHW BGR 0..255',

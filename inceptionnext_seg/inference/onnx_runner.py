@@ -47,7 +47,16 @@ def segment(session: Any, image_bgr: np.ndarray, meta: dict) -> np.ndarray:
     resized = test_resize(image_bgr, meta.get('test_scale'),
                           meta.get('size_divisor'))
     batch = resized.transpose(2, 0, 1)[None].astype(np.float32)
-    out = session.run(None, {session.get_inputs()[0].name: batch})[0][0]
+    graph_input = session.get_inputs()[0]
+    fixed = [d for d in graph_input.shape[2:] if isinstance(d, int)]
+    if len(fixed) == 2 and tuple(fixed) != resized.shape[:2]:
+        raise ValueError(
+            f'the file takes {fixed[0]}x{fixed[1]} images only (exported '
+            f'without --dynamic), and the config\'s test resize makes this '
+            f'{image_bgr.shape[0]}x{image_bgr.shape[1]} image '
+            f'{resized.shape[0]}x{resized.shape[1]}: export it again with '
+            f'tools/deployment/export.py ... --dynamic.')
+    out = session.run(None, {graph_input.name: batch})[0][0]
     h, w = image_bgr.shape[:2]
     if meta.get('output') == 'labels':
         return cv2.resize(out.astype(np.int32), (w, h),

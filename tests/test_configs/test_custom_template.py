@@ -139,6 +139,20 @@ def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
     assert list(per_class) == [name for name, _ in CUSTOM_CLASSES]
     assert 'mIoU' in tested.stdout
 
+    # Exported (into a folder that does not exist yet) and run without
+    # torch's runtime: the classes and colours are the classes file's.
+    onnx = mine / 'exported' / 'model.onnx'
+    run_tool(str(ROOT / 'tools/deployment/export.py'), config, trained,
+             '--format', 'onnx', '--out', onnx, '--shape', '64', '64',
+             '--dynamic', cwd=mine)
+    from inceptionnext_seg.inference import read_metadata
+    assert read_metadata(str(onnx))['classes'] == [
+        name for name, _ in CUSTOM_CLASSES]
+    image = next((data / 'images' / 'val').glob('*.jpg'))
+    run_tool(str(ROOT / 'tools/deployment/infer_onnx.py'), image, onnx,
+             '--out', mine / 'painted.png', cwd=mine)
+    assert (mine / 'painted.png').is_file()
+
     # From a checkpoint of the same model with 150 classes (an ADE20K one):
     # load_from set in the file exempts the class convs, and only those.
     cfg = load_config(str(config))

@@ -114,3 +114,26 @@ def test_infer_onnx_segments_without_torch(without_torch, tmp_path):
     flipped = cv2.imread(str(tmp_path / 'labels' / 'sub' / 'b.png'),
                          cv2.IMREAD_UNCHANGED)
     assert (flipped == expected[::-1]).all()
+
+
+def test_a_fixed_size_file_refuses_an_image_of_another_size():
+    """An export without --dynamic takes its export size only; the config's
+    test resize makes most images another size: said, with the fix, instead
+    of ONNX Runtime's 'Got invalid dimensions for input'."""
+    import numpy as np
+    import pytest
+
+    from inceptionnext_seg.inference.onnx_runner import segment
+
+    class Session:
+        def get_inputs(self):
+            return [type('I', (), dict(name='image',
+                                       shape=[1, 3, 64, 64]))()]
+
+        def run(self, *args):
+            raise AssertionError('not reached')
+
+    image = np.zeros((480, 640, 3), np.uint8)
+    with pytest.raises(ValueError, match=r'takes 64x64 images only .*'
+                       r'--dynamic'):
+        segment(Session(), image, dict(test_scale=[2048, 512]))

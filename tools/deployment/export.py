@@ -123,6 +123,13 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     set_log_level(args.log_level)
     cfg = load_config(args.config, args.cfg_options)
+    # What would fail after the work fails before it: the classes of the
+    # metadata, the folder of --out (made here).
+    try:
+        metadata = deploy.metadata_for(cfg, args.checkpoint, args.output)
+    except ValueError as err:
+        raise SystemExit(f'error: {err}') from None
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     model = build_segmentor_for_analysis(args.config, args.cfg_options)
     if args.checkpoint.lower() != 'none':
         # strict (StrictEncoderDecoder) and safe (the configs' loader)
@@ -134,11 +141,10 @@ def main(argv=None) -> int:
     wrapper = deploy.ExportableSegmentor(model, args.output).eval()
     torch.set_grad_enabled(False)
     if args.quantize:
-        return export_int8(args, cfg, wrapper)
+        return export_int8(args, cfg, wrapper, metadata)
     if args.format == 'onnx':
         deploy.export_onnx(wrapper, args.out, args.shape, args.dynamic,
-                           deploy.metadata_for(cfg, args.checkpoint,
-                                               args.output), args.opset)
+                           metadata, args.opset)
         run = deploy.onnx_runner(args.out)
     else:
         if not args.dynamic:
@@ -180,14 +186,13 @@ def verified_fp32(args, run, wrapper, path) -> bool:
     return True
 
 
-def export_int8(args, cfg, wrapper) -> int:
+def export_int8(args, cfg, wrapper, metadata: dict) -> int:
     """float32 ONNX (checked as without --quantize), then int8 calibrated on
     real images and checked on held-out ones (the package's export policy:
     deleted on failure, stamped on success)."""
     import tempfile
 
     from inceptionnext_seg import deploy
-    metadata = deploy.metadata_for(cfg, args.checkpoint, args.output)
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = os.path.join(tmp, 'fp32.onnx')
         deploy.export_onnx(wrapper, fp32, args.shape, args.dynamic,

@@ -68,9 +68,12 @@ def main(argv=None) -> int:
     check_outputs(inputs, args.input, args.out, args.labels_out)
     session = open_session(args.model, args.threads)
     meta = read_metadata(session)
-    if 'palette' not in meta:
-        raise SystemExit(f'{args.model} has no palette metadata: export it '
-                         f'with tools/deployment/export.py.')
+    if not meta.get('palette'):
+        # (exports of configs whose classes came from a classes file, made
+        # before the export took them from the checkpoint, stored none)
+        raise SystemExit(f'{args.model} has no palette metadata (no '
+                         f'classes): export it again with '
+                         f'tools/deployment/export.py.')
     plus_one = False
     if args.labels_out and not args.train_ids:
         if 'reduce_zero_label' not in meta:
@@ -84,7 +87,10 @@ def main(argv=None) -> int:
     writer = Writer(inputs, args.out, args.labels_out)
 
     def segmented(item: Item) -> None:
-        labels = segment(session, item.image, meta)
+        try:
+            labels = segment(session, item.image, meta)
+        except ValueError as err:  # a file of another size than the image
+            raise SystemExit(f'{args.model}: {err}') from None
         writer.write(item, paint(item.image, labels, meta['palette'],
                                  args.opacity),
                      labels + 1 if plus_one else labels)
