@@ -21,6 +21,7 @@ _NAMES = {
     'ExportableSegmentor': 'exportable', 'make_exportable': 'exportable',
     'PipelineImage': 'images', 'pipeline_images': 'images',
     'quantize_int8': 'quantize', 'verify_on_images': 'quantize',
+    'int8_failure_advice': 'quantize',
     'onnx_runner': 'verification',
     'torchscript_runner': 'verification',
     'verify': 'verification',

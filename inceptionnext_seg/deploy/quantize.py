@@ -18,7 +18,8 @@ from .export import add_metadata, read_metadata
 from .images import PipelineImage
 from .policy import INT8_TOLERANCE
 
-__all__ = ['INT8_TOLERANCE', 'quantize_int8', 'verify_on_images']
+__all__ = ['INT8_TOLERANCE', 'NEAR_TIE', 'quantize_int8', 'verify_on_images',
+           'int8_failure_advice']
 
 _TOKEN_MIXER = re.compile(r'/token_mixer(_\d+)?/')
 
@@ -104,6 +105,30 @@ def quantize_int8(fp32_path: str, out_path: str,
     add_metadata(out_path, dict(inherited, **metadata))
 
 
+#: Two classes whose float32 logits are closer than this share of the
+#: largest logit count as a near-tie (which int8 rounding may flip).
+NEAR_TIE = 0.05
+
+
+def int8_failure_advice(report: Dict[str, object]) -> str:
+    """What to do about a refused int8 file, from its check's report: a
+    barely trained model (the pixels int8 flips are near-ties, of which it
+    has many) or the calibration (it flips clearly decided pixels)."""
+    if report['decided_agreement'] >= INT8_TOLERANCE['min_agreement']:
+        return (f'The flipped pixels are near-ties: '
+                f'{100 * report["near_tie_share"]:.1f}% of the pixels have '
+                f'their two best classes within {NEAR_TIE:.0%} of the '
+                f'largest logit, and int8 keeps '
+                f'{100 * report["decided_agreement"]:.2f}% of the others. A '
+                f'model trained for few iterations has such near-ties '
+                f'almost everywhere (docs/deploy.md, int8): train it '
+                f'longer, or use the float32 ONNX file.')
+    return (f'int8 also flips clearly decided pixels (it keeps '
+            f'{100 * report["decided_agreement"]:.2f}% of them): calibrate '
+            f'on more images, or on images like the ones it will see '
+            f'(--calib).')
+
+
 def verify_on_images(run_int8: Callable[[torch.Tensor], torch.Tensor],
                      wrapper: torch.nn.Module,
                      images: List[PipelineImage], num_classes: int,
@@ -115,15 +140,23 @@ def verify_on_images(run_int8: Callable[[torch.Tensor], torch.Tensor],
     from mmseg.evaluation import IoUMetric
     if not images:
         raise ValueError('no verification images')
-    same = total = 0
+    same = total = decided = decided_same = 0
     areas = {'fp32': [], 'int8': []}
     labelled = 0
     for item in images:
         with torch.no_grad():
             ref = wrapper(torch.from_numpy(item.image))
         out = run_int8(torch.from_numpy(item.image))
-        same += int((out.argmax(1) == ref.argmax(1)).sum())
+        agree = out.argmax(1) == ref.argmax(1)
+        same += int(agree.sum())
         total += ref[:, 0].numel()
+        # Pixels whose two best float32 classes are further apart than
+        # NEAR_TIE of the largest logit: int8's rounding should not flip
+        # them; at the others (many in a barely trained model) it may.
+        top2 = ref.topk(2, dim=1).values
+        clear = (top2[:, 0] - top2[:, 1]) > NEAR_TIE * ref.abs().max()
+        decided += int(clear.sum())
+        decided_same += int(agree[clear].sum())
         if item.labels is None:
             continue
         labelled += 1
@@ -134,7 +167,10 @@ def verify_on_images(run_int8: Callable[[torch.Tensor], torch.Tensor],
             areas[key].append(IoUMetric.intersect_and_union(
                 pred.argmax(1)[0], label, num_classes, ignore_index))
     report = dict(images=len(images), labelled=labelled,
-                  agreement=same / total)
+                  agreement=same / total,
+                  near_tie_share=1 - decided / total,
+                  decided_agreement=decided_same / decided if decided
+                  else 1.0)
     if labelled:
         for key, per_image in areas.items():
             sums = [sum(a[i] for a in per_image) for i in range(4)]

@@ -282,6 +282,8 @@ def test_a_broken_calibration_is_caught_and_the_file_deleted(
     assert result.returncode == 1
     assert INT8_CHECKED.findall(result.stdout)[0][-1] == 'FAILED'
     assert f'{out} was deleted' in result.stderr and not out.exists()
+    assert 'int8 also flips clearly decided pixels' in result.stderr
+    assert 'calibrate on more images' in result.stderr
 
 
 def test_int8_needs_a_dynamic_onnx_export_of_logits(tmp_path):

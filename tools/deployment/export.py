@@ -234,8 +234,8 @@ def export_int8(args, cfg, wrapper, metadata: dict) -> int:
                  f'{-report["miou_drop"]:+.2f})')
     print(f'{line}  {"ok" if report["ok"] else "FAILED"}')
     if failed:
-        print(f'error: {failed} Calibrate on more images, or on images like '
-              f'the ones it will see (--calib).', file=sys.stderr)
+        print(f'error: {failed} {deploy.int8_failure_advice(report)}',
+              file=sys.stderr)
         return 1
     return 0
 
