@@ -192,11 +192,12 @@ def name_path(args, cfg, file: dict) -> InferencePath:
           f'{take["path"]}, {take["speedup"]:.2f}x eager fp32 (ladder of '
           f'{entry.get("date", "an unknown date")}, {record})')
     if faster:
+        quantize = (' --quantize int8' if InferencePath.parse(
+            faster['path']).precision == 'int8' else '')
         print(f'  faster: {faster["path"]}, {faster["speedup"]:.2f}x, with '
               f'an ONNX file of that precision that passes its check: '
               'tools/deployment/export.py CONFIG CKPT --format onnx '
-              '--dynamic '
-              f'--quantize int8 --out FILE, then --onnx FILE')
+              f'--dynamic{quantize} --out FILE, then --onnx FILE')
     if file and not file['checked']:
         print(f'  {args.onnx}: {given} without a passed check at export, '
               f'so not a verified path')

@@ -1,0 +1,37 @@
+"""tools/infer.py's word on the CPU path, in process: the faster path the
+ladder found is named with the export command that makes its file (an int8
+file for int8, a float32 one for ONNX Runtime fp32)."""
+from types import SimpleNamespace
+
+import pytest
+
+from inceptionnext_seg.analysis import cpu_features, save_ladder
+from tests.helpers.tools import load_tool
+
+
+def _rows(onnx_fp32, onnx_int8):
+    return [dict(path=path, precision=precision, s_per_img=secs,
+                 speedup=1 / secs, agreement=1.0)
+            for path, precision, secs in (
+                ('eager fp32', 'fp32', 1.0),
+                ('ONNX Runtime fp32', 'fp32', onnx_fp32),
+                ('ONNX Runtime int8', 'int8', onnx_int8))]
+
+
+@pytest.mark.parametrize('fp32,int8,faster,command', [
+    (0.25, 0.5, 'ONNX Runtime fp32, 4.00x', '--dynamic --out FILE'),
+    (0.5, 0.25, 'ONNX Runtime int8, 4.00x',
+     '--dynamic --quantize int8 --out FILE')])
+def test_the_faster_path_is_named_with_its_export(tmp_path, capsys, fp32,
+                                                  int8, faster, command):
+    ladder = save_ladder(dict(cpu=cpu_features(), date='2026-12-07',
+                              FPN=dict(rows=_rows(fp32, int8))),
+                         tmp_path / 'ladder.json')
+    args = SimpleNamespace(ladder=ladder, fastest=False, onnx=None)
+    cfg = SimpleNamespace(model=SimpleNamespace(
+        decode_head=SimpleNamespace(type='FPNHead')))
+    path = load_tool('infer').name_path(args, cfg, None)
+    out = capsys.readouterr().out
+    assert str(path) == 'eager fp32'
+    assert f'faster: {faster}' in out
+    assert f'--format onnx {command}, then --onnx FILE' in out
