@@ -232,6 +232,14 @@ def test_test_and_infer_on_the_gpu(trained, demo_data, tmp_path):
     result = run_tool('tools/infer.py', image, DEMO_CONFIG, ckpt, '--out',
                       tmp_path / 'pred.png', gpu=True)
     assert (tmp_path / 'pred.png').is_file(), result.stdout
+    # The ONNX path where a GPU is present: taken on the CPU, not refused.
+    onnx = tmp_path / 'demo.onnx'
+    run_tool('tools/deployment/export.py', DEMO_CONFIG, ckpt, '--format',
+             'onnx', '--out', onnx, '--shape', '64', '96', '--dynamic',
+             gpu=True)
+    run_tool('tools/infer.py', image, DEMO_CONFIG, ckpt, '--out',
+             tmp_path / 'onnx.png', '--onnx', onnx, gpu=True)
+    assert (tmp_path / 'onnx.png').is_file()
 
 
 @cuda
