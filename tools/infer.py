@@ -53,7 +53,8 @@ from inceptionnext_seg.inference import media
 from inceptionnext_seg.utils.config import load_config
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Segment an image, a folder of images, a glob pattern or '
         'a video with a config and its checkpoint and write the prediction '
@@ -98,6 +99,11 @@ def parse_args(argv=None):
                         help='write class names on the image')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         parser.error(f'--batch-size {args.batch_size}: at least 1.')

@@ -23,7 +23,8 @@ from inceptionnext_seg.utils.tool_args import (add_common_args, add_hook,
                                                config_from_args)
 
 
-def parse_args():
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Evaluate a checkpoint on the config\'s test set: aAcc, '
         'mIoU, mAcc and the per-class table, also written to '
@@ -48,6 +49,11 @@ def parse_args():
     parser.add_argument('--tta', action='store_true',
                         help='multi-scale + flip test-time augmentation')
     add_common_args(parser)
+    return parser
+
+
+def parse_args():
+    parser = build_parser()
     return parser.parse_args()
 
 

@@ -25,7 +25,8 @@ from inceptionnext_seg.engine import (amp_optim_wrapper, end_cpu_processes,
 from inceptionnext_seg.utils.tool_args import add_common_args, config_from_args
 
 
-def parse_args():
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Train a segmentor from a config (mmseg\'s train.py, on '
         'the CPU as well as on GPUs); what every run gets comes from the '
@@ -61,6 +62,11 @@ def parse_args():
         'BATCH_PER_GPU images through gradient accumulation; iteration '
         'counts are scaled, the lr curve per optimizer step is kept')
     add_common_args(parser)
+    return parser
+
+
+def parse_args():
+    parser = build_parser()
     return parser.parse_args()
 
 

@@ -46,34 +46,33 @@ def load_tool(name):
     return tool
 
 
-class _Built(Exception):
-
-    def __init__(self, parser):
-        super().__init__()
-        self.parser = parser
-
-
 def tool_parser(script):
     """The ``argparse`` parser a tool script builds (a name of ``tools/`` or
-    a path), taken in this process where the tool's ``parse_args`` (else its
-    ``main``) would parse: nothing of the tool runs after that."""
-    import argparse
-    real = argparse.ArgumentParser.parse_args
+    a path): its ``build_parser()``, which every tool has
+    (tests/test_tools/test_help.py) and which parses nothing."""
+    return load_tool(script).build_parser()
 
-    def built(self, *args, **kwargs):
-        raise _Built(self)
 
-    argparse.ArgumentParser.parse_args = built
+def tool_args(script, argv):
+    """The arguments (``argparse.Namespace``) a tool script takes from
+    ``argv``: a tool of this project parses with its ``build_parser()``;
+    mmseg's own tools build their parser inside ``parse_args()`` from
+    ``sys.argv``, so theirs runs with ``sys.argv`` (and ``os.environ``, which
+    its train.py and test.py write ``LOCAL_RANK`` to) set for the call and
+    restored after. argparse exits (2) on an option the tool does not have or
+    a value it refuses."""
+    path = Path(script) if str(script).endswith('.py') else tool_path(script)
+    tool = load_tool(path)
+    if hasattr(tool, 'build_parser'):
+        return tool.build_parser().parse_args([str(a) for a in argv])
+    argv_before, env_before = sys.argv, dict(os.environ)
+    sys.argv = [str(path)] + [str(a) for a in argv]
     try:
-        tool = load_tool(script)
-        entry = getattr(tool, 'parse_args', None) or tool.main
-        try:
-            entry()
-        except _Built as found:
-            return found.parser
+        return tool.parse_args()
     finally:
-        argparse.ArgumentParser.parse_args = real
-    raise AssertionError(f'{script} parses no arguments')
+        sys.argv = argv_before
+        os.environ.clear()
+        os.environ.update(env_before)
 
 
 def full_log(work_dir) -> str:

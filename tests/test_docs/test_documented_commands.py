@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from tests.helpers.tools import DEMO_CONFIG, ROOT, mmseg_tool, tool_parser
+from tests.helpers.tools import DEMO_CONFIG, ROOT, mmseg_tool, tool_args
 
 DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
 
@@ -156,7 +156,7 @@ def test_the_documented_command_works_as_written(doc, command, files):
     assert script.is_file(), f'{doc}: {script} does not exist'
     # argparse exits (2) on an option the tool does not have or a value it
     # refuses.
-    args = tool_parser(script).parse_args(argv)
+    args = tool_args(script, argv)
     for value in vars(args).values():
         if isinstance(value, str) and value.startswith('configs/'):
             assert (ROOT / value).is_file(), f'{doc}: {value} is no config'

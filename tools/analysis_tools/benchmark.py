@@ -392,8 +392,9 @@ CPU_DEFAULT_PARTS = PARTS[:-1]
 TRAINING_PARTS = ('segmentor', 'memory', 'recommended', 'matrix')
 
 
-def parse_args(argv=None):
-    cuda = torch.cuda.is_available()
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
+    cuda = torch.cuda.is_available()  # the defaults suit the device
     parser = argparse.ArgumentParser(
         description='Speed and memory of InceptionNeXt against its timm '
         'reference, ConvNeXt-T and ResNet-50, of UperNet and FPN with '
@@ -468,6 +469,12 @@ def parse_args(argv=None):
                         choices=['DEBUG', 'INFO', 'WARNING'],
                         help="mmengine's log level (DEBUG also shows its "
                         'per-parameter initialisation log)')
+    return parser
+
+
+def parse_args(argv=None):
+    cuda = torch.cuda.is_available()
+    parser = build_parser()
     args = parser.parse_args(argv)
     args.parts = args.parts or (PARTS if cuda and args.device != 'cpu'
                                 else CPU_DEFAULT_PARTS)

@@ -38,7 +38,8 @@ from inceptionnext_seg.utils.config import load_config  # noqa: E402
 from inceptionnext_seg.visualization import plot_class_pixels  # noqa: E402
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Check a dataset before training: read every image and '
         'mask as the config\'s loaders do and report everything that would '
@@ -82,6 +83,11 @@ def parse_args(argv=None):
     parser.add_argument('--files-shown', type=int, default=5,
                         help='files listed per finding (the JSON report has '
                         'all)')
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     folder = [args.images, args.masks]
     if args.config and any(folder):

@@ -16,7 +16,8 @@ from inceptionnext_seg.analysis import segmentor_complexity
 from inceptionnext_seg.utils.config import build_segmentor_for_analysis
 
 
-def parse_args():
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description="Print a segmentor's parameters (auxiliary head included) "
         "and MACs (inference path) with mmengine's complexity counter.",
@@ -27,6 +28,11 @@ def parse_args():
                         'counts UperNet MACs at 512 2048)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings, key=value')
+    return parser
+
+
+def parse_args():
+    parser = build_parser()
     return parser.parse_args()
 
 

@@ -30,7 +30,8 @@ from inceptionnext_seg.visualization.report.browser import (find_chromium,
                                                             self_check)
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Build the HTML evaluation report from the results '
         'tools/test.py --report saved (one run), or the comparison of two '
@@ -53,6 +54,11 @@ def parse_args(argv=None):
                         'print what loaded and how long it took')
     parser.add_argument('--screenshot', metavar='PNG',
                         help='then save a screenshot of the page')
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if len(args.runs) > 2:
         parser.error(f'one run (rebuild) or two (compare), got '

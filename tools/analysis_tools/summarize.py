@@ -91,7 +91,8 @@ def summarize(work_dir: Path, macs: bool) -> List:
             params, flops]
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Compare finished runs with the paper in one table: '
         'mIoU of the newest tests (single-scale and multi-scale), the '
@@ -100,6 +101,11 @@ def main(argv=None):
                         help='work dirs of finished runs (one row each)')
     parser.add_argument('--no-macs', action='store_true',
                         help='skip building the models (parameters, MACs)')
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     rows = [summarize(d, not args.no_macs) for d in args.work_dirs]
     print(table('ADE20K: this run against the paper',

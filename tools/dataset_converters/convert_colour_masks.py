@@ -32,7 +32,8 @@ from inceptionnext_seg.datasets.colour_masks import (  # noqa: E402
     colour_to_index)
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Convert colour-coded masks to single-channel PNG index '
         'masks (class i stored as i) given the classes\' RGB palette.',
@@ -62,6 +63,11 @@ def parse_args(argv=None):
     parser.add_argument('--max-unknown', type=float, default=0.05,
                         help='the largest share of unknown pixels a mask may '
                         'have (0..1); a mask with more is refused')
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not 0 <= args.max_unknown <= 1:
         parser.error('--max-unknown is a share: 0..1')

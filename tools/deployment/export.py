@@ -45,7 +45,8 @@ from mmengine.config import DictAction
 from inceptionnext_seg.utils.config import load_config
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Export a trained segmentor to ONNX or TorchScript '
         '(preprocessing included: float32 BGR 0..255 images in, logits or '
@@ -88,6 +89,11 @@ def parse_args(argv=None):
                         'per-parameter initialisation log)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value')
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.quantize and args.format != 'onnx':
         parser.error('--quantize int8 needs --format onnx (ONNX Runtime '

@@ -42,7 +42,8 @@ from inceptionnext_seg.inference import (UNREADABLE, VIDEO_SUFFIXES, Item,
                                          segment)
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Segment an image, a folder of images, a glob pattern or '
         'a video with an ONNX model written by tools/deployment/export.py, '
@@ -59,6 +60,11 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=0,
                         help='ONNX Runtime intra-op threads (0: its '
                         'choice)')
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
     return parser.parse_args(argv)
 
 

@@ -217,7 +217,8 @@ def table(results: List[Result]) -> str:
     return '\n'.join(lines)
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='The support matrix: a fresh virtual environment per row '
         '(Python, torch, NumPy), the tests marked compat in each, and a table '
@@ -229,6 +230,11 @@ def main(argv=None) -> int:
                         help='use an existing .compat/ROW venv as it is')
     parser.add_argument('--pytest-args', default='-n 2 --dist loadgroup',
                         help='passed on to pytest (default: %(default)s)')
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     results = []
     for row in (r for r in ROWS if r.name in args.rows):

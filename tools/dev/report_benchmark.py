@@ -29,7 +29,8 @@ from inceptionnext_seg.visualization.report.browser import (find_chromium,
                                                             self_check)
 
 
-def parse_args():
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -46,6 +47,11 @@ def parse_args():
                         help='the report\'s K worst and best images')
     parser.add_argument('--out', required=True,
                         help='an empty folder for the images and the report')
+    return parser
+
+
+def parse_args():
+    parser = build_parser()
     return parser.parse_args()
 
 

@@ -31,7 +31,8 @@ def problem(version, install: str):
     return None
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Check that this Python can make the project\'s .venv '
         'with the given install arguments (make install runs it); exit 1 '
@@ -39,6 +40,11 @@ def main(argv=None) -> int:
     parser.add_argument('install', nargs='?', default='-r requirements.txt',
                         help='the pip install arguments of make install '
                         '(default: %(default)s, the locked stack)')
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     found = problem(sys.version_info, args.install)
     if found:

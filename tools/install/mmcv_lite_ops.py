@@ -168,19 +168,31 @@ def status() -> int:
     return 0
 
 
-def main(argv=None) -> int:
+COMMANDS = dict(install=install, uninstall=uninstall, status=status)
+
+
+def build_parser():
+    """The command line of this tool (builds the parser, parses nothing).
+
+    Returns:
+        argparse.ArgumentParser: unannotated, as ``argparse`` is imported
+        only here: this module also loads at every interpreter start-up.
+    """
     import argparse
-    commands = dict(install=install, uninstall=uninstall, status=status)
     parser = argparse.ArgumentParser(
         description='Let mmseg import on mmcv-lite: put this stand-in for '
         'mmcv.ops (and the .pth line that registers it at start-up) into the '
         "running Python's site-packages, remove it, or check it. pip "
         'install of this project does the install step itself.')
-    parser.add_argument('command', choices=sorted(commands),
+    parser.add_argument('command', choices=sorted(COMMANDS),
                         help='install, uninstall, or status (exit 1 when '
                         'not installed or out of date)')
-    args = parser.parse_args(argv)
-    return commands[args.command]() or 0
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command]() or 0
 
 
 if __name__ == '__main__':

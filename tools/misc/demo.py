@@ -22,7 +22,8 @@ def run(cmd):
     subprocess.run([sys.executable] + cmd, cwd=ROOT, check=True)
 
 
-def main():
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='The built-in example (make demo): generate a small '
         'ADE20K-format dataset, train InceptionNeXt-atto + Semantic FPN on it '
@@ -38,6 +39,11 @@ def main():
     parser.add_argument('--data-root', default=str(ROOT / DATA_ROOT),
                         help='where the demo dataset is (generated there '
                         'when missing)')
+    return parser
+
+
+def main():
+    parser = build_parser()
     args = parser.parse_args()
     if args.iters is not None and args.iters < 2:
         parser.error(f'--iters {args.iters}: the demo trains for at least 2 '

@@ -24,7 +24,8 @@ from backbones import InceptionNeXt, describe_arch, read_backbone_weights
 from inceptionnext_seg.checkpoint import CheckpointError
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (builds the parser, parses nothing)."""
     parser = argparse.ArgumentParser(
         description='Write a clean InceptionNeXt backbone checkpoint (the '
         'backbone\'s tensors, checked against its variant) from any supported '
@@ -35,6 +36,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--arch', choices=sorted(InceptionNeXt.arch_settings),
         help='variant to check against (default: detected from the weights)')
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
     return parser.parse_args(argv)
 
 
