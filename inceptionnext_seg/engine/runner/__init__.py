@@ -14,6 +14,8 @@ use it too): :class:`SegRunner` composes one module per job.
 ``preemption_release``      the preemption hooks' signals given back at
                             the end of training
 ``console_digest``          the console digest and the end-of-run summary
+``config_keys``             config keys that nothing reads (refused before
+                            the run) and schedulers that outlast the run
 ==========================  ==============================================
 """
 from .seg_runner import ReadableLogRunner, SegRunner

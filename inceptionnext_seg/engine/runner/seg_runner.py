@@ -13,6 +13,7 @@ from ..hooks.preemption_hook import PREEMPTED_EXIT_CODE
 from ..process_group import (end_process_group_at_exit, run_ended_cleanly,
                              set_local_rank, stop_if_gpus_unusable)
 from .checkpoint_metadata import checkpoint_meta
+from .config_keys import check_config_keys
 from .console_digest import (digest_console, last_validation, log_file_of,
                              run_summary, files_of_test_run,
                              training_files)
@@ -40,13 +41,23 @@ class SegRunner(Runner):
       ``mpi`` launcher's local rank from MPI, and ends the group at exit
       after a clean run (:mod:`..process_group`);
     - runs ``randomness.deterministic=True`` on CUDA
-      (:mod:`..determinism`).
+      (:mod:`..determinism`);
+    - refuses a config key that nothing reads (``--cfg-options
+      max_iters=4``), naming the key to set, and warns about a scheduler
+      that outlasts the run (:mod:`.config_keys`).
 
     Args: as mmengine's ``Runner``.
     """
 
     #: whether ``train()`` is running: ``auto_resume`` applies to training
     _training_run = False
+
+    @classmethod
+    def from_cfg(cls, cfg) -> 'SegRunner':
+        """mmengine's, after :func:`.config_keys.check_config_keys`: before
+        anything is built."""
+        check_config_keys(cfg)
+        return super().from_cfg(cfg)
 
     def setup_env(self, env_cfg: dict) -> None:
         """mmengine's (the process group, multiprocessing), after the
