@@ -16,6 +16,8 @@ use it too): :class:`SegRunner` composes one module per job.
 ``console_digest``          the console digest and the end-of-run summary
 ``config_keys``             config keys that nothing reads (refused before
                             the run) and schedulers that outlast the run
+``pretrained_fetch``        the ImageNet weights fetched before training
+                            builds anything; offline, one paragraph
 ==========================  ==============================================
 """
 from .seg_runner import ReadableLogRunner, SegRunner

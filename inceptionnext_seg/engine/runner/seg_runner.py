@@ -18,6 +18,7 @@ from .console_digest import (digest_console, last_validation, log_file_of,
                              run_summary, files_of_test_run,
                              training_files)
 from .preemption_release import release_preemption_hooks
+from .pretrained_fetch import fetch_pretrained_weights
 from .preemption_workers import preemption_safe_workers
 from .training_start import load_or_resume
 
@@ -44,7 +45,10 @@ class SegRunner(Runner):
       (:mod:`..determinism`);
     - refuses a config key that nothing reads (``--cfg-options
       max_iters=4``), naming the key to set, and warns about a scheduler
-      that outlasts the run (:mod:`.config_keys`).
+      that outlasts the run (:mod:`.config_keys`);
+    - fetches the backbone's ImageNet weights before training builds
+      anything, stopping in one paragraph when they cannot be had
+      (:mod:`.pretrained_fetch`).
 
     Args: as mmengine's ``Runner``.
     """
@@ -102,6 +106,7 @@ class SegRunner(Runner):
 
     def train(self):
         self._training_run = True
+        fetch_pretrained_weights(self.model)
         run_ended_cleanly(False)
         try:
             model = super().train()
