@@ -9,6 +9,7 @@ use it too): :class:`SegRunner` composes one module per job.
                             ``load_from``
 ``preemption_workers``      dataloader workers that leave the preemption
                             signals to the main process
+``worker_count``            dataloader workers capped at the usable CPUs
 ``checkpoint_metadata``     what each checkpoint records of its training
                             config
 ``preemption_release``      the preemption hooks' signals given back at

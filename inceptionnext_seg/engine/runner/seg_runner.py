@@ -21,6 +21,7 @@ from .preemption_release import release_preemption_hooks
 from .pretrained_fetch import fetch_pretrained_weights
 from .preemption_workers import preemption_safe_workers
 from .training_start import load_or_resume
+from .worker_count import workers_for_this_machine
 
 __all__ = ['SegRunner', 'ReadableLogRunner']
 
@@ -31,7 +32,8 @@ class SegRunner(Runner):
 
     - starts where :mod:`.training_start` says (``auto_resume``);
     - builds dataloaders whose workers leave the preemption signals to the
-      main process (:mod:`.preemption_workers`);
+      main process (:mod:`.preemption_workers`), no more of them than the
+      CPUs it may use (:mod:`.worker_count`);
     - records the training config in each checkpoint
       (:mod:`.checkpoint_metadata`);
     - gives the preemption hooks' signals back after training, also after
@@ -96,8 +98,8 @@ class SegRunner(Runner):
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
-        return preemption_safe_workers(
-            Runner.build_dataloader(dataloader, seed, diff_rank_seed))
+        return preemption_safe_workers(Runner.build_dataloader(
+            workers_for_this_machine(dataloader), seed, diff_rank_seed))
 
     def save_checkpoint(self, out_dir, filename, *args, meta=None, **kwargs):
         return super().save_checkpoint(out_dir, filename, *args,
