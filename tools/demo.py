@@ -119,7 +119,8 @@ def main():
           f'Checkpoint:           {checkpoint}\n'
           f'Training curves:      {work_dir / "training_curves.png"}\n'
           f'ADE20K-encoded PNGs:  {out / "labels"}\n'
-          f'Coloured predictions: {out / "coloured"}/vis_data/vis_image')
+          f'Coloured predictions: {out / "coloured"} (ground truth | '
+          f'prediction)')
 
 
 if __name__ == '__main__':
