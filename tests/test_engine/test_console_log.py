@@ -80,6 +80,9 @@ def test_a_training_runs_console_and_its_log_file(trained):
     bicycle = r'\|\s+bicycle\s+\|\s+nan\s+\|\s+nan\s+\|'
     assert not re.search(bicycle, console) and re.search(bicycle, log)
     assert 'not shown; the log file has the full table' in console
+    # How long it will take, said after the second of its 4 iterations.
+    assert re.search(r'Training pace: [\d.]+ s per iteration; the remaining '
+                     r'2 iterations take about \d+ s at this pace', console)
     # mmengine's notices about its own API stay in the log file.
     assert 'The prefix is not set in metric class' not in console
     assert 'The prefix is not set in metric class' in log

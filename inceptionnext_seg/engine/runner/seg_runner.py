@@ -10,6 +10,7 @@ from mmseg.registry import RUNNERS
 
 from ..determinism import deterministic_on_cuda
 from ..hooks.preemption_hook import PREEMPTED_EXIT_CODE
+from ..hooks.training_time_hook import TrainingTimeHook
 from ..process_group import (end_process_group_at_exit, run_ended_cleanly,
                              set_local_rank, stop_if_gpus_unusable)
 from .checkpoint_metadata import checkpoint_meta
@@ -50,7 +51,8 @@ class SegRunner(Runner):
       that outlasts the run (:mod:`.config_keys`);
     - fetches the backbone's ImageNet weights before training builds
       anything, stopping in one paragraph when they cannot be had
-      (:mod:`.pretrained_fetch`).
+      (:mod:`.pretrained_fetch`), and says how long the training will
+      take after its second iteration (``TrainingTimeHook``).
 
     Args: as mmengine's ``Runner``.
     """
@@ -109,6 +111,8 @@ class SegRunner(Runner):
     def train(self):
         self._training_run = True
         fetch_pretrained_weights(self.model)
+        if not any(isinstance(hook, TrainingTimeHook) for hook in self.hooks):
+            self.register_hook(TrainingTimeHook(), priority='VERY_LOW')
         run_ended_cleanly(False)
         try:
             model = super().train()
