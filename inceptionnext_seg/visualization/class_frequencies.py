@@ -28,8 +28,9 @@ def plot_class_pixels(classes: Sequence[str], pixels: Sequence[int],
                       path: str, title: str = '') -> None:
     """Draw a bar per class (its pixels, absent classes marked) into a PNG
     at ``path``: a linear axis from 0, or a log axis from a tenth of the
-    smallest class where the classes span more than :data:`LOG_SPAN`. Uses matplotlib's object API (no pyplot, no
-    change to the global backend)."""
+    smallest class where the classes span more than :data:`LOG_SPAN`.
+    Uses matplotlib's object API (no pyplot, no change to the global
+    backend)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     count = len(classes)
