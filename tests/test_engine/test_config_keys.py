@@ -54,11 +54,12 @@ def test_the_short_run_recipe_is_accepted_without_warnings(path):
     assert outlasting_schedulers(cfg) == []
 
 
-@pytest.mark.parametrize('path,expected', [
-    (ROOT / DEMO_CONFIG, 'now 600'), (TEMPLATE, 'now 20000'),
-    (ROOT / 'configs' / 'upernet_inceptionnext_t_ade20k.py', 'now 160000')],
+@pytest.mark.parametrize('path', [
+    ROOT / DEMO_CONFIG, TEMPLATE,
+    ROOT / 'configs' / 'upernet_inceptionnext_t_ade20k.py'],
     ids=['demo, a variable', 'template, a variable', 'ade20k, no variable'])
-def test_max_iters_is_refused_naming_train_cfg_max_iters(path, expected):
+def test_max_iters_is_refused_naming_train_cfg_max_iters(path):
+    expected = f'now {loaded(path).train_cfg.max_iters}'
     cfg = loaded(path, {'max_iters': 4})
     assert unread_keys(cfg) == [('max_iters', 4, ['train_cfg.max_iters'])]
     with pytest.raises(UnreadConfigKeyError,
