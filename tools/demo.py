@@ -49,8 +49,8 @@ def expected_duration(iters: int) -> str:
             + ', '.join(f'{m:.1f} min on 2 cores with {kind}'
                         for kind, m in minutes.items())
             + f' (this machine: {cpus} CPUs, AVX-512 '
-            f'{"yes" if has_avx512() else "no"}); after 20 iterations the '
-            f"training log's eta is this machine's own figure.")
+            f'{"yes" if has_avx512() else "no"}); after its second '
+            f"iteration the training log gives this machine's pace.")
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.0
     if load > cpus:
         text += (f' This machine is busy (load {load:.1f} on {cpus} CPUs): '
@@ -91,6 +91,8 @@ def main():
     if args.iters:
         from inceptionnext_seg.utils.short_run import short_run_options
         options = data + short_run_options(args.iters)
+    from inceptionnext_seg.utils.quiet import quiet_library_warnings
+    quiet_library_warnings()  # the config's custom_imports import mmcv
     from mmengine.config import Config
     iters = args.iters or Config.fromfile(
         str(ROOT / CONFIG)).train_cfg.max_iters

@@ -171,6 +171,7 @@ def test_the_built_in_example_runs(demo_data, tmp_path):
                      r'min on 2 cores with AVX-512, [\d.]+ min on 2 cores '
                      r'with AVX2 \(this machine: \d+ CPUs', out, re.M)
     assert said and said.start() < out.index('$ tools/train.py'), out[:2000]
+    assert 'Warning' not in result.stderr.split('$ tools/train.py')[0]
     assert re.search(r'Demo done: mIoU [\d.]+ \(aAcc [\d.]+, mAcc [\d.]+\)',
                      out), out[-2000:]
     # its dataloader workers end quietly with each tool
