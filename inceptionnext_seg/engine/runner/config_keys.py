@@ -66,7 +66,7 @@ def check_config_keys(cfg: Config) -> None:
             refused.append(
                 f'{key}={value!r}: nothing reads the top-level `{key}` after '
                 f'the config file is parsed, so this run would ignore it; '
-                f'set ' + ', '.join(f'{path}={value!r}' for path in used_at)
+                'set ' + ', '.join(f'{path}={value!r}' for path in used_at)
                 + f' (now {_values(cfg, used_at)})')
         else:
             print_log(f'The config key `{key}` ({value!r}) was set, but '
