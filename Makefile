@@ -31,8 +31,10 @@ $(STAMP): pyproject.toml requirements.txt requirements/*.txt \
 		$(INSTALL)
 	@touch $(STAMP)
 
+# A shorter demo: make demo ITERS=100 (tools/misc/demo.py --iters).
+ITERS ?=
 demo: $(STAMP)
-	$(CACHE_BYTECODE) $(PY) tools/misc/demo.py
+	$(CACHE_BYTECODE) $(PY) tools/misc/demo.py $(if $(ITERS),--iters $(ITERS))
 
 test: $(STAMP)
 	$(CACHE_BYTECODE) $(PY) -m pytest $(PYTEST_ARGS)

@@ -22,6 +22,8 @@ from mmseg.registry import RUNNERS
 from inceptionnext_seg.checkpoint import latest_good_checkpoint
 from inceptionnext_seg.engine import (amp_optim_wrapper, end_cpu_processes,
                                       keep_recipe_batch)
+from inceptionnext_seg.engine.runner.config_keys import (
+    UnreadConfigKeyError, check_config_keys)
 from inceptionnext_seg.utils.tool_args import add_common_args, config_from_args
 
 
@@ -112,8 +114,13 @@ def main():
             raise SystemExit(f'{args.config} has no auto_scale_lr '
                              f'(base_batch_size); cannot scale the lr.')
         cfg.auto_scale_lr.enable = True
-    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
-              RUNNERS.build(cfg))
+    try:
+        if 'runner_type' not in cfg:  # SegRunner checks its config itself
+            check_config_keys(cfg)
+        runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
+                  RUNNERS.build(cfg))
+    except UnreadConfigKeyError as err:
+        raise SystemExit(f'error: {err}') from None
     for note in notes:
         runner.logger.info(note)
     try:

@@ -46,6 +46,9 @@ crop_size = (512, 512)
 # Iterations of 16 images (8 GPUs x 2): about 100 epochs from ImageNet
 # weights (ADE20K's 20k images: 160k iterations = 128 epochs), fewer from an
 # ADE20K-trained checkpoint. max_iters = epochs x training images / 16.
+# These variables are read when this file is: set them here, not with
+# --cfg-options max_iters=... (refused); for a shorter run from the command
+# line see docs/training.md#a-shorter-run.
 max_iters = 20000
 interval = max_iters // 10  # validation and checkpoints
 warmup_iters = min(1500, max_iters // 10)
@@ -70,7 +73,8 @@ model = dict(
         out_indices=(0, 1, 2, 3),
         norm_cfg=norm_cfg,
         drop_path_rate=0.2,
-        # from load_from instead, when it is set: no ImageNet download
+        # from load_from instead, when it is set: no ImageNet download.
+        # Offline or from scratch: --cfg-options model.backbone.init_cfg=None
         init_cfg=None if load_from else dict(
             type='Pretrained',
             checkpoint='https://github.com/sail-sg/inceptionnext/releases/'

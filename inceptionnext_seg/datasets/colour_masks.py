@@ -46,7 +46,8 @@ def colours_found(rgb: np.ndarray) -> List[Tuple[Tuple[int, int, int], int]]:
 
 def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
                     unknown: str = 'ignore', ignore_index: int = 255,
-                    name: str = 'mask') -> np.ndarray:
+                    name: str = 'mask',
+                    void: Sequence[Sequence[int]] = ()) -> np.ndarray:
     """The index mask of a colour-coded mask.
 
     Args:
@@ -59,6 +60,8 @@ def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
             index (``len(palette)`` or above), or unknown colours would
             silently become that class.
         name: How the error names the mask (its file).
+        void: ``(R, G, B)`` colours that mark pixels to ignore (a void or
+            border colour): written as ``ignore_index``, never unknown.
 
     Returns:
         ``H x W`` uint8 array of class indices (and ``ignore_index``).
@@ -66,7 +69,8 @@ def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
     Raises:
         UnknownColoursError: ``unknown='error'`` and some pixels have a
             colour outside the palette; lists those colours with counts.
-        ValueError: The palette repeats a colour, the array is not uint8
+        ValueError: The palette repeats a colour or has a void colour, the
+            array is not uint8
             (a 16-bit colour PNG's values are no 8-bit palette colours: every
             pixel would be unknown), or a bad argument.
     """
@@ -96,6 +100,12 @@ def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
             raise ValueError(f'palette colour {tuple(colour)} given to '
                              f'classes {table[code]} and {index}')
         table[code] = index
+    for colour in void:
+        code = int(_codes(np.asarray(colour)[None])[0])
+        if code in table and table[code] != ignore_index:
+            raise ValueError(f'void colour {tuple(colour)} is the colour of '
+                             f'class {table[code]} in the palette')
+        table[code] = ignore_index
     codes = _codes(rgb[..., :3])
     # one lookup over the colours present, not one pass per class
     present, inverse = np.unique(codes, return_inverse=True)

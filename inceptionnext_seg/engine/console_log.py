@@ -1,7 +1,9 @@
 """What the console shows of a run's log: the long blocks people do not read
 during a run (the environment, the 350-line config, the hook order) as one
 line each pointing to the log file, the per-class table reduced to the
-classes that occur, and mmengine's notices about its own API left out. The
+classes that occur, mmengine's per-parameter optimizer lines
+(``paramwise_options -- ...``, 78 for UperNet-T) as one line, and
+mmengine's notices about its own API left out. The
 log file keeps every line (``SegRunner`` puts
 :class:`DigestFormatter` and :class:`LibraryNoticeFilter` on the console
 handler only)."""
@@ -19,6 +21,10 @@ MMENGINE_NOTICES = (
     '"FileClient" will be deprecated in future',
     '"HardDiskBackend" is the alias of "LocalBackend"',
 )
+
+
+#: How mmengine's optimizer constructor starts each per-parameter line.
+PARAMWISE_LINE = 'paramwise_options -- '
 
 
 def condensed_class_table(table: str) -> Optional[str]:
@@ -42,10 +48,20 @@ def condensed_class_table(table: str) -> Optional[str]:
 
 
 class LibraryNoticeFilter(logging.Filter):
-    """Leaves :data:`MMENGINE_NOTICES` out of the handler it is put on."""
+    """Leaves :data:`MMENGINE_NOTICES` out of the handler it is put on, and
+    every per-parameter optimizer line but the first (which
+    :class:`DigestFormatter` shows as one line)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paramwise_shown = False
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(MMENGINE_NOTICES)
+        message = record.getMessage()
+        if message.startswith(PARAMWISE_LINE):
+            shown, self.paramwise_shown = self.paramwise_shown, True
+            return not shown
+        return not message.startswith(MMENGINE_NOTICES)
 
 
 class DigestFormatter(logging.Formatter):
@@ -70,6 +86,9 @@ class DigestFormatter(logging.Formatter):
         if message.startswith('Hooks will be executed in the following '
                               'order'):
             return f'Hooks and their order: {where}'
+        if message.startswith(PARAMWISE_LINE):
+            return (f'Per-parameter optimizer settings (paramwise_cfg, e.g. '
+                    f'no weight decay on norms), one line each: {where}')
         return condensed_class_table(message)
 
     def format(self, record: logging.LogRecord) -> str:

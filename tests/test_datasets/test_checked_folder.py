@@ -161,7 +161,8 @@ def test_masks_that_would_train_wrong_name_the_file_and_the_cause(
     elif kind == 'colour':
         palette = np.array([c for _, c in CUSTOM_CLASSES], np.uint8)
         write(mask(root, 1), palette[np.minimum(raw, 5)][..., ::-1])
-        message = r'colour-coded .* tools/dataset_converters/convert_colour_masks\.py'
+        message = (r'colour-coded .* '
+                   r'tools/dataset_converters/convert_colour_masks\.py')
     elif kind == 'grey_as_colour':
         write(mask(root, 1), np.dstack([raw] * 3))
         message = r'grey masks saved with 3 equal channels; save them single'

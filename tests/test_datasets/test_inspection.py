@@ -393,6 +393,14 @@ def test_colour_masks_round_trip_and_unknown_colours_are_listed(custom):
         colour_to_index(colour, PALETTE, unknown='error', name='m.png')
     assert ((1, 2, 3), 3) in err.value.colours
     assert ((255, 255, 255), int((seg == 255).sum())) in err.value.colours
+    # a void colour is the ignore index, never unknown; not a class colour
+    colour[0, :3] = colour[1, 0]
+    np.testing.assert_array_equal(
+        colour_to_index(colour, PALETTE, unknown='error', name='m.png',
+                        void=[(255, 255, 255)]), seg)
+    with pytest.raises(ValueError, match=r'void colour .* is the colour of '
+                       r'class 0'):
+        colour_to_index(colour, PALETTE, void=[PALETTE[0]])
 
 
 def test_colour_masks_refuse_what_would_convert_wrong(custom):

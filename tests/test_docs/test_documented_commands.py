@@ -169,6 +169,12 @@ def test_the_built_in_example_runs(demo_data, tmp_path):
     result = run_tool('tools/misc/demo.py', '--iters', '2', '--work-dir',
                       tmp_path / 'demo', '--data-root', demo_data)
     out = result.stdout
+    # how long it will take, said before it starts
+    said = re.search(r'^Training 2 iterations, then the test: about [\d.]+ '
+                     r'min on 2 cores with AVX-512, [\d.]+ min on 2 cores '
+                     r'with AVX2 \(this machine: \d+ CPUs', out, re.M)
+    assert said and said.start() < out.index('$ tools/train.py'), out[:2000]
+    assert 'Warning' not in result.stderr.split('$ tools/train.py')[0]
     assert re.search(r'Demo done: mIoU [\d.]+ \(aAcc [\d.]+, mAcc [\d.]+\)',
                      out), out[-2000:]
     # its dataloader workers end quietly with each tool

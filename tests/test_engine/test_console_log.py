@@ -50,6 +50,20 @@ def test_the_digest_leaves_the_record_whole_for_the_log_file():
     assert notice.filter(plain)
 
 
+def test_the_per_parameter_optimizer_lines_are_one_line():
+    """mmengine's optimizer constructor logs one line per parameter with a
+    paramwise setting (78 for UperNet-T): the console shows one."""
+    formatter = DigestFormatter(logging.Formatter('%(message)s'), 'RUN.log')
+    notice = LibraryNoticeFilter()
+    lines = [record(f'paramwise_options -- backbone.stem.{i}.bias:'
+                    f'weight_decay=0.0') for i in range(78)]
+    shown = [formatter.format(line) for line in lines if notice.filter(line)]
+    assert shown == ['Per-parameter optimizer settings (paramwise_cfg, e.g. '
+                     'no weight decay on norms), one line each: in the log '
+                     'file RUN.log']
+    assert lines[5].getMessage().startswith('paramwise_options -- ')
+
+
 def test_a_training_runs_console_and_its_log_file(trained):
     work_dir, result = trained
     console = result.stdout + result.stderr
@@ -66,6 +80,9 @@ def test_a_training_runs_console_and_its_log_file(trained):
     bicycle = r'\|\s+bicycle\s+\|\s+nan\s+\|\s+nan\s+\|'
     assert not re.search(bicycle, console) and re.search(bicycle, log)
     assert 'not shown; the log file has the full table' in console
+    # How long it will take, said after the second of its 4 iterations.
+    assert re.search(r'Training pace: [\d.]+ s per iteration; the remaining '
+                     r'2 iterations take about \d+ s at this pace', console)
     # mmengine's notices about its own API stay in the log file.
     assert 'The prefix is not set in metric class' not in console
     assert 'The prefix is not set in metric class' in log

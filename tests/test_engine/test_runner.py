@@ -19,7 +19,7 @@ from inceptionnext_seg.engine.runner import (SegRunner, checkpoint_metadata,
                                              console_digest,
                                              preemption_release,
                                              preemption_workers,
-                                             training_start)
+                                             training_start, worker_count)
 
 
 def test_the_former_name_builds_the_same_runner():
@@ -124,6 +124,29 @@ def test_workers_get_the_preemption_safe_init(monkeypatch):
     preemption_workers.preemption_safe_workers(loader)
     assert loader.worker_init_fn == 'safe'
     assert wrapped == [(init, 'fork')]
+
+
+def test_workers_are_capped_at_the_usable_cpus(monkeypatch):
+    """The template's num_workers=4 on 2 cores: torch warned "suggested
+    max number of worker ... is 2"; the runner lowers it and says so."""
+    import warnings
+    monkeypatch.setattr(worker_count, 'usable_cpus', lambda: 2)
+    monkeypatch.setattr(worker_count.os, 'sched_getaffinity',
+                        lambda pid: {0, 1})
+    config = dict(num_workers=4, batch_size=1, dataset=list(range(4)),
+                  sampler=dict(type='DefaultSampler', shuffle=False))
+    assert worker_count.workers_for_this_machine(config)['num_workers'] == 2
+    assert worker_count.workers_for_this_machine(
+        dict(num_workers=1))['num_workers'] == 1
+    loader = torch.utils.data.DataLoader(list(range(4)), num_workers=0)
+    assert worker_count.workers_for_this_machine(loader) is loader
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # torch's warning on too many workers
+        built = SegRunner.build_dataloader(
+            dict(num_workers=4, batch_size=1, dataset=list(range(4)),
+                 sampler=dict(type='DefaultSampler', shuffle=False)))
+        assert built.num_workers == 2
+        next(iter(built))
 
 
 def test_checkpoints_record_the_training_config(monkeypatch):

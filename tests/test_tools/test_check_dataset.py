@@ -235,6 +235,20 @@ def test_colour_masks_convert_back_to_the_index_masks(custom, tmp_path,
                          '--unknown', 'error'])
     assert code == 1
     assert '(255, 255, 255) x' in capsys.readouterr().err
+    # white named as the void colour: the ignore index, not unknown, also
+    # where unknown colours are refused
+    code = convert.main([str(src), str(tmp_path / 'void'),
+                         '--classes-file', str(custom / 'classes.txt'),
+                         '--unknown', 'error', '--void', '255', '255', '255'])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert 'unknown pixels (' not in out
+    assert '0.0% unknown pixels in all read' in out
+    assert 'void colours [(255, 255, 255)] -> 255' in out
+    for name, seg in originals.items():
+        np.testing.assert_array_equal(
+            cv2.imread(str(tmp_path / 'void' / name), cv2.IMREAD_UNCHANGED),
+            seg)
     # the palette of an mmseg dataset type
     names, palette = convert.palette_of(convert.parse_args(
         ['a', 'b', '--dataset-type', 'CityscapesDataset']))

@@ -425,3 +425,53 @@ def test_mmseg_train_on_a_users_config_in_its_own_folder(demo_data,
     name, shape = result.stdout.splitlines()[-1].split(maxsplit=1)
     assert name == 'InceptionNeXt'
     assert shape == str(tuple(cv2.imread(str(image)).shape[:2]))
+
+
+def page_config(page: Path, heading: str) -> str:
+    """The first ``python`` block after ``heading`` in a docs page."""
+    text = page.read_text()
+    assert heading in text, f'{page.name} lost the section {heading!r}'
+    blocks = re.findall(r'```python\n(.*?)```', text.split(heading, 1)[1],
+                        re.S)
+    assert blocks, f'no python block after {heading!r} in {page.name}'
+    return blocks[0]
+
+
+@pytest.mark.skipif(ON_THE_FORK, reason="the page's `mmseg::` bases do not "
+                    'resolve on the fork (its own section says so)')
+def test_the_own_project_page_config_trains_with_mmseg_train_py(
+        demo_data, tmp_path):
+    """The config of docs/own_project.md, taken from the page as it is
+    written, trains with mmseg's own train.py as the page says (a missing
+    ``data_preprocessor.size`` stopped it at the first iteration: "only one
+    of size and size_divisor should be valid"). Only what a CPU test must
+    change is given on the command line: no ImageNet weights
+    (``model.backbone.init_cfg=None``, the documented switch), atto, the
+    demo data and a short run; the data preprocessor is left to the page."""
+    own = tmp_path / 'my_project'
+    own.mkdir()
+    config = own / 'my_config.py'
+    config.write_text(page_config(ROOT / 'docs' / 'own_project.md',
+                                  '## A config in your own folder'))
+    result = run_mmseg_tool(
+        'train.py', config, '--work-dir', tmp_path / 'work',
+        '--cfg-options', *data_options(demo_data),
+        # mmseg's schedule_20k: one PolyLR (short_run_options moves the
+        # two phases of this project's schedules)
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=2',
+        'default_hooks.logger.interval=1',
+        'model.backbone.init_cfg=None', 'model.backbone.arch=atto',
+        'model.neck.in_channels=[40,80,160,320]',
+        'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        cwd=tmp_path, check=False, env={'PYTHONPATH': ''})
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert re.search(r'Iter\(train\) \[2/2\].*loss: \d+\.\d+', log), \
+        log[-2000:]
+    assert (tmp_path / 'work' / 'iter_2.pth').is_file()

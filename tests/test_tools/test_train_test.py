@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from inceptionnext_seg.visualization.local_visualizer import CAPTION_HEIGHT
 from tests.helpers.tools import (DEMO_CONFIG, data_options, free_port,
                                  full_log, resume_copy, run_tool,
                                  tiny_run_options)
@@ -207,8 +208,18 @@ def test_out_writes_ade20k_pngs_and_miou_matches(trained, ade_samples,
         p.name for p in labels.glob('*.png'))
     printed = read_metrics(tmp_path / 'test')['mIoU']
     assert printed == pytest.approx(independent_miou(out, labels), abs=0.01)
-    shown = list((tmp_path / 'show').rglob('*.png'))
-    assert len(shown) == 3
+    # the pictures straight in --show-dir, one per image (not under
+    # vis_data/vis_image), a caption strip over the two panes
+    shown = sorted((tmp_path / 'show').rglob('*.png'))
+    assert [p.relative_to(tmp_path / 'show').as_posix() for p in shown] == \
+        sorted(p.name for p in labels.glob('*.png'))
+    picture = cv2.imread(str(shown[0]))
+    image = cv2.imread(str(next((ade_samples / 'images' / 'validation')
+                                .glob(shown[0].stem + '.*'))))
+    assert picture.shape[1] == 2 * image.shape[1]  # ground truth | prediction
+    assert picture.shape[0] == image.shape[0] + CAPTION_HEIGHT
+    strip = picture[:CAPTION_HEIGHT]
+    assert (strip == 255).mean() > 0.8 and (strip < 100).any()  # text
 
 
 def test_infer_writes_an_image_of_the_input_size(trained, tmp_path):

@@ -65,3 +65,19 @@ def test_the_demo_tool_uses_it(monkeypatch, tmp_path):
     train = commands[0]
     assert train[0] == 'tools/train.py'
     assert train[-6:] == short_run_options(8)
+
+
+def test_the_documented_recipe_is_this_function():
+    """docs/training.md's one recipe to shorten a run is what the demo and
+    the tests use, and the runner accepts it without a warning."""
+    import re
+    from inceptionnext_seg.engine.runner.config_keys import (
+        outlasting_schedulers, unread_keys)
+    text = (ROOT / 'docs' / 'training.md').read_text()
+    section = text.split('### A shorter run', 1)[1].split('\n### ', 1)[0]
+    line = re.search(r'python tools/train\.py CONFIG --cfg-options (.*)',
+                     section)
+    assert line, 'docs/training.md lost the short-run recipe'
+    assert line.group(1).split() == short_run_options(100)
+    cfg = applied(short_run_options(100))
+    assert unread_keys(cfg) == [] and outlasting_schedulers(cfg) == []

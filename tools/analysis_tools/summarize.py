@@ -108,7 +108,13 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     rows = [summarize(d, not args.no_macs) for d in args.work_dirs]
-    print(table('ADE20K: this run against the paper',
+    # The paper has ADE20K figures only: a run of another config (a dataset
+    # of your own) gets no comparison, and the title does not claim one.
+    title = ('These runs against the paper (ADE20K)'
+             if any(row[3] != '-' for row in rows) else
+             'These runs (no config of the paper among them: no paper '
+             'figures)')
+    print(table(title,
                 ['run (work dir)', 'config', 'mIoU ss / ms (this run)',
                  'paper mIoU',
                  'params', 'MACs'], rows))

@@ -27,6 +27,7 @@ from inceptionnext_seg.utils.quiet import quiet_library_warnings
 quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 from inceptionnext_seg.datasets.colour_masks import (  # noqa: E402
     colour_to_index)
@@ -60,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--ignore-index', type=int, default=255,
                         help='value written for unknown colours (not a '
                         'class index)')
+    parser.add_argument('--void', nargs=3, type=int, action='append',
+                        default=[], metavar=('R', 'G', 'B'),
+                        help='a colour that marks pixels to ignore (void, '
+                        'borders): written as the ignore index, not counted '
+                        'as unknown; repeat for several')
     parser.add_argument('--max-unknown', type=float, default=0.05,
                         help='the largest share of unknown pixels a mask may '
                         'have (0..1); a mask with more is refused')
@@ -133,13 +139,17 @@ def main(argv=None) -> int:
         rgb = image[..., 2::-1]
         try:
             index = colour_to_index(rgb, palette, args.unknown,
-                                    args.ignore_index, name=str(path))
+                                    args.ignore_index, name=str(path),
+                                    void=args.void)
         except ValueError as err:  # unknown colours (refused), not uint8
             print(err, file=sys.stderr)
             failed += 1
             continue
         # the ignore index is no class: its pixels are the unknown colours
-        unknown = int((index == args.ignore_index).sum())
+        # and the void ones
+        void_px = sum(int(np.all(rgb[..., :3] == colour, axis=-1).sum())
+                      for colour in args.void)
+        unknown = int((index == args.ignore_index).sum()) - void_px
         unknown_px += unknown
         total_px += index.size
         share = unknown / index.size
@@ -159,6 +169,8 @@ def main(argv=None) -> int:
           f'({len(names)} classes, class i stored as i, unknown colours '
           + (f'-> {args.ignore_index}' if args.unknown == 'ignore'
              else 'refused')
+          + (f', void colours {[tuple(c) for c in args.void]} -> '
+             f'{args.ignore_index}' if args.void else '')
           + f'; {unknown_px / max(total_px, 1):.1%} unknown pixels in all '
           f'read)')
     return 1 if failed else 0

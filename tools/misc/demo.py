@@ -6,6 +6,7 @@ It runs the same commands a user runs on ADE20K, and prints them.
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -16,10 +17,45 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = 'configs/demo/fpn_inceptionnext_atto_demo.py'
 DATA_ROOT = 'data/ade_demo/ADEChallengeData2016'
 
+#: Seconds per training iteration of the demo config (8 crops of 128x128)
+#: on 2 cores with nothing else running, by the widest vector unit, and the
+#: seconds of everything else (start-up, validation, test); how they were
+#: measured: docs/training.md#the-built-in-example-make-demo.
+SECONDS_PER_ITERATION = {'AVX-512': 0.40, 'AVX2': 0.63}
+OTHER_SECONDS = 70
+
 
 def run(cmd):
     print('\n$ ' + ' '.join(cmd), flush=True)
     subprocess.run([sys.executable] + cmd, cwd=ROOT, check=True)
+
+
+def has_avx512() -> bool:
+    try:
+        with open('/proc/cpuinfo') as cpuinfo:
+            return ' avx512f' in cpuinfo.read()
+    except OSError:
+        return False
+
+
+def expected_duration(iters: int) -> str:
+    """What the run will take, said before it starts: the measured 2-core
+    figures, this machine's CPUs and, where it is busy, by how much."""
+    minutes = {kind: (OTHER_SECONDS + iters * seconds) / 60
+               for kind, seconds in SECONDS_PER_ITERATION.items()}
+    cpus = len(os.sched_getaffinity(0)) if hasattr(
+        os, 'sched_getaffinity') else os.cpu_count() or 1
+    text = (f'Training {iters} iterations, then the test: about '
+            + ', '.join(f'{m:.1f} min on 2 cores with {kind}'
+                        for kind, m in minutes.items())
+            + f' (this machine: {cpus} CPUs, AVX-512 '
+            f'{"yes" if has_avx512() else "no"}); after its second '
+            f"iteration the training log gives this machine's pace.")
+    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.0
+    if load > cpus:
+        text += (f' This machine is busy (load {load:.1f} on {cpus} CPUs): '
+                 f'expect about {load / cpus:.1f} times as long.')
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='where the run writes its files')
     parser.add_argument('--iters', type=int, default=None,
                         help='training iterations, validated and saved at '
-                        'the end (default: the config\'s 600, validated '
-                        'every 200)')
+                        'the end (default: the config\'s 300, validated '
+                        'every 150)')
     parser.add_argument('--data-root', default=str(ROOT / DATA_ROOT),
                         help='where the demo dataset is (generated there '
                         'when missing)')
@@ -61,6 +97,12 @@ def main():
     if args.iters:
         from inceptionnext_seg.utils.short_run import short_run_options
         options = data + short_run_options(args.iters)
+    from inceptionnext_seg.utils.quiet import quiet_library_warnings
+    quiet_library_warnings()  # the config's custom_imports import mmcv
+    from mmengine.config import Config
+    iters = args.iters or Config.fromfile(
+        str(ROOT / CONFIG)).train_cfg.max_iters
+    print(expected_duration(iters), flush=True)
     started = time.time()
     # --fresh: the example trains from the beginning every time, also where
     # the work dir holds an earlier run (which auto_resume would go on).
@@ -85,7 +127,8 @@ def main():
           f'Checkpoint:           {checkpoint}\n'
           f'Training curves:      {work_dir / "training_curves.png"}\n'
           f'ADE20K-encoded PNGs:  {out / "labels"}\n'
-          f'Coloured predictions: {out / "coloured"}/vis_data/vis_image')
+          f'Coloured predictions: {out / "coloured"} (ground truth | '
+          f'prediction)')
 
 
 if __name__ == '__main__':

@@ -4,7 +4,8 @@ ResumableRandomnessHook, NonFiniteLossHook, CorruptSampleReportHook,
 TrainingCurvesHook, PreemptionHook, CheckpointDiskHook and
 EvaluationReportHook
 (``configs/_base_/default_runtime.py``); the configs' visualization hook is
-TestVisualizationHook; tools/train.py and tools/test.py add the others."""
+TestVisualizationHook; SegRunner adds TrainingTimeHook to every training;
+tools/train.py and tools/test.py add the others."""
 from .corrupt_sample_report_hook import CorruptSampleReportHook
 from .checkpoint_disk_hook import CheckpointDiskHook
 from .cuda_check_hook import CudaCheckHook
@@ -17,6 +18,7 @@ from .preemption_hook import PREEMPTED_EXIT_CODE, PreemptionHook
 from .progress_bar_hook import ProgressBarHook
 from .resumable_randomness_hook import ResumableRandomnessHook
 from .training_curves_hook import TrainingCurvesHook
+from .training_time_hook import TrainingTimeHook
 from .visualization_hook import TestVisualizationHook
 
 __all__ = [
@@ -25,5 +27,5 @@ __all__ = [
     'UpdateParamSchedulerHook', 'PlainCheckpointHook', 'ProgressBarHook',
     'ResumableRandomnessHook', 'TrainingCurvesHook', 'TestVisualizationHook',
     'PreemptionHook', 'PREEMPTED_EXIT_CODE', 'CheckpointDiskHook',
-    'EvaluationReportHook'
+    'EvaluationReportHook', 'TrainingTimeHook'
 ]

@@ -1,5 +1,6 @@
 """mmseg's drawing hook at test time without a training set
-(``tools/test.py --show-dir``)."""
+(``tools/test.py --show-dir``), writing the pictures straight into the
+folder given, one per image, each pane captioned."""
 import os
 
 import mmcv
@@ -23,6 +24,11 @@ class TestVisualizationHook(SegVisualizationHook):
     methods are ``master_only``): a test on N processes draws 1/N of the
     images, which the hook says at the start instead of leaving it to be
     found in the folder.
+
+    Where the visualizer has a ``save_dir`` (``--show-dir DIR``), each
+    picture is ``DIR/<image name>.png``, not mmengine's
+    ``DIR/vis_data/vis_image/test_<image name>_0.png``, with a caption over
+    each pane (``ContiguousSegLocalVisualizer``).
     """
 
     def before_test(self, runner) -> None:
@@ -42,7 +48,11 @@ class TestVisualizationHook(SegVisualizationHook):
             img_bytes = fileio.get(output.img_path,
                                    backend_args=self.backend_args)
             img = mmcv.imfrombytes(img_bytes, channel_order='rgb')
+            save_dir = runner.cfg.get('visualizer', {}).get('save_dir')
+            name = os.path.splitext(os.path.basename(output.img_path))[0]
             self._visualizer.add_datasample(
                 f'test_{os.path.basename(output.img_path)}', img,
                 data_sample=output, show=self.show,
-                wait_time=self.wait_time, step=0)
+                wait_time=self.wait_time, step=0,
+                out_file=os.path.join(save_dir, f'{name}.png')
+                if save_dir else None)

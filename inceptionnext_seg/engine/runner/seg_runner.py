@@ -10,15 +10,19 @@ from mmseg.registry import RUNNERS
 
 from ..determinism import deterministic_on_cuda
 from ..hooks.preemption_hook import PREEMPTED_EXIT_CODE
+from ..hooks.training_time_hook import TrainingTimeHook
 from ..process_group import (end_process_group_at_exit, run_ended_cleanly,
                              set_local_rank, stop_if_gpus_unusable)
 from .checkpoint_metadata import checkpoint_meta
+from .config_keys import check_config_keys
 from .console_digest import (digest_console, last_validation, log_file_of,
                              run_summary, files_of_test_run,
                              training_files)
 from .preemption_release import release_preemption_hooks
+from .pretrained_fetch import fetch_pretrained_weights
 from .preemption_workers import preemption_safe_workers
 from .training_start import load_or_resume
+from .worker_count import workers_for_this_machine
 
 __all__ = ['SegRunner', 'ReadableLogRunner']
 
@@ -29,7 +33,8 @@ class SegRunner(Runner):
 
     - starts where :mod:`.training_start` says (``auto_resume``);
     - builds dataloaders whose workers leave the preemption signals to the
-      main process (:mod:`.preemption_workers`);
+      main process (:mod:`.preemption_workers`), no more of them than the
+      CPUs it may use (:mod:`.worker_count`);
     - records the training config in each checkpoint
       (:mod:`.checkpoint_metadata`);
     - gives the preemption hooks' signals back after training, also after
@@ -40,13 +45,27 @@ class SegRunner(Runner):
       ``mpi`` launcher's local rank from MPI, and ends the group at exit
       after a clean run (:mod:`..process_group`);
     - runs ``randomness.deterministic=True`` on CUDA
-      (:mod:`..determinism`).
+      (:mod:`..determinism`);
+    - refuses a config key that nothing reads (``--cfg-options
+      max_iters=4``), naming the key to set, and warns about a scheduler
+      that outlasts the run (:mod:`.config_keys`);
+    - fetches the backbone's ImageNet weights before training builds
+      anything, stopping in one paragraph when they cannot be had
+      (:mod:`.pretrained_fetch`), and says how long the training will
+      take after its second iteration (``TrainingTimeHook``).
 
     Args: as mmengine's ``Runner``.
     """
 
     #: whether ``train()`` is running: ``auto_resume`` applies to training
     _training_run = False
+
+    @classmethod
+    def from_cfg(cls, cfg) -> 'SegRunner':
+        """mmengine's, after :func:`.config_keys.check_config_keys`: before
+        anything is built."""
+        check_config_keys(cfg)
+        return super().from_cfg(cfg)
 
     def setup_env(self, env_cfg: dict) -> None:
         """mmengine's (the process group, multiprocessing), after the
@@ -93,8 +112,8 @@ class SegRunner(Runner):
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
-        return preemption_safe_workers(
-            Runner.build_dataloader(dataloader, seed, diff_rank_seed))
+        return preemption_safe_workers(Runner.build_dataloader(
+            workers_for_this_machine(dataloader), seed, diff_rank_seed))
 
     def save_checkpoint(self, out_dir, filename, *args, meta=None, **kwargs):
         return super().save_checkpoint(out_dir, filename, *args,
@@ -103,6 +122,9 @@ class SegRunner(Runner):
 
     def train(self):
         self._training_run = True
+        fetch_pretrained_weights(self.model)
+        if not any(isinstance(hook, TrainingTimeHook) for hook in self.hooks):
+            self.register_hook(TrainingTimeHook(), priority='VERY_LOW')
         run_ended_cleanly(False)
         try:
             model = super().train()
