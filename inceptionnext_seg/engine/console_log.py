@@ -3,7 +3,9 @@ during a run (the environment, the 350-line config, the hook order) as one
 line each pointing to the log file, the per-class table reduced to the
 classes that occur, mmengine's per-parameter optimizer lines
 (``paramwise_options -- ...``, 78 for UperNet-T) as one line, and
-mmengine's notices about its own API left out. The
+mmengine's notices about its own API left out, and an error of this
+project's (one paragraph that says what to do) without the file, function
+and line number that mmengine's formatter puts before every error. The
 log file keeps every line (``SegRunner`` puts
 :class:`DigestFormatter` and :class:`LibraryNoticeFilter` on the console
 handler only)."""
@@ -22,6 +24,10 @@ MMENGINE_NOTICES = (
     '"HardDiskBackend" is the alias of "LocalBackend"',
 )
 
+
+#: What mmengine's formatter (``MMFormatter.err_format``) puts between an
+#: error's level and its message.
+LOCATION = '%(pathname)s - %(funcName)s - %(lineno)d - '
 
 #: How mmengine's optimizer constructor starts each per-parameter line.
 PARAMWISE_LINE = 'paramwise_options -- '
@@ -94,7 +100,22 @@ class DigestFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         digest = self.digest(record.getMessage())
         if digest is None:
-            return self.base.format(record)
+            return self._format(record)
         shown = copy.copy(record)
         shown.msg, shown.args = digest, ()
-        return self.base.format(shown)
+        return self._format(shown)
+
+    def _format(self, record: logging.LogRecord) -> str:
+        """``base``'s format; an error without a traceback is shown as
+        mmengine's formatter shows a warning, with ``ERROR``: its source
+        location (``pathname - funcName - lineno``, the line of
+        ``print_log`` inside mmengine) says nothing to a user."""
+        err_format = getattr(self.base, 'err_format', None)
+        if record.levelno != logging.ERROR or record.exc_info or \
+                not isinstance(err_format, str) or LOCATION not in err_format:
+            return self.base.format(record)
+        self.base.err_format = err_format.replace(LOCATION, '')
+        try:
+            return self.base.format(record)
+        finally:
+            self.base.err_format = err_format

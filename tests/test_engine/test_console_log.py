@@ -50,6 +50,30 @@ def test_the_digest_leaves_the_record_whole_for_the_log_file():
     assert notice.filter(plain)
 
 
+def test_an_error_paragraph_without_mmengines_source_location():
+    """mmengine's formatter puts the file, function and line of its own
+    print_log before every error (``MMFormatter.err_format``, pinned here):
+    the console shows the project's error paragraphs without it, tracebacks
+    keep it, the log file's formatter is not changed."""
+    from mmengine.logging.logger import MMFormatter
+    base = MMFormatter(color=False, datefmt='%m/%d %H:%M:%S')
+    assert '%(pathname)s - %(funcName)s - %(lineno)d - ' in base.err_format
+    formatter = DigestFormatter(base, 'RUN.log')
+    error = record('The ImageNet weights could not be fetched.',
+                   logging.ERROR)
+    shown = formatter.format(error)
+    assert shown.endswith(' - ERROR - The ImageNet weights could not be '
+                          'fetched.'), shown
+    assert __file__ not in shown and 'record' not in shown
+    assert __file__ in base.format(error)  # the formatter itself is as it was
+    try:
+        raise ValueError('boom')
+    except ValueError:
+        import sys
+        error.exc_info = sys.exc_info()
+    assert __file__ in formatter.format(error)
+
+
 def test_the_per_parameter_optimizer_lines_are_one_line():
     """mmengine's optimizer constructor logs one line per parameter with a
     paramwise setting (78 for UperNet-T): the console shows one."""
