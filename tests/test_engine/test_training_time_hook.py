@@ -34,3 +34,16 @@ def test_the_second_iteration_gives_the_pace(monkeypatch):
                     '19898 iterations take about 29.9 days at this pace, '
                     "validation not included (the log's eta follows with "
                     'the next log line).']
+
+
+def test_nothing_is_announced_when_nothing_is_left():
+    said = []
+    runner = SimpleNamespace(iter=0, max_iters=2,
+                             logger=SimpleNamespace(info=said.append))
+    hook = TrainingTimeHook()
+    hook.before_train(runner)
+    for _ in range(2):
+        hook.before_train_iter(runner, 0)
+        hook.after_train_iter(runner, 0)
+        runner.iter += 1
+    assert said == []

@@ -50,6 +50,8 @@ class TrainingTimeHook(Hook):
             return
         seconds = time.perf_counter() - self._last
         left = runner.max_iters - runner.iter - 1
+        if left <= 0:  # a two-iteration run: nothing left to announce
+            return
         runner.logger.info(
             f'Training pace: {seconds:.2f} s per iteration; the remaining '
             f'{left} iterations take about {duration(seconds * left)} at '
