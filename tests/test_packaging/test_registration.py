@@ -19,7 +19,7 @@ EXPECTED = {
              'NonFiniteLossHook', 'PlainCheckpointHook', 'PreemptionHook',
              'ProgressBarHook', 'ResumableRandomnessHook',
              'TestVisualizationHook', 'TrainingCurvesHook',
-             'UpdateParamSchedulerHook'],
+             'TrainingTimeHook', 'UpdateParamSchedulerHook'],
     'dataset': ['CheckedADE20KDataset', 'CheckedCityscapesDataset',
                 'CheckedFolderDataset'],
     'data sampler': ['SampleSeededInfiniteSampler'],
