@@ -22,7 +22,7 @@ annotated video and, with --labels-out DIR, each frame's label map
 (frame_000000.png, ...).
 An image that cannot be read is named, skipped, and makes the exit status 1.
 Inputs and outputs follow tools/deployment/infer_onnx.py's rules (both use
-inceptionnext_seg.inference.media).
+inceptionnext_seg.inference.media); the work is inceptionnext_seg.apis'.
 
 Examples:
     python tools/infer.py demo.jpg configs/upernet_inceptionnext_t_ade20k.py \
@@ -37,7 +37,6 @@ Examples:
 """
 import argparse
 import sys
-import time
 
 from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
@@ -47,8 +46,9 @@ import torch
 from mmengine.config import DictAction
 
 from inceptionnext_seg.analysis.cpu_ladder import ladder_record_path
-from inceptionnext_seg.deploy.policy import (EAGER_BF16, EAGER_FP32,
-                                             InferencePath, verification_of)
+from inceptionnext_seg.apis import (check_onnx_batch, choose_cpu_path,
+                                    onnx_file, segment)
+from inceptionnext_seg.deploy.policy import EAGER_BF16, EAGER_FP32
 from inceptionnext_seg.inference import media
 from inceptionnext_seg.utils.config import load_config
 
@@ -128,222 +128,6 @@ def choose_device(parser: argparse.ArgumentParser, args) -> str:
     return args.device
 
 
-def onnx_file(path: str) -> dict:
-    """The file's precision and whether it passed its check at export
-    (``tools/deployment/export.py`` writes ``verification``)."""
-    from inceptionnext_seg.inference import read_metadata
-    meta = read_metadata(path)
-    if 'palette' not in meta:
-        raise SystemExit(f'{path}: no tools/deployment/export.py metadata '
-                         '(palette, '
-                         f'test-time resize); export it with '
-                         f'tools/deployment/export.py.')
-    if meta.get('output') != 'logits':
-        raise SystemExit(f'{path}: exported with --output '
-                         f'{meta.get("output")}; tools/infer.py resizes '
-                         f'logits to the image as mmseg does: export with '
-                         f'--output logits.')
-    return dict(precision=meta.get('precision', 'fp32'),
-                checked=verification_of(meta) is not None,
-                batch=onnx_batch(path))
-
-
-def onnx_batch(path: str):
-    """The batch size the file's input is fixed at (an export without
-    ``--dynamic``: 1), or None where it takes any."""
-    import onnx
-    graph = onnx.load(path, load_external_data=False).graph
-    dim = graph.input[0].type.tensor_type.shape.dim[0]
-    return dim.dim_value if dim.HasField('dim_value') else None
-
-
-def check_batch(args, file: dict, inputs) -> None:
-    """Refuse --batch-size N on a file fixed at another batch size before
-    the model is read (ONNX Runtime would stop at the first full batch);
-    a run of one image makes batches of one."""
-    fixed = file['batch']
-    if inputs.kind != 'image' and fixed and args.batch_size > fixed:
-        raise SystemExit(
-            f'--batch-size {args.batch_size}: {args.onnx} takes batches of '
-            f'{fixed} only (exported without --dynamic). Export it with '
-            'python tools/deployment/export.py CONFIG CKPT --format onnx '
-            '--dynamic '
-            f'--out FILE, or run --batch-size {fixed}.')
-
-
-def name_path(args, cfg, file: dict) -> InferencePath:
-    """Print this CPU's fastest verified path for the config's segmentor
-    and return the path this run takes."""
-    from inceptionnext_seg.analysis import (choose_path, ladder_for_this_cpu,
-                                            ladder_head)
-    given = (InferencePath('onnxruntime', file['precision']) if file else
-             EAGER_FP32)
-    record = args.ladder
-    entry = ladder_for_this_cpu(record)
-    head = ladder_head(cfg.model.decode_head.type)
-    if entry is None or head not in entry:
-        why = (f'no ladder for this CPU in {record}' if entry is None else
-               f'the ladder has no {cfg.model.decode_head.type} segmentor')
-        if args.fastest:
-            raise SystemExit(f'--fastest: {why}; run python '
-                             'tools/analysis_tools/benchmark.py --parts '
-                             'ladder --ladder '
-                             f'{record} on this machine first (it keeps '
-                             f'the ladder there).')
-        print(f'CPU path: {given} ({why})')
-        return given
-    choice = choose_path(entry[head]['rows'], file)
-    take, faster = choice['take'], choice['faster']
-    print(f'CPU path: the fastest verified on this CPU for {head}: '
-          f'{take["path"]}, {take["speedup"]:.2f}x eager fp32 (ladder of '
-          f'{entry.get("date", "an unknown date")}, {record})')
-    if faster:
-        quantize = (' --quantize int8' if InferencePath.parse(
-            faster['path']).precision == 'int8' else '')
-        print(f'  faster: {faster["path"]}, {faster["speedup"]:.2f}x, with '
-              f'an ONNX file of that precision that passes its check: '
-              'tools/deployment/export.py CONFIG CKPT --format onnx '
-              f'--dynamic{quantize} --out FILE, then --onnx FILE')
-    if file and not file['checked']:
-        print(f'  {args.onnx}: {given} without a passed check at export, '
-              f'so not a verified path')
-    fastest = InferencePath.parse(take['path'])
-    path = fastest if args.fastest else given
-    print(f'this run: {path}' + ('' if path == fastest else
-                                 ' (--fastest takes the fastest)'))
-    return path
-
-
-def inference_pipeline(cfg, arrays: bool):
-    """The config's test pipeline as ``mmseg.apis.inference_model`` builds
-    it: without LoadAnnotations; LoadImageFromNDArray for decoded frames."""
-    from mmengine.dataset import Compose
-    pipeline = [dict(t) for t in cfg.test_pipeline
-                if t['type'] != 'LoadAnnotations']
-    if arrays:
-        pipeline[0]['type'] = 'LoadImageFromNDArray'
-    return Compose(pipeline)
-
-
-def predict(model, path: InferencePath, onnx, batch: list) -> list:
-    """One ``SegDataSample`` per packed pipeline output, all of one size.
-    Eager: the model's ``test_step``, as ``inference_model`` runs it. ONNX
-    Runtime (``onnx``: its runner): the exported file on the same inputs,
-    its logits resized to each image as mmseg resizes them."""
-    if not path.onnx:
-        data = dict(inputs=[p['inputs'] for p in batch],
-                    data_samples=[p['data_samples'] for p in batch])
-        with torch.autocast('cpu', dtype=torch.bfloat16,
-                            enabled=path == EAGER_BF16):
-            return model.test_step(data)
-    import torch.nn.functional as F
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    logits = onnx(torch.stack([p['inputs'] for p in batch]).float())
-    results = []
-    for i, packed in enumerate(batch):
-        resized = F.interpolate(
-            logits[i:i + 1], size=packed['data_samples'].ori_shape,
-            mode='bilinear', align_corners=model.decode_head.align_corners)
-        result = SegDataSample()
-        result.seg_logits = PixelData(data=resized[0])
-        result.pred_sem_seg = PixelData(
-            data=resized[0].argmax(0, keepdim=True))
-        results.append(result)
-    return results
-
-
-def counts_from_one(args, cfg) -> bool:
-    """Whether --labels-out adds 1 to the class indices: the dataset's own
-    encoding (ADE20K: 1..150), as tools/deployment/export.py stores it for
-    tools/deployment/infer_onnx.py."""
-    if not args.labels_out or args.train_ids:
-        return False
-    from mmseg.registry import DATASETS
-
-    from inceptionnext_seg.deploy.export import reduce_zero_label
-    dataset = cfg.test_dataloader.dataset
-    dataset_cls = DATASETS.get(dataset.type)
-    if dataset_cls is None:
-        return bool(dataset.get('reduce_zero_label', False))
-    return bool(reduce_zero_label(dataset, dataset_cls))
-
-
-def segment(args, model, path: InferencePath, inputs) -> int:
-    """Segment the inputs, write their pictures (and label maps), print the
-    summary; the exit status (1 where an image was skipped)."""
-    from mmseg.apis import show_result_pyplot
-
-    from inceptionnext_seg import deploy
-    video = inputs.kind == 'video'
-    pipeline = inference_pipeline(model.cfg, arrays=video)
-    onnx = deploy.onnx_runner(args.onnx, args.threads) if path.onnx else None
-    writer = media.Writer(inputs, args.out, args.labels_out)
-    plus_one = counts_from_one(args, model.cfg)
-
-    def packed(item):
-        return pipeline(dict(img=item.image) if video else
-                        dict(img_path=str(item.path)))
-
-    def draw(group, results) -> None:
-        for (item, _), result in zip(group, results):
-            # mmseg's own picture: it reads an image file itself (RGB) and
-            # writes it; a frame is given as RGB and drawn for the video.
-            drawn = show_result_pyplot(
-                model, item.image[..., ::-1] if video else str(item.path),
-                result, opacity=args.opacity, with_labels=args.with_labels,
-                show=False,
-                out_file=None if video else str(writer.picture_path(item)))
-            labels = result.pred_sem_seg.data[0].cpu().numpy()
-            writer.write(item, drawn[..., ::-1] if video else None,
-                         labels + 1 if plus_one else labels)
-
-    if inputs.kind == 'image':
-        item = next(media.read_items(inputs, decode=False))
-        try:
-            one = packed(item)
-        except Exception as error:  # mmcv's loader asserts, or raises
-            raise SystemExit(f'{item.path}: {media.UNREADABLE} ({error}).')
-        started = time.perf_counter()
-        with torch.no_grad():
-            result = predict(model, path, onnx, [one])[0]
-        seconds = time.perf_counter() - started
-        draw([(item, one)], [result])
-        print(f'segmented in {seconds:.2f} s ({path}); wrote {args.out}')
-        return 0
-    progress = media.Progress(media.count_items(inputs), inputs.kind)
-    pending = {}  # (pipeline size, image size) -> [(item, packed)]
-
-    def flush(size) -> None:
-        group = pending.pop(size)
-        with torch.no_grad():
-            draw(group, predict(model, path, onnx, [p for _, p in group]))
-        progress.update(len(group))
-
-    for item in media.read_items(inputs, decode=video):
-        try:
-            one = packed(item)
-        except Exception as error:  # mmcv's loader asserts, or raises
-            progress.skip(item, f'{media.UNREADABLE} ({error})')
-            progress.update()
-            continue
-        # One size in and out per batch: mmseg's preprocessor refuses
-        # inputs of several sizes, and warns where the images' own differ.
-        size = (tuple(one['inputs'].shape), one['data_samples'].ori_shape)
-        pending.setdefault(size, []).append((item, one))
-        if len(pending[size]) == args.batch_size:
-            flush(size)
-        elif sum(map(len, pending.values())) >= 4 * args.batch_size:
-            # Many sizes: the fullest batch goes, so that memory stays at
-            # a few batches.
-            flush(max(pending, key=lambda s: len(pending[s])))
-    for size in list(pending):
-        flush(size)
-    writer.close()
-    return progress.summary(f'{path}, batch {args.batch_size}',
-                            writer.wrote())
-
-
 def main(argv=None) -> int:
     from mmseg.apis import init_model
 
@@ -356,10 +140,10 @@ def main(argv=None) -> int:
     cfg = load_config(args.config, args.cfg_options)
     cfg.model.backbone.init_cfg = None  # weights come from the checkpoint
     file = onnx_file(args.onnx) if args.onnx else None
-    path = (name_path(args, cfg, file) if args.device == 'cpu' else
-            EAGER_FP32)
+    path = (choose_cpu_path(cfg, file, args.ladder, args.fastest, args.onnx)
+            if args.device == 'cpu' else EAGER_FP32)
     if path.onnx:
-        check_batch(args, file, inputs)
+        check_onnx_batch(args.batch_size, args.onnx, file, inputs.kind)
     if path == EAGER_BF16:
         if not bf16_supported('cpu'):
             raise SystemExit(f'{EAGER_BF16}: this CPU has no native bf16 '
@@ -368,7 +152,9 @@ def main(argv=None) -> int:
     model = init_model(cfg, args.checkpoint, device=args.device)
     if path == EAGER_BF16:
         model = model.to(memory_format=torch.channels_last)
-    return segment(args, model, path, inputs)
+    return segment(model, path, inputs, args.out, args.labels_out,
+                   args.batch_size, args.onnx, args.threads, args.opacity,
+                   args.with_labels, args.train_ids)
 
 
 if __name__ == '__main__':

@@ -162,14 +162,15 @@ def test_a_folder_in_batches_gives_the_single_image_pixels(
     """Batches of 3 over images of three sizes: each batch holds one size,
     every picture and label map is the single-image form's, names keep the
     subfolder, the summary counts them."""
+    from inceptionnext_seg.apis import segment_inputs
     batches = []
-    predict = infer.predict
+    predict = segment_inputs.predict
 
     def recording(model, path, onnx, batch):
         batches.append([tuple(p['inputs'].shape) for p in batch])
         return predict(model, path, onnx, batch)
 
-    monkeypatch.setattr(infer, 'predict', recording)
+    monkeypatch.setattr(segment_inputs, 'predict', recording)
     out, labels = tmp_path / 'out', tmp_path / 'labels'
     assert run(infer, [str(folder), DEMO_CONFIG, checkpoint, '--out',
                        str(out), '--labels-out', str(labels),
@@ -383,6 +384,7 @@ def test_a_batch_larger_than_a_static_onnx_file_takes_is_refused(
     import onnx
     from onnx import TensorProto, helper
 
+    from inceptionnext_seg.apis import onnx_batch
     from inceptionnext_seg.deploy import add_metadata
 
     def model(batch, path):
@@ -397,9 +399,8 @@ def test_a_batch_larger_than_a_static_onnx_file_takes_is_refused(
         return path
 
     static = model(1, tmp_path / 'static.onnx')
-    assert infer.onnx_batch(str(static)) == 1
-    assert infer.onnx_batch(str(model('batch', tmp_path / 'dyn.onnx'))) is \
-        None
+    assert onnx_batch(str(static)) == 1
+    assert onnx_batch(str(model('batch', tmp_path / 'dyn.onnx'))) is None
     with pytest.raises(SystemExit) as stop:
         infer.main([str(folder), DEMO_CONFIG, str(tmp_path / 'no.pth'),
                     '--out', str(tmp_path / 'o'), '--onnx', str(static),

@@ -1,12 +1,13 @@
-"""tools/infer.py's word on the CPU path, in process: the faster path the
-ladder found is named with the export command that makes its file (an int8
-file for int8, a float32 one for ONNX Runtime fp32)."""
+"""tools/infer.py's word on the CPU path (inceptionnext_seg.apis), in
+process: the faster path the ladder found is named with the export command
+that makes its file (an int8 file for int8, a float32 one for ONNX Runtime
+fp32)."""
 from types import SimpleNamespace
 
 import pytest
 
 from inceptionnext_seg.analysis import cpu_features, save_ladder
-from tests.helpers.tools import load_tool
+from inceptionnext_seg.apis import choose_cpu_path
 
 
 def _rows(onnx_fp32, onnx_int8):
@@ -27,10 +28,9 @@ def test_the_faster_path_is_named_with_its_export(tmp_path, capsys, fp32,
     ladder = save_ladder(dict(cpu=cpu_features(), date='2026-12-07',
                               FPN=dict(rows=_rows(fp32, int8))),
                          tmp_path / 'ladder.json')
-    args = SimpleNamespace(ladder=ladder, fastest=False, onnx=None)
     cfg = SimpleNamespace(model=SimpleNamespace(
         decode_head=SimpleNamespace(type='FPNHead')))
-    path = load_tool('infer').name_path(args, cfg, None)
+    path = choose_cpu_path(cfg, None, ladder, fastest=False)
     out = capsys.readouterr().out
     assert str(path) == 'eager fp32'
     assert f'faster: {faster}' in out
