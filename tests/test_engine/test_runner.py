@@ -3,6 +3,7 @@ where a run starts, preemption-safe workers, checkpoint metadata, the
 preemption hooks released, the console digest and summary; and the former
 registered name."""
 import logging
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -131,8 +132,7 @@ def test_workers_are_capped_at_the_usable_cpus(monkeypatch):
     max number of worker ... is 2"; the runner lowers it and says so."""
     import warnings
     monkeypatch.setattr(worker_count, 'usable_cpus', lambda: 2)
-    monkeypatch.setattr(worker_count.os, 'sched_getaffinity',
-                        lambda pid: {0, 1})
+    monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {0, 1})
     config = dict(num_workers=4, batch_size=1, dataset=list(range(4)),
                   sampler=dict(type='DefaultSampler', shuffle=False))
     assert worker_count.workers_for_this_machine(config)['num_workers'] == 2

@@ -6,7 +6,6 @@ It runs the same commands a user runs on ADE20K, and prints them.
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -28,34 +27,6 @@ OTHER_SECONDS = 70
 def run(cmd):
     print('\n$ ' + ' '.join(cmd), flush=True)
     subprocess.run([sys.executable] + cmd, cwd=ROOT, check=True)
-
-
-def has_avx512() -> bool:
-    try:
-        with open('/proc/cpuinfo') as cpuinfo:
-            return ' avx512f' in cpuinfo.read()
-    except OSError:
-        return False
-
-
-def expected_duration(iters: int) -> str:
-    """What the run will take, said before it starts: the measured 2-core
-    figures, this machine's CPUs and, where it is busy, by how much."""
-    minutes = {kind: (OTHER_SECONDS + iters * seconds) / 60
-               for kind, seconds in SECONDS_PER_ITERATION.items()}
-    cpus = len(os.sched_getaffinity(0)) if hasattr(
-        os, 'sched_getaffinity') else os.cpu_count() or 1
-    text = (f'Training {iters} iterations, then the test: about '
-            + ', '.join(f'{m:.1f} min on 2 cores with {kind}'
-                        for kind, m in minutes.items())
-            + f' (this machine: {cpus} CPUs, AVX-512 '
-            f'{"yes" if has_avx512() else "no"}); after its second '
-            f"iteration the training log gives this machine's pace.")
-    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.0
-    if load > cpus:
-        text += (f' This machine is busy (load {load:.1f} on {cpus} CPUs): '
-                 f'expect about {load / cpus:.1f} times as long.')
-    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +73,13 @@ def main():
     from mmengine.config import Config
     iters = args.iters or Config.fromfile(
         str(ROOT / CONFIG)).train_cfg.max_iters
-    print(expected_duration(iters), flush=True)
+    from inceptionnext_seg.utils.expected_time import expected_time
+    print(expected_time(
+        f'Training {iters} iterations, then the test',
+        {kind: (OTHER_SECONDS + iters * seconds) / 60
+         for kind, seconds in SECONDS_PER_ITERATION.items()})
+        + " After its second iteration the training log gives this "
+        "machine's pace.", flush=True)
     started = time.time()
     # --fresh: the example trains from the beginning every time, also where
     # the work dir holds an earlier run (which auto_resume would go on).

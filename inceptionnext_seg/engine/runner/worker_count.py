@@ -2,20 +2,13 @@
 wait for a core (torch warns "suggested max number of worker in current
 system is 2" for the template's 4 on 2 cores), and the config stays the
 one for a GPU machine."""
-import os
 from typing import Any
 
 from mmengine.logging import print_log
 
+from ...utils.expected_time import usable_cpus
+
 __all__ = ['workers_for_this_machine', 'usable_cpus']
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity, as torch counts)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def workers_for_this_machine(dataloader: Any) -> Any:
