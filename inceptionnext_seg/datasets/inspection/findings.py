@@ -37,6 +37,9 @@ KINDS: Dict[str, Tuple[str, str]] = {
     'deep_mask': (ERROR, MASK_PROBLEMS['deep_mask']),
     'out_of_range': (ERROR, 'label values that are neither a class nor the '
                             'ignore index'),
+    'hidden_class': (ERROR, 'classes without pixels while the ignore value '
+                            'covers many (masks saved as 0/255?): those '
+                            'classes would never be trained'),
     'reduce_zero_label_conflict': (ERROR, 'LoadAnnotations and the dataset '
                                           'disagree on reduce_zero_label '
                                           '(mmseg stops at the first mask)'),

@@ -3,6 +3,7 @@
 findings, and what the other ``reduce_zero_label`` would do."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..class_presence import hidden_class_message
 from ..masks import out_of_range_message, training_values
 from .findings import FindingsByKind, SplitReport
 
@@ -66,7 +67,12 @@ def summarise_values(report: SplitReport, samples: List[dict],
                              out_of_range_message(
                                  bad, num_classes, report.ignore_index,
                                  report.reduce_zero_label, fixed, hint))
-    if values and num_classes > 1 and not report.reduce_zero_label and \
+    hidden = None if out_of_range else hidden_class_message(
+        report.classes, {v: p for v, (p, _, _) in values.items()},
+        report.ignore_index, report.reduce_zero_label, label_map)
+    if hidden:
+        findings.add('hidden_class', report.ann_dir, hidden)
+    elif values and num_classes > 1 and not report.reduce_zero_label and \
             current.get(0, ('', -1))[1] != 0 and not out_of_range:
         name = report.classes[0] if report.classes else '0'
         findings.add('no_class_zero', report.ann_dir,
