@@ -224,6 +224,7 @@ custom_hooks = [
     dict(type='PreemptionHook', signals=['SIGTERM', 'SIGUSR1']),
     dict(type='CheckpointDiskHook'),
     dict(type='EvaluationReportHook'),
+    dict(type='ClassScalarsHook'),
 ]
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
