@@ -43,6 +43,7 @@ from inceptionnext_seg.utils.quiet import quiet_library_warnings
 
 quiet_library_warnings()  # before mmengine/mmcv/mmseg raise them at import
 
+import numpy as np
 import torch
 from mmengine.config import DictAction
 
@@ -95,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--threads', type=int, default=0,
                         help="CPU threads (0: torch's and ONNX Runtime's "
                         'choice)')
+    parser.add_argument('--label-values', nargs='+', type=int,
+                        metavar='VALUE',
+                        help='the value --labels-out writes for each class, '
+                        'in class order: 0 255 for binary masks as most '
+                        'tools store them, 0 1 for 0/1 (default: the '
+                        "dataset's own encoding)")
     parser.add_argument('--with-labels', action='store_true',
                         help='write class names on the image')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -107,6 +114,13 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         parser.error(f'--batch-size {args.batch_size}: at least 1.')
+    if args.label_values and not args.labels_out:
+        parser.error('--label-values is for the maps of --labels-out; give '
+                     '--labels-out DIR_OR_FILE')
+    if args.label_values and (args.train_ids or not all(
+            0 <= v <= 65535 for v in args.label_values)):
+        parser.error('--label-values: one value 0..65535 per class, without '
+                     '--train-ids')
     args.device = choose_device(parser, args)
     return args
 
@@ -280,6 +294,12 @@ def segment(args, model, path: InferencePath, inputs) -> int:
     onnx = deploy.onnx_runner(args.onnx, args.threads) if path.onnx else None
     writer = media.Writer(inputs, args.out, args.labels_out)
     plus_one = counts_from_one(args, model.cfg)
+    classes = model.dataset_meta['classes']
+    if args.label_values and len(args.label_values) != len(classes):
+        raise SystemExit(f'--label-values: {len(args.label_values)} values '
+                         f'for {len(classes)} classes {list(classes)[:5]}: '
+                         f'give one per class, in class order')
+    values = np.array(args.label_values) if args.label_values else None
 
     def packed(item):
         return pipeline(dict(img=item.image) if video else
@@ -295,8 +315,11 @@ def segment(args, model, path: InferencePath, inputs) -> int:
                 show=False,
                 out_file=None if video else str(writer.picture_path(item)))
             labels = result.pred_sem_seg.data[0].cpu().numpy()
-            writer.write(item, drawn[..., ::-1] if video else None,
-                         labels + 1 if plus_one else labels)
+            if values is not None:
+                labels = values[labels]
+            elif plus_one:
+                labels = labels + 1
+            writer.write(item, drawn[..., ::-1] if video else None, labels)
 
     if inputs.kind == 'image':
         item = next(media.read_items(inputs, decode=False))
