@@ -23,13 +23,15 @@ classes = ('background', 'foreground')  # name your foreground
 value_map = {255: 1}
 
 # ------------------------------------------------------------------- model
+# None: both classes weigh the same in the loss. For a rare foreground, the
+# line tools/analysis_tools/check_dataset.py CONFIG prints (median frequency
+# balancing of the training masks), e.g. class_weight = [0.6, 2.9].
+class_weight = None
 model = dict(
-    decode_head=dict(num_classes=len(classes)),
-    auxiliary_head=dict(num_classes=len(classes)))
-# A rare foreground: class weights from the inspector (check_dataset.py
-# prints the line), e.g.
-# model = dict(decode_head=dict(num_classes=2, loss_decode=dict(
-#     class_weight=[0.6, 2.9])))
+    decode_head=dict(num_classes=len(classes),
+                     loss_decode=dict(class_weight=class_weight)),
+    auxiliary_head=dict(num_classes=len(classes),
+                        loss_decode=dict(class_weight=class_weight)))
 
 # -------------------------------------------------------------------- data
 dataset = dict(data_root=data_root, classes_file=None,

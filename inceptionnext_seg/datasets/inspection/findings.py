@@ -120,6 +120,8 @@ class SplitReport:
     values: Dict[int, list] = field(default_factory=dict)
     meanings: Dict[int, str] = field(default_factory=dict)
     class_pixels: List[int] = field(default_factory=list)
+    # the loss's class weights from the frequencies (class_weights.py)
+    class_weights: List[float] = field(default_factory=list)
     other_setting: str = ''
     seconds: float = 0.0
 
@@ -141,6 +143,7 @@ class SplitReport:
                                pixels=p, files=n, examples=ex)
                           for v, (p, n, ex) in sorted(self.values.items())],
             class_pixels=dict(zip(self.classes, self.class_pixels)),
+            class_weights=dict(zip(self.classes, self.class_weights)),
             other_reduce_zero_label=self.other_setting)
 
 
