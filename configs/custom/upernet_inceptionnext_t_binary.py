@@ -27,11 +27,13 @@ value_map = {255: 1}
 # line tools/analysis_tools/check_dataset.py CONFIG prints (median frequency
 # balancing of the training masks), e.g. class_weight = [0.6, 2.9].
 class_weight = None
+# mmseg's CrossEntropyLoss stops on class weights at the first ignored pixel
+# (IndexError): the project's WeightedCrossEntropyLoss takes them.
+loss = dict(type='CrossEntropyLoss' if class_weight is None else
+            'WeightedCrossEntropyLoss', class_weight=class_weight)
 model = dict(
-    decode_head=dict(num_classes=len(classes),
-                     loss_decode=dict(class_weight=class_weight)),
-    auxiliary_head=dict(num_classes=len(classes),
-                        loss_decode=dict(class_weight=class_weight)))
+    decode_head=dict(num_classes=len(classes), loss_decode=loss),
+    auxiliary_head=dict(num_classes=len(classes), loss_decode=loss))
 
 # -------------------------------------------------------------------- data
 dataset = dict(data_root=data_root, classes_file=None,

@@ -29,6 +29,10 @@ ignore_index = 255
 # the line tools/analysis_tools/check_dataset.py CONFIG prints (median
 # frequency balancing of the training masks), e.g. [0.8, 1.3, ...].
 class_weight = None
+# mmseg's CrossEntropyLoss stops on class weights at the first ignored pixel
+# (IndexError): the project's WeightedCrossEntropyLoss takes them.
+loss_type = 'CrossEntropyLoss' if class_weight is None else \
+    'WeightedCrossEntropyLoss'
 
 # ------------------------------------------------------------- how to start
 # None: the backbone from the ImageNet weights (init_cfg below), the heads
@@ -95,7 +99,7 @@ model = dict(
         align_corners=False,
         ignore_index=ignore_index,
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+            type=loss_type, use_sigmoid=False, loss_weight=1.0,
             class_weight=class_weight)),
     auxiliary_head=dict(
         type='FCNHead',
@@ -110,7 +114,7 @@ model = dict(
         align_corners=False,
         ignore_index=ignore_index,
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4,
+            type=loss_type, use_sigmoid=False, loss_weight=0.4,
             class_weight=class_weight)),
     train_cfg=dict(),
     # whole images; for images much larger than the crop:

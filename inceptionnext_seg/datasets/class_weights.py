@@ -8,8 +8,10 @@ Architecture", ICCV 2015, section 4.4, as SegNet uses it):
 
 A class with the median frequency weighs 1, a rarer one more, a commoner
 one less. A class without pixels gets 1 (it has no loss term to weigh).
-mmseg's ``CrossEntropyLoss(class_weight=[...])`` takes them (both heads);
-the own-data templates take them in one line, ``class_weight = [...]``.
+The project's ``WeightedCrossEntropyLoss`` takes them (both heads; mmseg's
+own ``CrossEntropyLoss`` stops on class weights at the first ignored
+pixel); the own-data templates take them in one line,
+``class_weight = [...]``.
 """
 from typing import Dict, List, Sequence
 
@@ -40,19 +42,19 @@ def median_frequency_weights(class_pixels: Sequence[int],
     if not present.any():
         return [1.0] * len(freq)
     median = float(np.median(freq[present]))
-    return [round(median / f, digits) if f > 0 else 1.0 for f in freq]
+    return [round(float(median / f), digits) if f > 0 else 1.0
+            for f in freq]
 
 
 def class_weight_lines(weights: Sequence[float]) -> Dict[str, str]:
     """The weights as a config takes them: the own-data templates' one line
-    and the ``--cfg-options`` of any config with mmseg's
-    ``CrossEntropyLoss`` in both heads."""
+    and the ``--cfg-options`` of any config with a decode and an auxiliary
+    head (``WeightedCrossEntropyLoss`` in both)."""
     values = '[' + ', '.join(f'{w:g}' for w in weights) + ']'
     compact = values.replace(' ', '')
-    return {
-        'template': f'class_weight = {values}',
-        'cfg_options': (
-            f'--cfg-options model.decode_head.loss_decode.class_weight='
-            f'"{compact}" model.auxiliary_head.loss_decode.class_weight='
-            f'"{compact}"'),
-    }
+    options = ' '.join(
+        f'model.{head}.loss_decode.type=WeightedCrossEntropyLoss '
+        f'model.{head}.loss_decode.class_weight="{compact}"'
+        for head in ('decode_head', 'auxiliary_head'))
+    return {'template': f'class_weight = {values}',
+            'cfg_options': f'--cfg-options {options}'}

@@ -2,7 +2,9 @@
 frequency balancing by hand, the inspector's weights of a generated
 imbalanced dataset, and the line it prints taken by the own-data template
 as it is."""
+import argparse
 import re
+import shlex
 
 import cv2
 import numpy as np
@@ -18,6 +20,7 @@ from inceptionnext_seg.datasets.inspection import (InspectionReport,
                                                    folder_dataset_config,
                                                    format_report,
                                                    inspect_dataset)
+from inceptionnext_seg.utils.config import load_config
 from tests.helpers.datasets import make_binary_like
 from tests.helpers.tools import ROOT
 
@@ -33,6 +36,8 @@ def test_median_frequency_balancing_by_hand():
     assert lines['template'] == 'class_weight = [0.4, 1, 2.5]'
     assert 'model.decode_head.loss_decode.class_weight="[0.4,1,2.5]"' in \
         lines['cfg_options']
+    assert 'model.auxiliary_head.loss_decode.type=WeightedCrossEntropyLoss' \
+        in lines['cfg_options']
 
 
 @pytest.fixture
@@ -71,14 +76,31 @@ def test_the_inspector_weighs_a_rare_class_up(imbalanced):
         'class_weight = None', line), '.py')
     for head in (cfg.model.decode_head, cfg.model.auxiliary_head):
         assert head.loss_decode.class_weight == report.class_weights
+    assert cfg.model.decode_head.loss_decode.type == \
+        'WeightedCrossEntropyLoss'
     loss = MODELS.build(cfg.model.decode_head.loss_decode)
     logits = torch.zeros(1, 2, 2, 2)  # the two classes of these masks
     logits[0, 0, 0, 0] = 3.0  # the background pixel nearly right
-    labels = torch.tensor([[[0, 1], [1, 1]]])
+    labels = torch.tensor([[[0, 1], [1, 255]]])  # and an ignored one
     each = torch.nn.functional.cross_entropy(logits, labels,
-                                             reduction='none')
-    w = torch.tensor(report.class_weights)[labels]
-    # mmseg's weighted mean: the rare class's pixels count more
-    assert float(loss(logits, labels)) == pytest.approx(
+                                             reduction='none',
+                                             ignore_index=255)
+    w = torch.tensor(report.class_weights + [0.0])[labels.clamp(max=2)]
+    # the weighted mean over the labelled pixels: the rare class counts more
+    assert float(loss(logits, labels, ignore_index=255)) == pytest.approx(
         float((w * each).sum() / w.sum()), rel=1e-5)
-    assert float(loss(logits, labels)) > float(each.mean()) + 0.01
+    assert float(loss(logits, labels, ignore_index=255)) > \
+        float(each[labels != 255].mean()) + 0.01
+
+    # the --cfg-options line sets the same in a config of the project
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    (options, ) = re.findall(r'^    (--cfg-options .*)$', text, re.M)
+    overrides = parser.parse_args(shlex.split(options)).cfg_options
+    ade = load_config(
+        str(ROOT / 'configs' / 'upernet_inceptionnext_t_ade20k.py'),
+        overrides)
+    for head in (ade.model.decode_head, ade.model.auxiliary_head):
+        assert head.loss_decode.type == 'WeightedCrossEntropyLoss'
+        assert head.loss_decode.class_weight == report.class_weights

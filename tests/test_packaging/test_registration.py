@@ -13,7 +13,7 @@ pytestmark = pytest.mark.compat
 
 EXPECTED = {
     'model': ['ChannelsLastSegDataPreProcessor', 'InceptionNeXt',
-              'StrictEncoderDecoder'],
+              'StrictEncoderDecoder', 'WeightedCrossEntropyLoss'],
     'hook': ['CheckpointDiskHook', 'ClassScalarsHook',
              'CorruptSampleReportHook', 'CudaCheckHook',
              'EvaluationReportHook', 'HeadDatasetCheckHook',
