@@ -12,7 +12,7 @@ import pytest
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from inceptionnext_seg.datasets import DatasetConfigError
+from inceptionnext_seg.datasets import CorruptSampleError, DatasetConfigError
 from inceptionnext_seg.datasets.class_presence import (IGNORED_SHARE,
                                                        hidden_class_message)
 from inceptionnext_seg.datasets.inspection import (folder_dataset_config,
@@ -152,3 +152,19 @@ def test_real_ade20k_sky_saved_as_0_255(ade_samples, tmp_path):
     with pytest.raises(DatasetConfigError, match=r'value_map=\{255: 1\}'):
         build(root)
     assert len(build(root, value_map={255: 1})) == 3
+
+
+def test_soft_edges_of_a_binary_mask_are_named(binary_0_255):
+    """An image editor's anti-aliased brush: values between 0 and 255."""
+    path = sorted((binary_0_255 / 'masks' / 'train').glob('*.png'))[1]
+    seg = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    seg[0, :4] = (64, 128, 192, 200)
+    cv2.imwrite(str(path), seg)
+    dataset = build(binary_0_255, value_map={255: 1})
+    with pytest.raises(CorruptSampleError,
+                       match=r'soft \(anti-aliased\) edges') as err:
+        dataset[1]
+    assert str(path) in str(err.value)
+    found, _ = inspect(binary_0_255, value_map={255: 1})
+    assert 'soft (anti-aliased) edges' in \
+        found['out_of_range'].details[str(path)]
