@@ -104,3 +104,29 @@ def test_the_inspector_weighs_a_rare_class_up(imbalanced):
     for head in (ade.model.decode_head, ade.model.auxiliary_head):
         assert head.loss_decode.type == 'WeightedCrossEntropyLoss'
         assert head.loss_decode.class_weight == report.class_weights
+
+
+def test_the_inspector_refuses_weights_that_would_stop_or_mislead(
+        imbalanced):
+    from inceptionnext_seg.datasets.inspection import config_findings
+    init_default_scope('mmseg')
+    dataset = DATASETS.build(dict(folder_dataset_config(
+        str(imbalanced / 'images' / 'train'),
+        str(imbalanced / 'masks' / 'train'), reduce_zero_label=False,
+        classes_file=str(imbalanced / 'classes.txt')), lazy_init=True))
+
+    def findings(loss):
+        cfg = Config(dict(model=dict(decode_head=dict(
+            num_classes=2, loss_decode=loss))))
+        return [d for f in config_findings(cfg, dict(train=dataset), 'c.py')
+                if f.kind == 'class_weight' for d in f.details.values()]
+
+    (said, ) = findings(dict(type='CrossEntropyLoss',
+                             class_weight=[0.5, 2.0]))
+    assert "type='WeightedCrossEntropyLoss'" in said
+    (said, ) = findings([dict(type='WeightedCrossEntropyLoss',
+                              class_weight=[1.0, 1.0, 1.0])])
+    assert 'loss_decode[0].class_weight has 3 values, the dataset 2' in said
+    assert findings(dict(type='WeightedCrossEntropyLoss',
+                         class_weight=[0.5, 2.0])) == []
+    assert findings(dict(type='CrossEntropyLoss')) == []

@@ -58,6 +58,7 @@ KINDS: Dict[str, Tuple[str, str]] = {
                            "data preprocessor's seg_pad_val, a pipeline "
                            "transform's) is not the ignore index"),
     'classes_differ': (ERROR, 'the splits have different classes'),
+    'class_weight': (ERROR, "a loss's class weights cannot be used"),
 }
 
 
