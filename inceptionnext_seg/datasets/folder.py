@@ -310,11 +310,12 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
                                   backend)
             except Exception:  # noqa: BLE001 - the loader names it
                 continue
-            if seg is None or seg.squeeze().ndim != 2 or \
-                    seg.dtype != np.uint8:
+            if seg is None or seg.squeeze().ndim != 2 or not seg.size or \
+                    seg.max() > 255 or seg.min() < 0:
                 continue  # the loader names it
             paths.append(path)
-            for value, pixels in stored_histogram(seg.squeeze()).items():
+            seg = seg.squeeze().astype(np.uint8)  # as LoadAnnotations casts
+            for value, pixels in stored_histogram(seg).items():
                 stored[value] = stored.get(value, 0) + pixels
         read = (f'any of the {len(paths)} masks read when the dataset was '
                 f'built (of {total})' if len(paths) < total else

@@ -87,22 +87,9 @@ def make_custom_like(root, num_train: int = 4, num_val: int = 2,
 def make_binary_like(root, num_train: int = 4, num_val: int = 2,
                      size: Tuple[int, int] = (48, 64), foreground: int = 1,
                      seed: int = 0) -> Path:
-    """Write a binary dataset, "sky" against the rest, as annotation tools
-    store one: ``root/images/{train,val}/scene_NNN.jpg``, masks
-    ``root/masks/{train,val}/scene_NNN.png`` with the background as 0 and the
-    sky as ``foreground`` (1, or 255 as most tools write it) and
-    ``root/classes.txt`` (``background``, ``sky``)."""
-    root = Path(root)
-    rng = np.random.default_rng(seed)
-    for split, count in (('train', num_train), ('val', num_val)):
-        (root / 'images' / split).mkdir(parents=True, exist_ok=True)
-        (root / 'masks' / split).mkdir(parents=True, exist_ok=True)
-        for i in range(count):
-            image, ade = draw_scene(rng, size)
-            cv2.imwrite(str(root / 'images' / split / f'scene_{i:03d}.jpg'),
-                        image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-            label = np.where(ade == CLASSES['sky'], foreground, 0)
-            cv2.imwrite(str(root / 'masks' / split / f'scene_{i:03d}.png'),
-                        label.astype(np.uint8))
-    (root / 'classes.txt').write_text('background\nsky\n')
-    return root
+    """Write a binary dataset, "sky" against the rest, with the sky stored
+    as ``foreground`` (1, or 255 as most tools write it): the package's
+    ``synthetic_ade20k.make_binary_like``."""
+    from inceptionnext_seg.datasets.synthetic_ade20k import \
+        make_binary_like as make
+    return make(root, num_train, num_val, size, 'sky', foreground, seed)
