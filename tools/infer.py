@@ -294,7 +294,7 @@ def segment(args, model, path: InferencePath, inputs) -> int:
     onnx = deploy.onnx_runner(args.onnx, args.threads) if path.onnx else None
     writer = media.Writer(inputs, args.out, args.labels_out)
     plus_one = counts_from_one(args, model.cfg)
-    classes = model.dataset_meta['classes']
+    classes = (model.dataset_meta or {}).get('classes') or ()
     if args.label_values and len(args.label_values) != len(classes):
         raise SystemExit(f'--label-values: {len(args.label_values)} values '
                          f'for {len(classes)} classes {list(classes)[:5]}: '
