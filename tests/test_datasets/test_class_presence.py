@@ -79,8 +79,15 @@ def test_0_255_masks_are_an_error_of_the_inspector_naming_the_fix(
     finding = found['hidden_class']
     assert finding.files == [str(binary_0_255 / 'masks' / 'train')]
     assert 'value_map={255: 1}' in finding.details[finding.files[0]]
+    # no class weights from masks read wrong
+    from inceptionnext_seg.datasets.inspection import (InspectionReport,
+                                                       format_report)
+    assert 'class_weight =' not in format_report(
+        InspectionReport('t', [report]))
     found, report = inspect(binary_0_255, value_map={255: 1})
     assert not found and all(report.class_pixels)
+    assert 'class_weight = [' in format_report(
+        InspectionReport('t', [report]))
 
 
 def test_the_same_data_as_0_1_masks_passes(tmp_path):

@@ -72,7 +72,9 @@ def format_report(report: InspectionReport, shown: int = 5,
                              + ', '.join(absent[:8])
                              + (' ...' if len(absent) > 8 else ''))
             lines.append(f'  {split.other_setting}')
-            if split.class_weights and split.name in WEIGHED_SPLITS:
+            # from the masks as read: not while they would train wrong
+            if split.class_weights and split.name in WEIGHED_SPLITS and \
+                    not split.errors:
                 snippets = class_weight_lines(split.class_weights)
                 lines.append(f'  class weights for the loss, by {WEIGHTING}:')
                 lines.append(f'    {snippets["template"]}   # the own-data '
