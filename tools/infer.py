@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--threads', type=int, default=0,
                         help="CPU threads (0: torch's and ONNX Runtime's "
                         'choice)')
+    parser.add_argument('--label-values', nargs='+', type=int,
+                        metavar='VALUE',
+                        help='the value --labels-out writes for each class, '
+                        'in class order: 0 255 for binary masks as most '
+                        'tools store them, 0 1 for 0/1 (default: the '
+                        "dataset's own encoding)")
     parser.add_argument('--with-labels', action='store_true',
                         help='write class names on the image')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -107,6 +113,13 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         parser.error(f'--batch-size {args.batch_size}: at least 1.')
+    if args.label_values and not args.labels_out:
+        parser.error('--label-values is for the maps of --labels-out; give '
+                     '--labels-out DIR_OR_FILE')
+    if args.label_values and (args.train_ids or not all(
+            0 <= v <= 65535 for v in args.label_values)):
+        parser.error('--label-values: one value 0..65535 per class, without '
+                     '--train-ids')
     args.device = choose_device(parser, args)
     return args
 
@@ -154,7 +167,7 @@ def main(argv=None) -> int:
         model = model.to(memory_format=torch.channels_last)
     return segment(model, path, inputs, args.out, args.labels_out,
                    args.batch_size, args.onnx, args.threads, args.opacity,
-                   args.with_labels, args.train_ids)
+                   args.with_labels, args.train_ids, args.label_values)
 
 
 if __name__ == '__main__':

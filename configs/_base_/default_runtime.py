@@ -62,6 +62,9 @@ custom_hooks = [
     # test.py with test_evaluator.type=ReportIoUMetric), render its HTML
     # report from the data the metric saved
     dict(type='EvaluationReportHook'),
+    # each class's IoU and Acc of every validation in the logged scalars
+    # (the JSON log, TensorBoard): IoU.<class>, Acc.<class>
+    dict(type='ClassScalarsHook'),
 ]
 # Resume from the newest complete checkpoint of the work dir when the same
 # training config wrote it (a requeued or restarted job, the same command

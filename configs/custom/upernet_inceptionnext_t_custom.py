@@ -25,6 +25,14 @@ reduce_zero_label = False
 # The mask value that counts for nothing: the dataset, both heads' losses,
 # the crop, the padding and the metric all take this one.
 ignore_index = 255
+# None: every class weighs the same in the loss. For imbalanced classes,
+# the line tools/analysis_tools/check_dataset.py CONFIG prints (median
+# frequency balancing of the training masks), e.g. [0.8, 1.3, ...].
+class_weight = None
+# mmseg's CrossEntropyLoss stops on class weights at the first ignored pixel
+# (IndexError): the project's WeightedCrossEntropyLoss takes them.
+loss_type = 'CrossEntropyLoss' if class_weight is None else \
+    'WeightedCrossEntropyLoss'
 
 # ------------------------------------------------------------- how to start
 # None: the backbone from the ImageNet weights (init_cfg below), the heads
@@ -91,7 +99,8 @@ model = dict(
         align_corners=False,
         ignore_index=ignore_index,
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+            type=loss_type, use_sigmoid=False, loss_weight=1.0,
+            class_weight=class_weight)),
     auxiliary_head=dict(
         type='FCNHead',
         in_channels=384,
@@ -105,7 +114,8 @@ model = dict(
         align_corners=False,
         ignore_index=ignore_index,
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
+            type=loss_type, use_sigmoid=False, loss_weight=0.4,
+            class_weight=class_weight)),
     train_cfg=dict(),
     # whole images; for images much larger than the crop:
     # dict(mode='slide', crop_size=crop_size, stride=(3/4 of the crop))
@@ -224,6 +234,7 @@ custom_hooks = [
     dict(type='PreemptionHook', signals=['SIGTERM', 'SIGUSR1']),
     dict(type='CheckpointDiskHook'),
     dict(type='EvaluationReportHook'),
+    dict(type='ClassScalarsHook'),
 ]
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

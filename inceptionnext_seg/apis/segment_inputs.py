@@ -6,8 +6,9 @@ and padding would change the prediction near the padded edges), eager
 PyTorch or ONNX Runtime on an exported file, mmseg's picture and the label
 maps written."""
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
+import numpy as np
 import torch
 
 from ..deploy.policy import EAGER_BF16, InferencePath
@@ -74,11 +75,14 @@ def segment(model, path: InferencePath, inputs, out: str,
             labels_out: Optional[str] = None, batch_size: int = 1,
             onnx_path: Optional[str] = None, threads: int = 0,
             opacity: float = 0.5, with_labels: bool = False,
-            train_ids: bool = False) -> int:
+            train_ids: bool = False,
+            label_values: Optional[Sequence[int]] = None) -> int:
     """Segment ``inputs`` (:func:`~inceptionnext_seg.inference.media.
     find_inputs`), write their pictures to ``out`` and label maps to
-    ``labels_out`` (in the dataset's encoding unless ``train_ids``), print
-    the summary; the exit status (1 where an image was skipped).
+    ``labels_out`` (in the dataset's encoding unless ``train_ids``; with
+    ``label_values``, class i written as ``label_values[i]``, e.g. 0/255 for
+    a binary model), print the summary; the exit status (1 where an image
+    was skipped).
 
     Args:
         model: from ``mmseg.apis.init_model``.
@@ -96,6 +100,12 @@ def segment(model, path: InferencePath, inputs, out: str,
     writer = media.Writer(inputs, out, labels_out)
     plus_one = bool(labels_out) and not train_ids and \
         counts_from_one(model.cfg)
+    classes = (model.dataset_meta or {}).get('classes') or ()
+    if label_values and len(label_values) != len(classes):
+        raise SystemExit(f'--label-values: {len(label_values)} values for '
+                         f'{len(classes)} classes {list(classes)[:5]}: give '
+                         f'one per class, in class order')
+    values = np.array(label_values) if label_values else None
 
     def packed(item):
         return pipeline(dict(img=item.image) if video else
@@ -111,8 +121,11 @@ def segment(model, path: InferencePath, inputs, out: str,
                 show=False,
                 out_file=None if video else str(writer.picture_path(item)))
             labels = result.pred_sem_seg.data[0].cpu().numpy()
-            writer.write(item, drawn[..., ::-1] if video else None,
-                         labels + 1 if plus_one else labels)
+            if values is not None:
+                labels = values[labels]
+            elif plus_one:
+                labels = labels + 1
+            writer.write(item, drawn[..., ::-1] if video else None, labels)
 
     if inputs.kind == 'image':
         item = next(media.read_items(inputs, decode=False))

@@ -14,14 +14,15 @@ import os
 import os.path as osp
 import re
 import tempfile
-from typing import Any, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
+import numpy as np
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from .sample_randomness import SampleSeededDataset
-from .transforms.loading import CorruptSampleError
+from .transforms.loading import CheckedLoadAnnotations, CorruptSampleError
 
 __all__ = ['CheckedFolderDataset', 'DatasetConfigError', 'DatasetLayoutError',
            'FOLDER_HELP', 'LayoutProblem', 'list_samples', 'read_classes_file',
@@ -169,6 +170,15 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
             is drawn); each is logged, and :class:`CorruptSampleReportHook`
             reports the count at the end. Never in test mode, where skipping
             would change the metrics.
+        value_map: Stored mask values read as other values, e.g.
+            ``{255: 1}`` for binary masks saved as 0/255 (the foreground as
+            white); with ``reduce_zero_label=False`` only. mmseg's
+            ``label_map``: ``LoadAnnotations`` applies it.
+        presence_check_masks: How many masks (evenly spaced) are read when
+            the dataset is built, to refuse classes that no mask holds while
+            the ignore value covers many pixels (:mod:`.class_presence`:
+            0/255 masks read with ``ignore_index=255``). 0 turns the check
+            off; the inspector reads every mask.
         **kwargs: ``BaseSegDataset`` arguments (``data_root``,
             ``data_prefix``, ``metainfo``, ``pipeline``, ``ann_file`` ...).
     """
@@ -188,7 +198,9 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
                  reduce_zero_label: Optional[bool] = None,
                  ignore_index: Optional[int] = None,
                  classes_file: Optional[str] = None,
-                 skip_corrupt: bool = False, **kwargs) -> None:
+                 skip_corrupt: bool = False,
+                 value_map: Optional[Dict[int, int]] = None,
+                 presence_check_masks: int = 256, **kwargs) -> None:
         name = type(self).__name__
         explicit = dict(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
                         reduce_zero_label=reduce_zero_label,
@@ -217,6 +229,8 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
         self._check_palette(kwargs.get('metainfo') or {})
         self.classes_file = classes_file
         self.skip_corrupt = skip_corrupt
+        self.value_map = self._check_value_map(value_map, reduce_zero_label)
+        self.presence_check_masks = presence_check_masks
         self.skip_log: Optional[str] = None
         if skip_corrupt:
             # Created before the dataloader forks its workers, so every
@@ -233,12 +247,90 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
                          reduce_zero_label=reduce_zero_label,
                          ignore_index=ignore_index, lazy_init=True, **kwargs)
         self._check_classes()
+        if self.value_map:
+            if self.label_map:
+                raise DatasetConfigError(
+                    f'{name}: value_map and classes that select from the '
+                    f'dataset\'s own ({self.label_map}): use one of them')
+            self.label_map = self.value_map
+            self._metainfo['label_map'] = self.value_map
         from mmengine.dataset import Compose
         self.pipeline = Compose(use_checked_loaders(
             pipeline, len(self.metainfo['classes']), ignore_index,
             reduce_zero_label, self.OUT_OF_RANGE_HINT))
         if not lazy_init:
             self.full_init()
+
+    def full_init(self) -> None:
+        checked = self._fully_initialized
+        super().full_init()
+        if not checked and self.presence_check_masks > 0:
+            self._check_class_presence()
+
+    def _check_value_map(self, value_map: Optional[dict],
+                         reduce_zero_label: bool) -> Optional[dict]:
+        if not value_map:
+            return None
+        name = type(self).__name__
+        if reduce_zero_label:
+            raise DatasetConfigError(
+                f'{name}: value_map with reduce_zero_label=True: give one '
+                f'of them (value_map maps the stored values as they are)')
+        bad = {k: v for k, v in dict(value_map).items()
+               if not (isinstance(k, int) and isinstance(v, int)
+                       and 0 <= k <= 255 and 0 <= v <= 255)}
+        if bad:
+            raise DatasetConfigError(
+                f'{name}: value_map maps stored mask values 0..255 to '
+                f'classes or the ignore index (ints), got {bad}')
+        return {int(k): int(v) for k, v in dict(value_map).items()}
+
+    def _check_class_presence(self) -> None:
+        """Read up to ``presence_check_masks`` masks (evenly spaced) and
+        refuse classes that none holds while the ignore value covers many
+        pixels (:func:`~.class_presence.hidden_class_message`)."""
+        from mmengine import fileio
+
+        from .class_presence import hidden_class_message, stored_histogram
+        from .masks import decode_mask
+        total = len(self)
+        if not total or not self.data_prefix.get('seg_map_path'):
+            return
+        loader = next((t for t in getattr(self.pipeline, 'transforms', [])
+                       if isinstance(t, CheckedLoadAnnotations)), None)
+        backend = loader.imdecode_backend if loader else 'pillow'
+        args = loader.backend_args if loader else self.backend_args
+        count = min(total, self.presence_check_masks)
+        stored: Dict[int, int] = {}
+        paths = []
+        for idx in np.linspace(0, total - 1, count).round().astype(int):
+            path = self.get_data_info(int(idx))['seg_map_path']
+            try:
+                seg = decode_mask(fileio.get(path, backend_args=args),
+                                  backend)
+            except Exception:  # noqa: BLE001 - the loader names it
+                continue
+            if seg is None or seg.squeeze().ndim != 2 or not seg.size or \
+                    seg.max() > 255 or seg.min() < 0:
+                continue  # the loader names it
+            paths.append(path)
+            seg = seg.squeeze().astype(np.uint8)  # as LoadAnnotations casts
+            for value, pixels in stored_histogram(seg).items():
+                stored[value] = stored.get(value, 0) + pixels
+        read = (f'any of the {len(paths)} masks read when the dataset was '
+                f'built (of {total})' if len(paths) < total else
+                f'any of its {total} masks')
+        message = hidden_class_message(
+            self.metainfo['classes'], stored, self.ignore_index,
+            self.reduce_zero_label, self.label_map, read)
+        if message:
+            folder = self.data_prefix.get('seg_map_path')
+            raise DatasetConfigError(
+                f'{type(self).__name__} {folder}: {message}. (Masks read: '
+                f'{paths[:3]}{" ..." if len(paths) > 3 else ""}; if the '
+                f'classes are really absent from this split and the ignored '
+                f'pixels are right, presence_check_masks=0 turns this check '
+                f'off.)')
 
     @staticmethod
     def _metainfo_from_file(path: str, metainfo: Optional[dict]) -> dict:

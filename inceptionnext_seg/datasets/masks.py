@@ -123,6 +123,12 @@ def out_of_range_message(stored: Sequence[int], num_classes: int,
                 ' (0 = unlabelled, class i stored as i + 1)'
                 if not reduce_zero_label else
                 ' (class i stored as i)'))
+    if num_classes == 2 and len(set(stored)) > 2:
+        # many values between two classes: soft edges, or a JPEG's
+        message += ('; a binary mask with many values in between has soft '
+                    '(anti-aliased) edges or was saved lossy: threshold it '
+                    '(e.g. value >= 128 as the foreground) and save it as '
+                    'PNG')
     if hint:
         message += f'. {hint}'
     return message

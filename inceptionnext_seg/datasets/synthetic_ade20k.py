@@ -4,7 +4,9 @@ Scenes are drawn with a fixed seed: sky above a wall, a floor or road below,
 and trees, cars and people on top. Each class has its own colour and texture,
 so a small network learns them in minutes on a CPU. Annotations are PNGs with
 ADE20K's values (0 = "other", ignored by the benchmark; 1..150 the classes);
-images are JPEGs named like ADE20K's.
+images are JPEGs named like ADE20K's. The same scenes as a binary dataset
+(one class against the rest, as annotation tools store it):
+:func:`make_binary_like`.
 """
 from pathlib import Path
 from typing import Dict, Tuple
@@ -12,7 +14,7 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-__all__ = ['CLASSES', 'draw_scene', 'make_ade20k_like']
+__all__ = ['CLASSES', 'draw_scene', 'make_ade20k_like', 'make_binary_like']
 
 # ADE20K class index (1-based, as in the annotation PNGs) of each drawn class.
 CLASSES: Dict[str, int] = dict(wall=1, sky=3, floor=4, tree=5, road=7,
@@ -117,4 +119,44 @@ def make_ade20k_like(root: str, num_train: int = 160, num_val: int = 24,
             cv2.imwrite(str(img_dir / f'{name}.jpg'), img,
                         [cv2.IMWRITE_JPEG_QUALITY, 95])
             cv2.imwrite(str(ann_dir / f'{name}.png'), label)
+    return root
+
+
+def make_binary_like(root: str, num_train: int = 4, num_val: int = 2,
+                     size: Tuple[int, int] = (48, 64),
+                     foreground: str = 'sky', foreground_value: int = 1,
+                     seed: int = 0) -> Path:
+    """Write one drawn class against the rest as a binary dataset:
+    ``root/images/{train,val}/scene_NNN.jpg``, the masks
+    ``root/masks/{train,val}/scene_NNN.png`` with the background as 0 and
+    the foreground as ``foreground_value`` (1, or 255 as most annotation
+    tools write it), and ``root/classes.txt`` (``background`` and the
+    foreground's name).
+
+    Args:
+        root: The dataset root.
+        num_train: Number of training images.
+        num_val: Number of validation images.
+        size: Image height and width.
+        foreground: The drawn class that is the foreground (:data:`CLASSES`:
+            ``sky`` about a third of the pixels, ``car`` a few percent).
+        foreground_value: Its value in the masks.
+        seed: Random seed; the same seed gives the same files.
+
+    Returns:
+        Path: ``root``.
+    """
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    for split, count in (('train', num_train), ('val', num_val)):
+        (root / 'images' / split).mkdir(parents=True, exist_ok=True)
+        (root / 'masks' / split).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            image, ade = draw_scene(rng, size)
+            cv2.imwrite(str(root / 'images' / split / f'scene_{i:03d}.jpg'),
+                        image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            label = np.where(ade == CLASSES[foreground], foreground_value, 0)
+            cv2.imwrite(str(root / 'masks' / split / f'scene_{i:03d}.png'),
+                        label.astype(np.uint8))
+    (root / 'classes.txt').write_text(f'background\n{foreground}\n')
     return root

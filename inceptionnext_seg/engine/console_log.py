@@ -1,7 +1,9 @@
 """What the console shows of a run's log: the long blocks people do not read
 during a run (the environment, the 350-line config, the hook order) as one
 line each pointing to the log file, the per-class table reduced to the
-classes that occur, mmengine's per-parameter optimizer lines
+classes that occur, the per-class scalars of a validation line
+(``ClassScalarsHook``'s ``IoU.<class>``) as their count, mmengine's
+per-parameter optimizer lines
 (``paramwise_options -- ...``, 78 for UperNet-T) as one line, and
 mmengine's notices about its own API left out, and an error of this
 project's (one paragraph that says what to do) without the file, function
@@ -14,7 +16,10 @@ import logging
 import re
 from typing import Optional
 
-__all__ = ['DigestFormatter', 'LibraryNoticeFilter', 'condensed_class_table']
+from ..evaluation.class_iou_metric import is_class_scalar
+
+__all__ = ['DigestFormatter', 'LibraryNoticeFilter', 'condensed_class_table',
+           'condensed_metrics_line']
 
 #: mmengine's log lines about its own API that every run prints and that ask
 #: nothing of the user: left out on the console (the log file has them).
@@ -51,6 +56,21 @@ def condensed_class_table(table: str) -> Optional[str]:
             if left_out else '')
     shown = lines[:3] + kept + [lines[-1]]
     return '\n'.join(shown + [note] if note else shown)
+
+
+def condensed_metrics_line(line: str) -> Optional[str]:
+    """mmengine's line after a validation or test (``Iter(val) [4/4]
+    aAcc: ...``) without the per-class scalars, and their count; None when
+    ``line`` is no such line or has none."""
+    if not re.match(r'(Iter|Epoch)\((val|test)\)', line):
+        return None
+    items = line.split('  ')
+    kept = [item for item in items
+            if not is_class_scalar(item.partition(':')[0].strip())]
+    if len(kept) == len(items):
+        return None
+    return ('  '.join(kept) + f'  ({len(items) - len(kept)} per-class '
+            f'values: the JSON log and the visualizer\'s backends)')
 
 
 class LibraryNoticeFilter(logging.Filter):
@@ -95,7 +115,8 @@ class DigestFormatter(logging.Formatter):
         if message.startswith(PARAMWISE_LINE):
             return (f'Per-parameter optimizer settings (paramwise_cfg, e.g. '
                     f'no weight decay on norms), one line each: {where}')
-        return condensed_class_table(message)
+        return condensed_class_table(message) or \
+            condensed_metrics_line(message)
 
     def format(self, record: logging.LogRecord) -> str:
         digest = self.digest(record.getMessage())

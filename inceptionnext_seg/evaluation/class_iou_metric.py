@@ -8,7 +8,12 @@ import torch
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 
-__all__ = ['ClassIoUMetric', 'class_table']
+__all__ = ['ClassIoUMetric', 'class_table', 'class_scalars',
+           'is_class_scalar', 'CLASS_METRICS']
+
+#: The per-class metrics mmseg's ``total_area_to_metrics`` computes; a
+#: per-class scalar is named ``<metric>.<class>`` (``IoU.sky``).
+CLASS_METRICS = ('IoU', 'Acc', 'Dice', 'Fscore', 'Precision', 'Recall')
 
 
 @METRICS.register_module()
@@ -63,3 +68,26 @@ def class_table(classes: Sequence[str], per_class: Dict[str, Sequence],
                             for k, v in values.items()},
                            pixels=int(pixels[i]))
     return table
+
+
+def class_scalars(table: Dict[str, dict],
+                  metrics: Sequence[str] = ('IoU', 'Acc')) -> Dict[str, float]:
+    """The per-class scalars of a :func:`class_table`: ``IoU.<class>``,
+    ``Acc.<class>`` ... in percent, for the classes where each is defined.
+
+    Args:
+        table: :attr:`ClassIoUMetric.per_class`.
+        metrics: the per-class metrics to give.
+    """
+    return {f'{metric}.{name}': row[metric]
+            for metric in metrics for name, row in table.items()
+            if row.get(metric) is not None}
+
+
+def is_class_scalar(key: str) -> bool:
+    """Whether a logged scalar's name (``IoU.sky``, ``val/IoU.sky``) is a
+    per-class one (:func:`class_scalars`)."""
+    name = key.split('/', 1)[1] if key.startswith(('val/', 'test/')) \
+        else key
+    metric, dot, _ = name.partition('.')
+    return bool(dot) and metric in CLASS_METRICS

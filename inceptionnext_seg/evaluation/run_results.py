@@ -18,6 +18,9 @@ Layout of ``data/``:
                       prediction, over the counted pixels whose label and
                       prediction are both classes (see ``confusion_of``)
 ``confusion.csv``     the same with the class names
+``image_scores.csv``  one row per image, in evaluation order: its name,
+                      path, mIoU, pixel accuracy and the IoU of each class
+                      in its label or prediction (``image_scores``)
 ``pred/``, ``label/`` each image's prediction and label as the metric saw
                       them (0-based classes): 8-bit PNGs, 16-bit where a
                       value is 255 or more; the largest value of the dtype
@@ -185,6 +188,27 @@ class RunResults:
             return np.where(labelled > 0, inter / np.maximum(labelled, 1),
                             np.nan) * 100
 
+    def image_scores(self) -> List[dict]:
+        """Each image's scores in percent, two decimals: ``image``,
+        ``img_path``, ``mIoU``, ``aAcc`` and ``IoU.<class>`` for the classes
+        in its label or prediction (None for the others; NaN scores as
+        None)."""
+        inter, union = self.areas[:, 0, :], self.areas[:, 1, :]
+
+        def percent(value: float) -> Optional[float]:
+            return None if np.isnan(value) else round(float(value), 2)
+
+        rows = []
+        for i, (miou, acc) in enumerate(zip(self.image_miou(),
+                                            self.image_acc())):
+            row = dict(image=self.names[i], img_path=self.img_paths[i],
+                       mIoU=percent(miou), aAcc=percent(acc))
+            for c, name in enumerate(self.classes):
+                row[f'IoU.{name}'] = percent(
+                    100 * inter[i, c] / union[i, c]) if union[i, c] else None
+            rows.append(row)
+        return rows
+
     def confused_pairs(self, n: int = 30) -> List[dict]:
         """The ``n`` largest off-diagonal cells of the confusion matrix
         (fewer where fewer are non-zero; never a diagonal cell).
@@ -240,6 +264,13 @@ class RunResults:
             writer.writerow(['label \\ prediction'] + list(self.classes))
             for name, row in zip(self.classes, self.confusion):
                 writer.writerow([name] + [int(v) for v in row])
+        scores = self.image_scores()
+        with open(data / 'image_scores.csv', 'w', newline='') as f:
+            writer = csv.DictWriter(f, fieldnames=list(scores[0]) if scores
+                                    else ['image', 'img_path', 'mIoU',
+                                          'aAcc'])
+            writer.writeheader()
+            writer.writerows(scores)
         meta = dict(classes=list(self.classes),
                     palette=[list(map(int, c)) for c in self.palette],
                     names=list(self.names), img_paths=list(self.img_paths),

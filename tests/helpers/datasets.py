@@ -82,3 +82,14 @@ def make_custom_like(root, num_train: int = 4, num_val: int = 2,
     (root / 'classes.txt').write_text(''.join(
         f'{name} {r} {g} {b}\n' for name, (r, g, b) in CUSTOM_CLASSES))
     return root
+
+
+def make_binary_like(root, num_train: int = 4, num_val: int = 2,
+                     size: Tuple[int, int] = (48, 64), foreground: int = 1,
+                     seed: int = 0) -> Path:
+    """Write a binary dataset, "sky" against the rest, with the sky stored
+    as ``foreground`` (1, or 255 as most tools write it): the package's
+    ``synthetic_ade20k.make_binary_like``."""
+    from inceptionnext_seg.datasets.synthetic_ade20k import \
+        make_binary_like as make
+    return make(root, num_train, num_val, size, 'sky', foreground, seed)

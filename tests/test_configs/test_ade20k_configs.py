@@ -114,8 +114,9 @@ def test_recipe_values(path):
         'CudaCheckHook', 'HeadDatasetCheckHook', 'PlainCheckpointHook',
         'ResumableRandomnessHook',
         'NonFiniteLossHook', 'CorruptSampleReportHook', 'TrainingCurvesHook',
-        'PreemptionHook', 'CheckpointDiskHook', 'EvaluationReportHook']
-    assert cfg.custom_hooks[-3].signals == ['SIGTERM', 'SIGUSR1']
+        'PreemptionHook', 'CheckpointDiskHook', 'EvaluationReportHook',
+        'ClassScalarsHook']
+    assert cfg.custom_hooks[-4].signals == ['SIGTERM', 'SIGUSR1']
     assert cfg.auto_resume is True and cfg.resume is False
     assert cfg.default_hooks.checkpoint.max_keep_ckpts == 3
     assert cfg.default_hooks.checkpoint.save_best == 'mIoU'

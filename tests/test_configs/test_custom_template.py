@@ -70,6 +70,8 @@ def test_the_recipe_is_the_ade20k_configs():
     expected = ade.model.to_dict()
     for head in ('decode_head', 'auxiliary_head'):
         expected[head].update(num_classes=6, ignore_index=255)
+        expected[head]['loss_decode'].update(class_weight=None)
+    assert cfg.loss_type == 'CrossEntropyLoss'
     assert model == expected
     assert cfg.train_pipeline == [
         dict(t, ignore_index=255) if t['type'] == 'RandomCrop' else

@@ -264,3 +264,46 @@ def test_hidden_files_are_skipped_as_mmseg_skips_them(root):
     does not list hidden files either."""
     shutil.copy(mask(root, 0), root / 'masks' / 'train' / '._scene_000.png')
     assert len(build(root)) == 3
+
+
+def _with_exif(path, array, orientation=6):
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(array[..., ::-1]).save(path, 'JPEG', exif=exif.tobytes())
+
+
+def test_an_image_its_exif_orientation_turns_is_refused_per_sample(root):
+    """mmcv turns the image on decode and reads the mask as stored: the
+    training path refuses the sample (the inspector's exif_rotation), for a
+    square image too, where the sizes still agree."""
+    image = root / 'images' / 'train' / 'scene_000.jpg'
+    _with_exif(image, np.zeros((24, 24, 3), np.uint8))
+    write(mask(root, 0), np.zeros((24, 24), np.uint8))
+    dataset = build(root)
+    with pytest.raises(CorruptSampleError) as err:
+        dataset[0]
+    message = str(err.value)
+    assert message.startswith(f'{image}: EXIF orientation 6 turns')
+    assert str(mask(root, 0)) in message
+    assert "color_type='color_ignore_orientation'" in message
+    assert dataset[1]['inputs'].shape[1:] == (24, 32)
+    # read as the mask is (not turned): the sample loads
+    ignore = build(root, pipeline=[
+        dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
+        dict(type='LoadAnnotations'), dict(type='PackSegInputs')])
+    assert ignore[0]['inputs'].shape[1:] == (24, 24)
+
+
+def test_exif_orientation_with_the_mask_of_the_turned_image_loads(root):
+    image = root / 'images' / 'train' / 'scene_000.jpg'
+    stored = cv2.imread(str(image))  # 24 x 32
+    _with_exif(image, stored)
+    with pytest.raises(CorruptSampleError, match='EXIF orientation 6'):
+        build(root)[0]  # the mask is the stored 24 x 32 one
+    # the mask drawn on the turned image (32 x 24): they line up
+    write(mask(root, 0), np.rot90(cv2.imread(str(mask(root, 0)),
+                                             cv2.IMREAD_UNCHANGED), -1))
+    sample = build(root)[0]
+    assert sample['inputs'].shape[1:] == (32, 24)
+    assert sample['data_samples'].gt_sem_seg.data.shape[1:] == (32, 24)

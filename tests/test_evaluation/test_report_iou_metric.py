@@ -389,3 +389,26 @@ def test_confused_pairs_never_list_the_diagonal():
     assert RunResults(classes=['a', 'b'], palette=[[0, 0, 0]] * 2, names=[],
                       img_paths=[], areas=np.zeros((0, 4, 2), np.int64),
                       confusion=np.diag([5, 6])).confused_pairs() == []
+
+
+def test_image_scores_are_each_images_own_iou(runs):
+    """data/image_scores.csv: one row per image, its mIoU, pixel accuracy
+    and each class's IoU, from the image's own pixels."""
+    run = runs['cityscapes-like']
+    with open(run['dir'] / 'data' / 'image_scores.csv') as f:
+        rows = list(csv.DictReader(f))
+    samples, n = run['samples'], run['num_classes']
+    assert len(rows) == len(samples) == 7
+    for row, sample in zip(rows, samples):
+        assert row['img_path'].endswith(Path(sample['img_path']).name)
+        iou = independent_iou([sample], n)
+        for c in range(n):
+            cell = row[f'IoU.class{c}']
+            if np.isnan(iou[c]):
+                assert cell == ''
+            else:
+                assert float(cell) == pytest.approx(iou[c], abs=0.006)
+        assert float(row['mIoU']) == pytest.approx(np.nanmean(iou),
+                                                   abs=0.006)
+    loaded = load_run(run['dir'])
+    assert [r['image'] for r in loaded.image_scores()] == loaded.names

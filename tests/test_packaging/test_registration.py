@@ -13,8 +13,9 @@ pytestmark = pytest.mark.compat
 
 EXPECTED = {
     'model': ['ChannelsLastSegDataPreProcessor', 'InceptionNeXt',
-              'StrictEncoderDecoder'],
-    'hook': ['CheckpointDiskHook', 'CorruptSampleReportHook', 'CudaCheckHook',
+              'StrictEncoderDecoder', 'WeightedCrossEntropyLoss'],
+    'hook': ['CheckpointDiskHook', 'ClassScalarsHook',
+             'CorruptSampleReportHook', 'CudaCheckHook',
              'EvaluationReportHook', 'HeadDatasetCheckHook',
              'NonFiniteLossHook', 'PlainCheckpointHook', 'PreemptionHook',
              'ProgressBarHook', 'ResumableRandomnessHook',

@@ -145,6 +145,10 @@ def test_a_broken_folder_fails_naming_every_file(custom, tmp_path, capsys):
     # the folder form has no config to override: not silently ignored
     ['--images', 'x', '--masks', 'y', '--num-classes', '2',
      '--reduce-zero-label', 'no', '--cfg-options', 'a=1'],
+    # a value map is STORED:CLASS ints, and the folder form's
+    ['--images', 'x', '--masks', 'y', '--num-classes', '2',
+     '--reduce-zero-label', 'no', '--value-map', '255=1'],
+    [ADE_CONFIG, '--value-map', '255:1'],
 ])
 def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
@@ -152,6 +156,8 @@ def test_usage_errors_exit_2(argv, capsys):
     assert exit_.value.code == 2
     if '--cfg-options' in argv:
         assert '--cfg-options is for a CONFIG' in capsys.readouterr().err
+    if '--value-map' in argv:
+        assert '--value-map' in capsys.readouterr().err
 
 
 def test_the_template_catches_num_classes_that_disagree_with_the_classes(

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--ignore-index', type=int, default=255,
                         help='folder form: the mask value that counts for '
                         'nothing')
+    parser.add_argument('--value-map', nargs='+', metavar='STORED:CLASS',
+                        help='folder form: stored mask values read as '
+                        'others, e.g. 255:1 for binary masks saved as 0/255 '
+                        '(the dataset\'s value_map)')
     parser.add_argument('--img-suffix', default='.jpg',
                         help='folder form: the images\' file-name ending')
     parser.add_argument('--seg-map-suffix', default='.png',
@@ -104,6 +108,16 @@ def parse_args(argv=None):
             parser.error('--cfg-options is for a CONFIG; the folder form '
                          'takes its settings as options (--ignore-index, '
                          '--img-suffix, ...)')
+        try:
+            args.value_map = dict(
+                tuple(int(v) for v in item.split(':'))
+                for item in args.value_map or [])
+        except ValueError:
+            parser.error(f'--value-map takes STORED:CLASS pairs of ints, '
+                         f'e.g. 255:1; got {args.value_map}')
+    elif args.value_map:
+        parser.error('--value-map is for the folder form; in a config, set '
+                     'value_map in the dataset')
     elif not Path(args.config).is_file():
         parser.error(f'config not found: {args.config}')
     if args.workers < 1:
@@ -142,7 +156,7 @@ def inspect(args) -> InspectionReport:
     dataset = folder_dataset_config(
         args.images, args.masks, args.reduce_zero_label == 'yes',
         args.ignore_index, args.classes_file, args.num_classes,
-        args.img_suffix, args.seg_map_suffix)
+        args.img_suffix, args.seg_map_suffix, args.value_map)
     cfg = Config(dict(data_dataloader=dict(dataset=dataset)))
     return inspect_config(cfg, ['data'], args.workers, progress,
                           source=f'{args.images} + {args.masks}')

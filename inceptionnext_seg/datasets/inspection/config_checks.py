@@ -87,6 +87,33 @@ def _pipeline_findings(findings: FindingsByKind, split: str, dataset: Any,
                             else 'out of range'))
 
 
+def _loss_findings(findings: FindingsByKind, key: str, head: dict,
+                   num_classes: int, source: str) -> None:
+    """A head's class weights: one per class, and not in mmseg's
+    ``CrossEntropyLoss``, which stops at the first ignored pixel with them
+    (``models/losses/weighted_cross_entropy_loss.py``)."""
+    losses = head.get('loss_decode') or []
+    for i, loss in enumerate([losses] if isinstance(losses, dict)
+                             else losses):
+        weight = loss.get('class_weight')
+        if not isinstance(weight, (list, tuple)):
+            continue
+        where = f'model.{key}.loss_decode' + (
+            '' if isinstance(losses, dict) else f'[{i}]')
+        if len(weight) != num_classes:
+            findings.add('class_weight', source,
+                         f'{where}.class_weight has {len(weight)} values, '
+                         f'the dataset {num_classes} classes')
+        if loss.get('type') == 'CrossEntropyLoss' and \
+                not loss.get('use_sigmoid'):
+            findings.add('class_weight', source,
+                         f'{where}: mmseg\'s CrossEntropyLoss with '
+                         f'class_weight stops at the first ignored or '
+                         f'padded pixel (IndexError: index 255 is out of '
+                         f'bounds); type=\'WeightedCrossEntropyLoss\' '
+                         f'takes them')
+
+
 def config_findings(cfg, datasets: Dict[str, Any],
                     source: str = 'config') -> List[Finding]:
     """The settings of a config that disagree with its datasets, making
@@ -120,6 +147,7 @@ def config_findings(cfg, datasets: Dict[str, Any],
             findings.add('head_num_classes', source,
                          f'model.{key}.num_classes={num}, the dataset has '
                          f'{len(classes)} classes')
+        _loss_findings(findings, key, head, len(classes), source)
         head_ignore = head.get('ignore_index', 255)  # BaseDecodeHead's
         if head_ignore != train_ignore:
             findings.add('ignore_index', source,

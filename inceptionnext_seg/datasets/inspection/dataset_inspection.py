@@ -79,7 +79,8 @@ def folder_dataset_config(images: str, masks: str, reduce_zero_label: bool,
                           classes_file: Optional[str] = None,
                           num_classes: Optional[int] = None,
                           img_suffix: str = '.jpg',
-                          seg_map_suffix: str = '.png') -> dict:
+                          seg_map_suffix: str = '.png',
+                          value_map: Optional[Dict[int, int]] = None) -> dict:
     """The :class:`~.folder.CheckedFolderDataset` config of two folders
     (the inspector's folder form), read with mmcv's and mmseg's default
     loaders."""
@@ -92,6 +93,8 @@ def folder_dataset_config(images: str, masks: str, reduce_zero_label: bool,
         reduce_zero_label=reduce_zero_label, ignore_index=ignore_index,
         pipeline=[dict(type='LoadImageFromFile'),
                   dict(type='LoadAnnotations')])
+    if value_map:
+        settings['value_map'] = dict(value_map)
     if classes_file is not None:
         settings['classes_file'] = classes_file
     else:

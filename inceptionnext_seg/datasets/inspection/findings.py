@@ -37,6 +37,9 @@ KINDS: Dict[str, Tuple[str, str]] = {
     'deep_mask': (ERROR, MASK_PROBLEMS['deep_mask']),
     'out_of_range': (ERROR, 'label values that are neither a class nor the '
                             'ignore index'),
+    'hidden_class': (ERROR, 'classes without pixels while the ignore value '
+                            'covers many (masks saved as 0/255?): those '
+                            'classes would never be trained'),
     'reduce_zero_label_conflict': (ERROR, 'LoadAnnotations and the dataset '
                                           'disagree on reduce_zero_label '
                                           '(mmseg stops at the first mask)'),
@@ -55,6 +58,7 @@ KINDS: Dict[str, Tuple[str, str]] = {
                            "data preprocessor's seg_pad_val, a pipeline "
                            "transform's) is not the ignore index"),
     'classes_differ': (ERROR, 'the splits have different classes'),
+    'class_weight': (ERROR, "a loss's class weights cannot be used"),
 }
 
 
@@ -117,6 +121,8 @@ class SplitReport:
     values: Dict[int, list] = field(default_factory=dict)
     meanings: Dict[int, str] = field(default_factory=dict)
     class_pixels: List[int] = field(default_factory=list)
+    # the loss's class weights from the frequencies (class_weights.py)
+    class_weights: List[float] = field(default_factory=list)
     other_setting: str = ''
     seconds: float = 0.0
 
@@ -138,6 +144,7 @@ class SplitReport:
                                pixels=p, files=n, examples=ex)
                           for v, (p, n, ex) in sorted(self.values.items())],
             class_pixels=dict(zip(self.classes, self.class_pixels)),
+            class_weights=dict(zip(self.classes, self.class_weights)),
             other_reduce_zero_label=self.other_setting)
 
 

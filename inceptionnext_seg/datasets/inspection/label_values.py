@@ -3,6 +3,8 @@
 findings, and what the other ``reduce_zero_label`` would do."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..class_presence import hidden_class_message
+from ..class_weights import median_frequency_weights
 from ..masks import out_of_range_message, training_values
 from .findings import FindingsByKind, SplitReport
 
@@ -48,6 +50,8 @@ def summarise_values(report: SplitReport, samples: List[dict],
     for value, (_, train) in current.items():
         if 0 <= train < num_classes:
             report.class_pixels[train] += values[value][0]
+    report.class_weights = _class_weights(samples, current,
+                                          report.class_pixels)
     out_of_range = {v for v, (m, _) in current.items()
                     if m.startswith('OUT OF RANGE')}
     if out_of_range:
@@ -66,7 +70,12 @@ def summarise_values(report: SplitReport, samples: List[dict],
                              out_of_range_message(
                                  bad, num_classes, report.ignore_index,
                                  report.reduce_zero_label, fixed, hint))
-    if values and num_classes > 1 and not report.reduce_zero_label and \
+    hidden = None if out_of_range else hidden_class_message(
+        report.classes, {v: p for v, (p, _, _) in values.items()},
+        report.ignore_index, report.reduce_zero_label, label_map)
+    if hidden:
+        findings.add('hidden_class', report.ann_dir, hidden)
+    elif values and num_classes > 1 and not report.reduce_zero_label and \
             current.get(0, ('', -1))[1] != 0 and not out_of_range:
         name = report.classes[0] if report.classes else '0'
         findings.add('no_class_zero', report.ann_dir,
@@ -75,6 +84,23 @@ def summarise_values(report: SplitReport, samples: List[dict],
                      f'reduce_zero_label=True is the setting and every '
                      f'class is now read one too high')
     report.other_setting = _other_setting(report, label_map)
+
+
+def _class_weights(samples: List[dict],
+                   current: Dict[int, Tuple[str, int]],
+                   class_pixels: List[int]) -> List[float]:
+    """:func:`~..class_weights.median_frequency_weights` of the split: the
+    pixels of the masks in which each class occurs, counted per mask."""
+    image_pixels = [0] * len(class_pixels)
+    for sample in samples:
+        if sample['values'] is None:
+            continue
+        stored, counts = sample['values']
+        total = sum(counts)
+        for train in {current[v][1] for v in stored}:
+            if 0 <= train < len(image_pixels):
+                image_pixels[train] += total
+    return median_frequency_weights(class_pixels, image_pixels)
 
 
 def _meanings(values: Dict[int, list], num_classes: int, ignore_index: int,

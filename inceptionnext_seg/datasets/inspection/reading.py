@@ -20,14 +20,11 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 
 from ..masks import decode_mask, mask_problems
-from ..transforms.loading import jpeg_truncation
+from ..transforms.loading import APPLIES_ORIENTATION, jpeg_truncation
 
 __all__ = ['APPLIES_ORIENTATION', 'ReadContext', 'split_loaders',
            'read_samples']
 
-# LoadImageFromFile colour types whose decode applies the EXIF orientation
-# (mmcv 2.1, both backends; see the module docstring).
-APPLIES_ORIENTATION = ('color', 'grayscale')
 _ORIENTATION_TAG = 0x0112
 _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 

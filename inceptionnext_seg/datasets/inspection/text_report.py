@@ -1,9 +1,14 @@
 """The short human report of an :class:`~.findings.InspectionReport`."""
 from typing import List
 
+from ..class_weights import WEIGHTING, class_weight_lines
 from .findings import ERROR, Finding, InspectionReport
 
-__all__ = ['format_report']
+__all__ = ['format_report', 'WEIGHED_SPLITS']
+
+#: The splits whose class weights are printed: training's (``data``: the
+#: folder form).
+WEIGHED_SPLITS = ('train', 'data')
 
 
 def _files(finding: Finding, shown: int) -> List[str]:
@@ -67,6 +72,14 @@ def format_report(report: InspectionReport, shown: int = 5,
                              + ', '.join(absent[:8])
                              + (' ...' if len(absent) > 8 else ''))
             lines.append(f'  {split.other_setting}')
+            # from the masks as read: not while they would train wrong
+            if split.class_weights and split.name in WEIGHED_SPLITS and \
+                    not split.errors:
+                snippets = class_weight_lines(split.class_weights)
+                lines.append(f'  class weights for the loss, by {WEIGHTING}:')
+                lines.append(f'    {snippets["template"]}   # the own-data '
+                             f'templates\' line')
+                lines.append(f'    {snippets["cfg_options"]}')
         for finding in split.findings:
             lines.extend(_finding_lines(finding, shown))
         if not split.findings:

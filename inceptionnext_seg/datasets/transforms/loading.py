@@ -10,8 +10,15 @@ from PIL import Image
 
 from ..masks import JPEG_MAGIC
 
-__all__ = ['CorruptSampleError', 'CheckedLoadImageFromFile',
-           'CheckedLoadAnnotations', 'jpeg_truncation']
+__all__ = ['APPLIES_ORIENTATION', 'CorruptSampleError',
+           'CheckedLoadImageFromFile', 'CheckedLoadAnnotations',
+           'exif_orientation', 'jpeg_truncation']
+
+# LoadImageFromFile colour types whose decode applies the EXIF orientation
+# (mmcv 2.1, cv2 and pillow backends; pinned by tests/test_datasets/
+# test_inspection.py); masks are read with 'unchanged', which never turns.
+APPLIES_ORIENTATION = ('color', 'grayscale')
+_ORIENTATION_TAG = 0x0112
 
 
 class CorruptSampleError(ValueError):
@@ -53,10 +60,27 @@ def jpeg_truncation(path: str) -> Optional[str]:
     return None
 
 
+def exif_orientation(path: str) -> Optional[int]:
+    """The EXIF orientation of an image file (None where it has none or
+    cannot be read), from its header: Pillow opens lazily, no decode."""
+    try:
+        with Image.open(path) as image:
+            return image.getexif().get(_ORIENTATION_TAG)
+    except Exception:  # noqa: BLE001 - a bad EXIF block is no error here
+        return None
+
+
 @TRANSFORMS.register_module()
 class CheckedLoadImageFromFile(LoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` raising :class:`CorruptSampleError` with
-    the file name for a missing, empty, truncated or undecodable image."""
+    the file name for a missing, empty, truncated or undecodable image.
+
+    Where the decode turns the image by its EXIF orientation (``color_type``
+    ``'color'`` or ``'grayscale'``), the orientation and the stored size go
+    into ``results['exif_orientation']``; :class:`CheckedLoadAnnotations`
+    refuses the sample where the mask is the stored one (not turned with
+    the image).
+    """
 
     def transform(self, results: dict) -> dict:
         path = results['img_path']
@@ -75,6 +99,15 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
                 f'{error})') from error
         if loaded is None or loaded.get('img') is None:
             raise CorruptSampleError(f'{path}: cannot decode image')
+        if (self.color_type in APPLIES_ORIENTATION
+                and self.imdecode_backend in ('cv2', 'pillow')
+                and Path(path).is_file()):
+            orientation = exif_orientation(path)
+            if orientation not in (None, 1):
+                with Image.open(path) as image:
+                    width, height = image.size
+                loaded['exif_orientation'] = (orientation, (height, width),
+                                              self.color_type)
         return loaded
 
 
@@ -149,6 +182,7 @@ class CheckedLoadAnnotations(LoadAnnotations):
         results['gt_seg_map'] = seg
         results['seg_fields'].append('gt_seg_map')
         expected = results.get('ori_shape')
+        _check_orientation(results, seg.shape)
         if expected is not None and tuple(seg.shape) != tuple(expected[:2]):
             raise CorruptSampleError(
                 f'{path}: annotation size {seg.shape} differs from its image '
@@ -164,6 +198,31 @@ class CheckedLoadAnnotations(LoadAnnotations):
                 in_range(values, self.num_classes, self.ignore_index,
                          not self.reduce_zero_label, label_map),
                 self.hint))
+
+
+def _check_orientation(results: dict, mask_shape: tuple) -> None:
+    """Refuse an image that its EXIF orientation turned on decode while its
+    mask is the stored one: the inspector's ``exif_rotation`` (a square
+    image, or a flip, keeps its size, so nothing else notices). A mask of
+    the turned image's size (drawn on the turned image) is accepted."""
+    oriented = results.get('exif_orientation')
+    decoded = results.get('ori_shape')
+    if not oriented or decoded is None:
+        return
+    orientation, stored, color_type = oriented
+    decoded = tuple(decoded[:2])
+    if tuple(mask_shape) != tuple(stored):
+        return  # drawn on the turned image; the size check names the rest
+    raise CorruptSampleError(
+        f'{results.get("img_path")}: EXIF orientation {orientation} turns or '
+        f'flips the image on decode (LoadImageFromFile color_type='
+        f'{color_type!r}: stored {tuple(stored)}, decoded {decoded}) while '
+        f'its mask {results["seg_map_path"]} is read as stored, so the '
+        f'labels would not line up. Save the image with the orientation '
+        f'applied to its pixels (PIL.ImageOps.exif_transpose) and turn the '
+        f'mask the same way, or, where the mask was drawn on the stored '
+        f'pixels, load the images with LoadImageFromFile(color_type='
+        f"'color_ignore_orientation')")
 
 
 def _stored_mode(content: bytes) -> str:

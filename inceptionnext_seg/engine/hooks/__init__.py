@@ -1,11 +1,12 @@
 """Hooks, one per file (mmseg's ``HOOKS``). Every config's ``custom_hooks``
 has CudaCheckHook, HeadDatasetCheckHook, PlainCheckpointHook,
 ResumableRandomnessHook, NonFiniteLossHook, CorruptSampleReportHook,
-TrainingCurvesHook, PreemptionHook, CheckpointDiskHook and
-EvaluationReportHook
+TrainingCurvesHook, PreemptionHook, CheckpointDiskHook, EvaluationReportHook
+and ClassScalarsHook
 (``configs/_base_/default_runtime.py``); the configs' visualization hook is
 TestVisualizationHook; SegRunner adds TrainingTimeHook to every training;
 tools/train.py and tools/test.py add the others."""
+from .class_scalars_hook import ClassScalarsHook
 from .corrupt_sample_report_hook import CorruptSampleReportHook
 from .checkpoint_disk_hook import CheckpointDiskHook
 from .cuda_check_hook import CudaCheckHook
@@ -22,8 +23,8 @@ from .training_time_hook import TrainingTimeHook
 from .visualization_hook import TestVisualizationHook
 
 __all__ = [
-    'CorruptSampleReportHook', 'CudaCheckHook', 'HeadDatasetCheckHook',
-    'HeadDatasetMismatch', 'NonFiniteLossHook',
+    'ClassScalarsHook', 'CorruptSampleReportHook', 'CudaCheckHook',
+    'HeadDatasetCheckHook', 'HeadDatasetMismatch', 'NonFiniteLossHook',
     'UpdateParamSchedulerHook', 'PlainCheckpointHook', 'ProgressBarHook',
     'ResumableRandomnessHook', 'TrainingCurvesHook', 'TestVisualizationHook',
     'PreemptionHook', 'PREEMPTED_EXIT_CODE', 'CheckpointDiskHook',

@@ -10,6 +10,7 @@ from typing import Dict, Iterable, List, Optional
 
 from mmengine.hooks import CheckpointHook
 
+from ...evaluation.class_iou_metric import is_class_scalar
 from ..console_log import DigestFormatter, LibraryNoticeFilter
 
 __all__ = ['digest_console', 'log_file_of', 'run_summary',
@@ -64,10 +65,11 @@ def run_summary(title: str, metrics: Dict, files: Dict[str, str],
 
 
 def last_validation(message_hub) -> Dict[str, float]:
-    """The last validation's metrics, from the message hub."""
+    """The last validation's metrics, from the message hub (the per-class
+    scalars of ``ClassScalarsHook`` left out)."""
     scalars = message_hub.log_scalars
     return {key[len('val/'):]: scalars[key].current() for key in scalars
-            if key.startswith('val/')}
+            if key.startswith('val/') and not is_class_scalar(key)}
 
 
 def training_files(hooks: Iterable, work_dir: str) -> Dict[str, str]:
