@@ -18,13 +18,15 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from timm.layers import trunc_normal_
 from timm.models import adapt_input_conv, checkpoint_seq
-from timm.models.inception_next import InceptionDWConv2d, MetaNeXtStage
+from timm.models.inception_next import (InceptionDWConv2d, MetaNeXtBlock,
+                                        MetaNeXtStage)
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from inceptionnext_seg.checkpoint import (CheckpointMismatchError,
@@ -32,7 +34,8 @@ from inceptionnext_seg.checkpoint import (CheckpointMismatchError,
 
 from .pretrained import describe_arch, read_backbone_weights
 
-__all__ = ['InceptionNeXt']
+__all__ = ['InceptionNeXt', 'InceptionNeXtBlock', 'MLP_IMPLS',
+           'choose_mlp_impl']
 
 _REQUIRED_ARCH_KEYS = ('depths', 'dims')
 _DEFAULT_ARCH = dict(
@@ -41,6 +44,67 @@ _DEFAULT_ARCH = dict(
     band_kernel_size=11,
     branch_ratio=0.125,
 )
+
+
+# ----------------------------------------------------------------- block
+#: The formulations of a block's MLP (``mlp_impl``): ``'conv'`` is timm's
+#: (1x1 convolutions), ``'linear'`` the same parameters applied as GEMMs
+#: (``F.linear``) on the channels-last view, as ConvNeXt runs its MLP;
+#: ``'auto'`` chooses per input (:func:`choose_mlp_impl`).
+MLP_IMPLS = ('auto', 'conv', 'linear')
+
+
+def choose_mlp_impl(x: torch.Tensor) -> str:
+    """The MLP formulation ``'auto'`` takes for ``x``.
+
+    CPUs: the GEMM (``'linear'``), faster or equal in every case measured
+    (docs/speed.md, 2026-12-07: InceptionNeXt-T at 512x512, fp32, NCHW and
+    channels-last, training and inference, AVX-512 + AMX and emulated AVX2),
+    since oneDNN's 1x1-convolution backward is the slowest part of a train
+    step. Other devices: timm's 1x1 convolutions, the reference, until the
+    GEMM is measured there (``mlp_impl='linear'`` forces it).
+    """
+    return 'linear' if x.device.type == 'cpu' else 'conv'
+
+
+class InceptionNeXtBlock(MetaNeXtBlock):
+    """timm's ``MetaNeXtBlock`` (same parameters, names and shapes) with its
+    hot paths chosen per input.
+
+    Args:
+        *args: As timm's ``MetaNeXtBlock``.
+        mlp_impl: A value of :data:`MLP_IMPLS`.
+        **kwargs: As timm's ``MetaNeXtBlock``.
+    """
+
+    def __init__(self, *args, mlp_impl: str = 'auto', **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mlp_impl = mlp_impl
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x
+        x = self.norm(self.token_mixer(x))
+        impl = (choose_mlp_impl(x) if self.mlp_impl == 'auto'
+                else self.mlp_impl)
+        mlp = self.mlp
+        if impl == 'conv':  # timm's MetaNeXtBlock.forward
+            x = mlp(x)
+            if self.gamma is not None:
+                x = x.mul(self.gamma.reshape(1, -1, 1, 1))
+        else:
+            # (N, H, W, C): a view of a channels-last tensor, a copy of an
+            # NCHW one; the GEMMs' outputs are channels-last.
+            x = F.linear(x.permute(0, 2, 3, 1), mlp.fc1.weight.flatten(1),
+                         mlp.fc1.bias)
+            x = mlp.drop(mlp.act(mlp.norm(x)))  # mlp.norm: nn.Identity
+            weight, bias = mlp.fc2.weight.flatten(1), mlp.fc2.bias
+            if self.gamma is not None:
+                # gamma * (W h + b) = (gamma W) h + gamma b: the layer
+                # scale on the (small) weight, not on the activation.
+                weight = weight * self.gamma[:, None]
+                bias = bias * self.gamma if bias is not None else None
+            x = F.linear(x, weight, bias).permute(0, 3, 1, 2)
+        return self.drop_path(x) + shortcut
 
 
 @MODELS.register_module()
@@ -65,6 +129,11 @@ class InceptionNeXt(BaseModule):
             0 disables it.
         with_cp: Recompute each block's activations in the backward pass
             (activation checkpointing), trading compute for memory.
+        mlp_impl: How the blocks compute their MLPs, all with the same
+            parameters: ``'conv'`` (1x1 convolutions, as timm),
+            ``'linear'`` (GEMMs on the channels-last view, as ConvNeXt) or
+            ``'auto'`` (the faster of the two for the input's device and
+            memory format, :func:`choose_mlp_impl`).
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_URL_OR_HUB_ID)``
             loads ImageNet weights strictly; other mmengine init configs work
             as usual.
@@ -89,6 +158,7 @@ class InceptionNeXt(BaseModule):
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-6,
                  with_cp: bool = False,
+                 mlp_impl: str = 'auto',
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
                  **unknown) -> None:
         if unknown:  # mmseg would say only "unexpected keyword argument"
@@ -105,6 +175,9 @@ class InceptionNeXt(BaseModule):
         if not 0. <= drop_path_rate < 1.:
             raise ValueError(
                 f'drop_path_rate must be in [0, 1), got {drop_path_rate!r}.')
+        if mlp_impl not in MLP_IMPLS:
+            raise ValueError(f'mlp_impl must be one of {list(MLP_IMPLS)}, '
+                             f'got {mlp_impl!r}.')
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
@@ -133,16 +206,28 @@ class InceptionNeXt(BaseModule):
             # `stride=` is timm's name in every release that ships
             # InceptionNeXt (0.9.7 on); `ds_stride=` is the official repo's.
             # tests/test_backbones/test_inceptionnext.py pins the signature.
-            self.stages.append(MetaNeXtStage(
+            # timm's stage gives the downsampling layers; its blocks are
+            # InceptionNeXtBlock (timm's block, same parameters, with the
+            # hot paths chosen per input), hence depth=0 and the appends.
+            stage = MetaNeXtStage(
                 dims[i - 1] if i > 0 else dims[0],
                 dims[i],
                 stride=2 if i > 0 else 1,
-                depth=depths[i],
-                drop_path_rates=dp_rates[start:start + depths[i]],
+                depth=0,
                 ls_init_value=layer_scale_init_value,
                 token_mixer=token_mixer,
                 norm_layer=norm_layer,
-                mlp_ratio=self.arch['mlp_ratios'][i]))
+                mlp_ratio=self.arch['mlp_ratios'][i])
+            for rate in dp_rates[start:start + depths[i]]:
+                stage.blocks.append(InceptionNeXtBlock(
+                    dim=dims[i],
+                    token_mixer=token_mixer,
+                    norm_layer=norm_layer,
+                    mlp_ratio=self.arch['mlp_ratios'][i],
+                    ls_init_value=layer_scale_init_value,
+                    drop_path=rate,
+                    mlp_impl=mlp_impl))
+            self.stages.append(stage)
             self.feature_info.append(
                 dict(num_chs=dims[i], reduction=4 * 2**i,
                      module=f'stages.{i}'))
