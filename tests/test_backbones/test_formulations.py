@@ -113,3 +113,50 @@ def test_unknown_mlp_impl_lists_the_valid_ones():
     with pytest.raises(ValueError, match=r"\['auto', 'conv', 'linear'\]"):
         MODELS.build(dict(type='InceptionNeXt', arch='atto',
                           mlp_impl='gemm'))
+
+
+@pytest.mark.parametrize('fmt', sorted(FORMATS))
+@pytest.mark.parametrize('mlp_impl', MLP_IMPLS)
+def test_inference_paths_give_the_references_outputs(reference, mlp_impl,
+                                                     fmt):
+    """Without autograd the GEMM path fuses fc1's bias and GELU into one
+    oneDNN call where it can (CPU, one dtype, no autocast)."""
+    model = ours_from(reference, mlp_impl).eval()
+    reference.eval()
+    fmt = FORMATS[fmt]
+    model.to(memory_format=fmt)
+    reference.to(memory_format=fmt)
+    x = torch.randn(2, 3, 67, 101).contiguous(memory_format=fmt)
+    with torch.inference_mode():
+        outs = model(x)
+        expected = [getattr(model, f'norm{i}')(f)
+                    for i, f in enumerate(reference_features(reference, x))]
+    for out, exp in zip(outs, expected):
+        torch.testing.assert_close(out, exp, rtol=1e-4, atol=1e-4)
+
+
+def test_the_fused_inference_path_is_taken_and_not_under_autocast(
+        reference, monkeypatch):
+    from backbones import inceptionnext
+    if not inceptionnext._HAS_LINEAR_POINTWISE:
+        pytest.skip('this torch has no oneDNN linear_pointwise')
+    calls = []
+    fused = torch.ops.mkldnn._linear_pointwise
+
+    def counting(*args):
+        calls.append(args[3])
+        return fused(*args)
+
+    monkeypatch.setattr(inceptionnext, '_linear_pointwise', counting,
+                        raising=False)
+    model = ours_from(reference, 'linear').eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        model(x)
+    assert calls == ['gelu'] * 12  # every block of atto (2 + 2 + 6 + 2)
+    calls.clear()
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        outs = model(x)
+    assert not calls and outs[0].dtype == torch.bfloat16
+    model(x)  # gradients wanted
+    assert not calls
