@@ -49,6 +49,7 @@ from mmengine.config import DictAction
 from inceptionnext_seg.analysis.cpu_ladder import ladder_record_path
 from inceptionnext_seg.deploy.policy import (EAGER_BF16, EAGER_FP32,
                                              InferencePath, verification_of)
+from inceptionnext_seg.engine.compile import backend_name
 from inceptionnext_seg.inference import media
 from inceptionnext_seg.utils.config import load_config
 
@@ -95,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--threads', type=int, default=0,
                         help="CPU threads (0: torch's and ONNX Runtime's "
                         'choice)')
+    parser.add_argument('--compile', nargs='?', const='inductor',
+                        metavar='BACKEND', type=backend_name,
+                        help='torch.compile the backbone and heads of the '
+                        "eager paths (torch's backend name; no value: "
+                        'inductor); the first batch includes the '
+                        'compilation, which is reported')
     parser.add_argument('--with-labels', action='store_true',
                         help='write class names on the image')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -347,6 +354,7 @@ def segment(args, model, path: InferencePath, inputs) -> int:
 def main(argv=None) -> int:
     from mmseg.apis import init_model
 
+    from inceptionnext_seg.engine.compile import compile_segmentor
     from inceptionnext_seg.engine.mixed_precision import bf16_supported
     args = parse_args(argv)
     inputs = media.find_inputs(args.input)
@@ -368,6 +376,14 @@ def main(argv=None) -> int:
     model = init_model(cfg, args.checkpoint, device=args.device)
     if path == EAGER_BF16:
         model = model.to(memory_format=torch.channels_last)
+    if args.compile and not path.onnx:
+        parts = compile_segmentor(model, args.compile)
+        print(f'--compile: {", ".join(parts)} compiled with backend '
+              f'{args.compile!r}; the first batch includes the compilation',
+              flush=True)
+    elif args.compile:
+        print(f'--compile: not applied, {path} runs ONNX Runtime',
+              flush=True)
     return segment(args, model, path, inputs)
 
 
