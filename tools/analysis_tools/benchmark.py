@@ -356,7 +356,8 @@ def run_matrix(args, results: dict) -> None:
     :func:`matrix_settings`: each setting's models interleaved, each row's
     ratio to ConvNeXt-T of the same setting, and per part the best setting
     of each side against the other's best (the CPU's instruction set named,
-    and an ``ONEDNN_MAX_CPU_ISA``/``MKL_ENABLE_INSTRUCTIONS`` cap stated)."""
+    and an ``ONEDNN_MAX_CPU_ISA``/``MKL_ENABLE_INSTRUCTIONS``/
+    ``ATEN_CPU_CAPABILITY`` cap stated)."""
     size = args.sizes[0]
     machine = machine_description(args.device)
     print(f'Machine: {machine["text"]}', flush=True)
@@ -420,7 +421,7 @@ def run_matrix(args, results: dict) -> None:
 def machine_description(device: str) -> dict:
     """The device, and on a CPU its name, vector ISA (torch's), features
     and any ISA cap set in the environment (an emulation of an older CPU
-    for oneDNN's and MKL's kernels, not the real thing)."""
+    for oneDNN's, MKL's and ATen's kernels, not the real thing)."""
     import os
 
     from inceptionnext_seg.analysis.cpu_ladder import cpu_features
@@ -430,7 +431,8 @@ def machine_description(device: str) -> dict:
         return dict(name=name, text=f'{name}; torch {torch.__version__}')
     cpu = cpu_features()
     caps = {k: os.environ[k] for k in ('ONEDNN_MAX_CPU_ISA',
-                                       'MKL_ENABLE_INSTRUCTIONS')
+                                       'MKL_ENABLE_INSTRUCTIONS',
+                                       'ATEN_CPU_CAPABILITY')
             if os.environ.get(k)}
     text = (f'{cpu["name"]} ({cpu["isa"]}; '
             f'{", ".join(cpu["features"]) or "no AVX2"}), {threads} '
@@ -438,7 +440,8 @@ def machine_description(device: str) -> dict:
     if caps:
         text += ('; capped by ' + ', '.join(f'{k}={v}' for k, v in
                                             caps.items())
-                 + ' (emulating that ISA in oneDNN/MKL kernels)')
+                 + ' (emulating that ISA in the kernels of oneDNN, MKL '
+                 'and ATen, not a real such CPU)')
     return dict(name=cpu['name'], isa=cpu['isa'], features=cpu['features'],
                 threads=threads, isa_caps=caps, text=text)
 
