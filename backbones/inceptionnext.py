@@ -68,7 +68,24 @@ def choose_mlp_impl(x: torch.Tensor) -> str:
     step. Other devices: timm's 1x1 convolutions, the reference, until the
     GEMM is measured there (``mlp_impl='linear'`` forces it).
     """
+    if _tracing():  # exported graphs keep timm's 1x1 convolutions
+        return 'conv'
     return 'linear' if x.device.type == 'cpu' else 'conv'
+
+
+def _tracing() -> bool:
+    """Whether the forward is being traced for export (TorchScript, ONNX):
+    the exported graph keeps timm's operators (Conv nodes, which the int8
+    quantisation and ONNX Runtime's fusions expect) and no private op."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
+def _compiling() -> bool:
+    """Whether dynamo traces the forward (torch.compile, torch.export):
+    inductor fuses the GEMM's epilogue itself."""
+    compiler = getattr(torch, 'compiler', None)
+    return bool(compiler is not None and hasattr(compiler, 'is_compiling')
+                and compiler.is_compiling())
 
 
 def _cpu_autocast_enabled() -> bool:
@@ -87,11 +104,13 @@ def _fused_gelu_applies(block: MetaNeXtBlock, x: torch.Tensor,
     epilogue instead of two more passes over the 4x-wide hidden activation:
     12% off InceptionNeXt-T's inference at 512x512 (docs/speed.md). It has
     no autograd and no autocast rule, hence: no gradients, one dtype, no
-    CPU autocast, and timm's plain GELU (exact, not tanh) with no dropout.
+    CPU autocast, and timm's plain GELU (exact, not tanh) with no dropout;
+    never in a traced or compiled forward.
     """
     act = block.mlp.act
     return (x.device.type == 'cpu' and not torch.is_grad_enabled()
-            and _HAS_LINEAR_POINTWISE and x.dtype == weight.dtype
+            and _HAS_LINEAR_POINTWISE and not _tracing()
+            and not _compiling() and x.dtype == weight.dtype
             and not _cpu_autocast_enabled()
             and type(act) is nn.GELU and act.approximate == 'none'
             and isinstance(block.mlp.norm, nn.Identity)

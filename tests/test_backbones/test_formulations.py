@@ -160,3 +160,18 @@ def test_the_fused_inference_path_is_taken_and_not_under_autocast(
     assert not calls and outs[0].dtype == torch.bfloat16
     model(x)  # gradients wanted
     assert not calls
+
+
+def test_traced_graphs_keep_timms_convolutions(reference):
+    """Export traces (TorchScript, the ONNX exporter) take timm's 1x1
+    convolutions under 'auto' and never the private fused op: the ONNX
+    graph, its int8 quantisation and ONNX Runtime see timm's operators."""
+    model = ours_from(reference, 'auto').eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        graph = str(torch.jit.trace(model, x).inlined_graph)
+        expected = model(x)
+    assert '_linear_pointwise' not in graph and 'aten::linear' not in graph
+    # stem, 3 downsamplings, and per block 3 mixer + 2 MLP convolutions
+    assert graph.count('aten::_convolution') == 4 + 12 * 5
+    assert len(expected) == 4
