@@ -18,13 +18,15 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from timm.layers import trunc_normal_
 from timm.models import adapt_input_conv, checkpoint_seq
-from timm.models.inception_next import InceptionDWConv2d, MetaNeXtStage
+from timm.models.inception_next import (InceptionDWConv2d, MetaNeXtBlock,
+                                        MetaNeXtStage)
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from inceptionnext_seg.checkpoint import (CheckpointMismatchError,
@@ -32,7 +34,8 @@ from inceptionnext_seg.checkpoint import (CheckpointMismatchError,
 
 from .pretrained import describe_arch, read_backbone_weights
 
-__all__ = ['InceptionNeXt']
+__all__ = ['InceptionNeXt', 'InceptionNeXtBlock', 'MLP_IMPLS',
+           'choose_mlp_impl']
 
 _REQUIRED_ARCH_KEYS = ('depths', 'dims')
 _DEFAULT_ARCH = dict(
@@ -41,6 +44,121 @@ _DEFAULT_ARCH = dict(
     band_kernel_size=11,
     branch_ratio=0.125,
 )
+
+
+# ----------------------------------------------------------------- block
+_HAS_LINEAR_POINTWISE = (torch.backends.mkldnn.is_available() and hasattr(
+    torch.ops.mkldnn, '_linear_pointwise'))
+if _HAS_LINEAR_POINTWISE:
+    _linear_pointwise = torch.ops.mkldnn._linear_pointwise
+#: The formulations of a block's MLP (``mlp_impl``): ``'conv'`` is timm's
+#: (1x1 convolutions), ``'linear'`` the same parameters applied as GEMMs
+#: (``F.linear``) on the channels-last view, as ConvNeXt runs its MLP;
+#: ``'auto'`` chooses per input (:func:`choose_mlp_impl`).
+MLP_IMPLS = ('auto', 'conv', 'linear')
+
+
+def choose_mlp_impl(x: torch.Tensor) -> str:
+    """The MLP formulation ``'auto'`` takes for ``x``.
+
+    CPUs: the GEMM (``'linear'``), faster or equal in every case measured
+    (docs/speed.md, 2026-12-07: InceptionNeXt-T at 512x512, fp32, NCHW and
+    channels-last, training and inference, AVX-512 + AMX and emulated AVX2),
+    since oneDNN's 1x1-convolution backward is the slowest part of a train
+    step. Other devices: timm's 1x1 convolutions, the reference, until the
+    GEMM is measured there (``mlp_impl='linear'`` forces it).
+    """
+    if _tracing():  # exported graphs keep timm's 1x1 convolutions
+        return 'conv'
+    return 'linear' if x.device.type == 'cpu' else 'conv'
+
+
+def _tracing() -> bool:
+    """Whether the forward is being traced for export (TorchScript, ONNX):
+    the exported graph keeps timm's operators (Conv nodes, which the int8
+    quantisation and ONNX Runtime's fusions expect) and no private op."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
+def _compiling() -> bool:
+    """Whether dynamo traces the forward (torch.compile, torch.export):
+    inductor fuses the GEMM's epilogue itself."""
+    compiler = getattr(torch, 'compiler', None)
+    return bool(compiler is not None and hasattr(compiler, 'is_compiling')
+                and compiler.is_compiling())
+
+
+def _cpu_autocast_enabled() -> bool:
+    try:
+        return torch.is_autocast_enabled('cpu')
+    except TypeError:  # torch < 2.4
+        return torch.is_autocast_cpu_enabled()
+
+
+def _fused_gelu_applies(block: MetaNeXtBlock, x: torch.Tensor,
+                        weight: torch.Tensor) -> bool:
+    """Whether fc1 and its GELU can run as one oneDNN call (CPU inference).
+
+    ``torch.ops.mkldnn._linear_pointwise`` (the op inductor emits for the
+    same pattern) applies the bias and the exact GELU in the GEMM's
+    epilogue instead of two more passes over the 4x-wide hidden activation:
+    12% off InceptionNeXt-T's inference at 512x512 (docs/speed.md). It has
+    no autograd and no autocast rule, hence: no gradients, one dtype, no
+    CPU autocast, and timm's plain GELU (exact, not tanh) with no dropout;
+    never in a traced or compiled forward.
+    """
+    act = block.mlp.act
+    return (x.device.type == 'cpu' and not torch.is_grad_enabled()
+            and _HAS_LINEAR_POINTWISE and not _tracing()
+            and not _compiling() and x.dtype == weight.dtype
+            and not _cpu_autocast_enabled()
+            and type(act) is nn.GELU and act.approximate == 'none'
+            and isinstance(block.mlp.norm, nn.Identity)
+            and not (block.mlp.drop.p and block.mlp.drop.training))
+
+
+class InceptionNeXtBlock(MetaNeXtBlock):
+    """timm's ``MetaNeXtBlock`` (same parameters, names and shapes) with its
+    hot paths chosen per input.
+
+    Args:
+        *args: As timm's ``MetaNeXtBlock``.
+        mlp_impl: A value of :data:`MLP_IMPLS`.
+        **kwargs: As timm's ``MetaNeXtBlock``.
+    """
+
+    def __init__(self, *args, mlp_impl: str = 'auto', **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mlp_impl = mlp_impl
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x
+        x = self.norm(self.token_mixer(x))
+        impl = (choose_mlp_impl(x) if self.mlp_impl == 'auto'
+                else self.mlp_impl)
+        mlp = self.mlp
+        if impl == 'conv':  # timm's MetaNeXtBlock.forward
+            x = mlp(x)
+            if self.gamma is not None:
+                x = x.mul(self.gamma.reshape(1, -1, 1, 1))
+        else:
+            # (N, H, W, C): a view of a channels-last tensor, a copy of an
+            # NCHW one; the GEMMs' outputs are channels-last.
+            x = x.permute(0, 2, 3, 1)
+            weight, bias = mlp.fc1.weight.flatten(1), mlp.fc1.bias
+            if _fused_gelu_applies(self, x, weight):
+                x = _linear_pointwise(x, weight, bias, 'gelu', [None],
+                                      'none')
+            else:
+                x = mlp.drop(mlp.act(mlp.norm(F.linear(x, weight, bias))))
+            weight, bias = mlp.fc2.weight.flatten(1), mlp.fc2.bias
+            if self.gamma is not None:
+                # gamma * (W h + b) = (gamma W) h + gamma b: the layer
+                # scale on the (small) weight, not on the activation.
+                weight = weight * self.gamma[:, None]
+                bias = bias * self.gamma if bias is not None else None
+            x = F.linear(x, weight, bias).permute(0, 3, 1, 2)
+        return self.drop_path(x) + shortcut
 
 
 @MODELS.register_module()
@@ -65,6 +183,11 @@ class InceptionNeXt(BaseModule):
             0 disables it.
         with_cp: Recompute each block's activations in the backward pass
             (activation checkpointing), trading compute for memory.
+        mlp_impl: How the blocks compute their MLPs, all with the same
+            parameters: ``'conv'`` (1x1 convolutions, as timm),
+            ``'linear'`` (GEMMs on the channels-last view, as ConvNeXt) or
+            ``'auto'`` (the faster of the two for the input's device and
+            memory format, :func:`choose_mlp_impl`).
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_URL_OR_HUB_ID)``
             loads ImageNet weights strictly; other mmengine init configs work
             as usual.
@@ -89,6 +212,7 @@ class InceptionNeXt(BaseModule):
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-6,
                  with_cp: bool = False,
+                 mlp_impl: str = 'auto',
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
                  **unknown) -> None:
         if unknown:  # mmseg would say only "unexpected keyword argument"
@@ -105,6 +229,9 @@ class InceptionNeXt(BaseModule):
         if not 0. <= drop_path_rate < 1.:
             raise ValueError(
                 f'drop_path_rate must be in [0, 1), got {drop_path_rate!r}.')
+        if mlp_impl not in MLP_IMPLS:
+            raise ValueError(f'mlp_impl must be one of {list(MLP_IMPLS)}, '
+                             f'got {mlp_impl!r}.')
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
@@ -133,16 +260,28 @@ class InceptionNeXt(BaseModule):
             # `stride=` is timm's name in every release that ships
             # InceptionNeXt (0.9.7 on); `ds_stride=` is the official repo's.
             # tests/test_backbones/test_inceptionnext.py pins the signature.
-            self.stages.append(MetaNeXtStage(
+            # timm's stage gives the downsampling layers; its blocks are
+            # InceptionNeXtBlock (timm's block, same parameters, with the
+            # hot paths chosen per input), hence depth=0 and the appends.
+            stage = MetaNeXtStage(
                 dims[i - 1] if i > 0 else dims[0],
                 dims[i],
                 stride=2 if i > 0 else 1,
-                depth=depths[i],
-                drop_path_rates=dp_rates[start:start + depths[i]],
+                depth=0,
                 ls_init_value=layer_scale_init_value,
                 token_mixer=token_mixer,
                 norm_layer=norm_layer,
-                mlp_ratio=self.arch['mlp_ratios'][i]))
+                mlp_ratio=self.arch['mlp_ratios'][i])
+            for rate in dp_rates[start:start + depths[i]]:
+                stage.blocks.append(InceptionNeXtBlock(
+                    dim=dims[i],
+                    token_mixer=token_mixer,
+                    norm_layer=norm_layer,
+                    mlp_ratio=self.arch['mlp_ratios'][i],
+                    ls_init_value=layer_scale_init_value,
+                    drop_path=rate,
+                    mlp_impl=mlp_impl))
+            self.stages.append(stage)
             self.feature_info.append(
                 dict(num_chs=dims[i], reduction=4 * 2**i,
                      module=f'stages.{i}'))

@@ -49,6 +49,7 @@ from inceptionnext_seg.analysis.cpu_ladder import ladder_record_path
 from inceptionnext_seg.apis import (check_onnx_batch, choose_cpu_path,
                                     onnx_file, segment)
 from inceptionnext_seg.deploy.policy import EAGER_BF16, EAGER_FP32
+from inceptionnext_seg.engine.compile import backend_name
 from inceptionnext_seg.inference import media
 from inceptionnext_seg.utils.config import load_config
 
@@ -101,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
                         'in class order: 0 255 for binary masks as most '
                         'tools store them, 0 1 for 0/1 (default: the '
                         "dataset's own encoding)")
+    parser.add_argument('--compile', nargs='?', const='inductor',
+                        metavar='BACKEND', type=backend_name,
+                        help='torch.compile the backbone and heads of the '
+                        "eager paths (torch's backend name; no value: "
+                        'inductor); the first batch includes the '
+                        'compilation, which is reported')
     parser.add_argument('--with-labels', action='store_true',
                         help='write class names on the image')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -144,6 +151,7 @@ def choose_device(parser: argparse.ArgumentParser, args) -> str:
 def main(argv=None) -> int:
     from mmseg.apis import init_model
 
+    from inceptionnext_seg.engine.compile import compile_segmentor
     from inceptionnext_seg.engine.mixed_precision import bf16_supported
     args = parse_args(argv)
     inputs = media.find_inputs(args.input)
@@ -165,6 +173,14 @@ def main(argv=None) -> int:
     model = init_model(cfg, args.checkpoint, device=args.device)
     if path == EAGER_BF16:
         model = model.to(memory_format=torch.channels_last)
+    if args.compile and not path.onnx:
+        parts = compile_segmentor(model, args.compile)
+        print(f'--compile: {", ".join(parts)} compiled with backend '
+              f'{args.compile!r}; the first batch includes the compilation',
+              flush=True)
+    elif args.compile:
+        print(f'--compile: not applied, {path} runs ONNX Runtime',
+              flush=True)
     return segment(model, path, inputs, args.out, args.labels_out,
                    args.batch_size, args.onnx, args.threads, args.opacity,
                    args.with_labels, args.train_ids, args.label_values)

@@ -3,6 +3,7 @@
 Examples:
     python tools/test.py configs/upernet_inceptionnext_t_ade20k.py CKPT.pth
     python tools/test.py CONFIG CKPT --tta          # multi-scale + flip
+    python tools/test.py CONFIG CKPT --compile      # torch.compile (inductor)
     python tools/test.py CONFIG CKPT --out preds/   # ADE20K-encoded PNGs
     python tools/test.py CONFIG CKPT --report report/  # HTML evaluation report
     tools/dist_test.sh CONFIG CKPT 8
@@ -19,6 +20,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from inceptionnext_seg.engine import end_cpu_processes
+from inceptionnext_seg.engine.compile import compile_segmentor
 from inceptionnext_seg.utils.tool_args import (add_common_args, add_hook,
                                                config_from_args)
 
@@ -109,6 +111,12 @@ def main():
     add_hook(cfg, 'ProgressBarHook')
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
+    if args.compile:
+        model = getattr(runner.model, 'module', runner.model)  # DDP
+        parts = compile_segmentor(model, args.compile)
+        runner.logger.info(
+            f'--compile: {", ".join(parts)} compiled with backend '
+            f'{args.compile!r}; the first batches include the compilation')
     metrics = runner.test()
     if runner.rank == 0:
         path = osp.join(runner.log_dir, 'test_metrics.json')

@@ -6,6 +6,7 @@ Examples:
     python tools/train.py CONFIG --resume  # latest in the work dir, any config
     python tools/train.py CONFIG --resume CKPT.pth   # a given checkpoint
     python tools/train.py CONFIG --fresh    # from the beginning
+    python tools/train.py CONFIG --compile  # torch.compile (inductor)
     tools/dist_train.sh CONFIG 8                     # 8 GPUs (torchrun)
     tools/dist_train.sh CONFIG 2 --keep-recipe-batch 2 2  # 2 GPUs x 2 x 4
 """

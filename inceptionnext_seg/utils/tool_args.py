@@ -8,6 +8,7 @@ non-finite loss) comes from the configs, so mmseg's own tools get it too.
 import os
 from pathlib import Path
 
+from ..engine.compile import backend_name, compile_option
 from ..engine.cpu_distributed import use_cpu_processes
 from ..engine.process_group import set_local_rank
 from .config import load_config
@@ -24,6 +25,13 @@ def add_common_args(parser) -> None:
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value (a.b=1 c=[1,2])')
+    parser.add_argument(
+        '--compile', nargs='?', const='inductor', metavar='BACKEND',
+        type=backend_name,
+        help="torch.compile the model (torch's backend name; no value: "
+        'inductor). train.py: mmengine compiles train_step; test.py: the '
+        'backbone and heads. Checkpoints keep plain names either way; the '
+        'first iterations include the compilation (minutes on a CPU)')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher (tools/dist_*.sh and '
@@ -35,8 +43,8 @@ def add_common_args(parser) -> None:
 
 def config_from_args(args):
     """Read ``args.config`` (registering the project's modules), merge
-    ``--cfg-options``, set the work dir (``work_dirs/CONFIG_NAME`` by default)
-    and the launcher."""
+    ``--cfg-options``, set the work dir (``work_dirs/CONFIG_NAME`` by default),
+    the launcher and ``--compile`` (mmengine's ``compile``)."""
     cfg = load_config(args.config, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -44,6 +52,10 @@ def config_from_args(args):
         cfg.work_dir = os.path.join('./work_dirs',
                                     Path(args.config).stem)
     cfg.launcher = args.launcher
+    if getattr(args, 'compile', None):
+        # mmengine's own key: Runner.train() compiles train_step with it
+        # (test.py compiles the segmentor itself, compile_segmentor).
+        cfg.compile = compile_option(args.compile)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     set_local_rank(args.launcher)  # mpi: the MPI variable, not that 0
     # mmengine's `pytorch` launcher needs CUDA; on CPUs start gloo here.

@@ -244,3 +244,28 @@ def test_auto_resume_across_gpu_generations_with_amp(tmp_path):
                                       'optim_wrapper.optimizer.lr': 1.0})
     with pytest.raises(CheckpointError, match='optim_wrapper'):
         choose_start(False, True, None, str(tmp_path), other)
+
+
+def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
+                                                                tmp_path):
+    """tools/train.py --compile (dynamo's 'eager' backend: inductor takes
+    minutes on a CPU): SIGTERM during iteration 3 writes iter_3.pth and
+    exits 75; the same command resumes from it by itself (auto_resume)."""
+    config = fault_config(tmp_path, SIGNAL_AT_3)
+    work = tmp_path / 'work'
+    command = ['tools/train.py', config, '--work-dir', work, '--compile',
+               'eager', '--cfg-options', *deterministic(demo_data)]
+    stopped = run_tool(*command, env=FAULT_HOOKS_PATH, check=False)
+    log = stopped.stdout + stopped.stderr
+    assert stopped.returncode == PREEMPTED_EXIT_CODE, log[-3000:]
+    assert 'Stopping on SIGTERM after iteration 3' in log
+    assert torch.load(work / 'iter_3.pth',
+                      weights_only=True)['meta']['iter'] == 3
+    resumed = run_tool(*command, env=FAULT_HOOKS_PATH)
+    log = resumed.stdout + resumed.stderr
+    assert f"auto_resume: resuming from {work / 'iter_3.pth'} " \
+        '(iteration 3)' in log
+    assert 'Iter(train) [4/6]' in log and 'Iter(train) [3/6]' not in log
+    state = torch.load(work / 'iter_6.pth', weights_only=True)
+    assert state['meta']['iter'] == 6
+    assert not any('_orig_mod' in k for k in state['state_dict'])

@@ -328,15 +328,20 @@ def test_compiled_labels_say_what_is_compiled(monkeypatch):
     assert Settings('cpu').describe('segmentor') == 'float32, NCHW'
 
 
-def test_the_gpu_matrix_schema_and_table(benchmark, capsys, monkeypatch,
-                                         tmp_path):
-    """--parts matrix (what --device cuda runs): InceptionNeXt-T and
-    ConvNeXt-T, backbone and UperNet-T, fp32 and AMP + channels-last, eager
-    and compiled, each ratio against ConvNeXt-T of its own setting; a JSON
-    of records and a printed table. On the CPU here, with stand-ins for
+def test_the_matrix_schema_and_table(benchmark, capsys, monkeypatch,
+                                     tmp_path):
+    """--parts matrix (what --device cuda runs, and the comparison of every
+    machine): InceptionNeXt-T (ours; timm's for the backbone) and
+    ConvNeXt-T, backbone, UperNet-T and FPN-T, fp32 NCHW, fp32 channels-last
+    and the recommended precision + channels-last, eager and compiled, each
+    ratio against ConvNeXt-T of its own setting, the best of each side; a
+    JSON of records and printed tables. On the CPU here, with stand-ins for
     torch.compile and the timer."""
     import torch
+
+    from inceptionnext_seg.engine.mixed_precision import bf16_supported
     monkeypatch.setattr(torch, 'compile', lambda fn: fn)
+    monkeypatch.setenv('ONEDNN_MAX_CPU_ISA', 'AVX2')
     # The rows, labels and ratios are what is tested here: the models' steps
     # stand in (building and running 16 UperNets and backbones, 8 of them
     # under emulated bf16 on an AVX2 CPU, took a minute and showed nothing
@@ -352,31 +357,43 @@ def test_the_gpu_matrix_schema_and_table(benchmark, capsys, monkeypatch,
     out = tmp_path / 'matrix.json'
     results = benchmark.main(SMALL + ['--parts', 'matrix', '--seg-size',
                                       '32', '--json', str(out)])
-    assert len(built) == 16
+    settings = 2 * (3 if bf16_supported('cpu') else 2)
+    assert len(built) == 7 * settings
     text = capsys.readouterr().out
     figures = json.loads(out.read_text())
     assert figures['tf32'] == dict(cudnn_conv=False, cublas_matmul=False)
     matrix = figures['matrix']
     assert matrix == json.loads(json.dumps(results['matrix']))
+    assert matrix['machine']['isa_caps'] == dict(ONEDNN_MAX_CPU_ISA='AVX2')
+    assert 'capped by ONEDNN_MAX_CPU_ISA=AVX2' in text
+    assert matrix['machine']['isa'] in text
     rows = matrix['rows']
     keys = {(r['part'], r['model'], r['precision'], r['memory_format'],
              r['compiled']) for r in rows}
-    assert len(rows) == len(keys) == 16
-    amp = {r['precision'] for r in rows} - {'fp32'}
-    assert amp <= {'bf16', 'fp16'} and len(amp) == 1
+    assert len(rows) == len(keys) == 7 * settings
+    reduced = {r['precision'] for r in rows} - {'fp32'}
+    assert reduced == ({'bf16'} if bf16_supported('cpu') else set())
     for r in rows:
-        assert (r['precision'] == 'fp32') == (r['memory_format'] == 'NCHW')
-        assert r['part'] in ('backbone', 'UperNet')
-        assert r['model'] in ('InceptionNeXt-T', 'ConvNeXt-T')
+        assert r['precision'] == 'fp32' or r['memory_format'] == \
+            'channels_last'
+        assert r['part'] in ('backbone', 'UperNet', 'FPN')
+        assert r['model'] in ('InceptionNeXt-T', 'ConvNeXt-T') or (
+            r['part'] == 'backbone' and r['model'] == 'InceptionNeXt-T (timm)')
         assert ('compiled' in r['settings']) == r['compiled']
-        if r['part'] == 'UperNet' and r['compiled']:
+        if r['part'] != 'backbone' and r['compiled']:
             assert 'compiled backbone + decode head' in r['settings']
         assert r['train_s'] > 0 and r['infer_s'] > 0 and \
             r['gmacs_per_img'] > 0
     # ratios from the fake timer: ConvNeXt-T's time over each model's
     ours = [r for r in rows if r['model'] == 'InceptionNeXt-T' and
-            r['part'] == 'UperNet']
+            r['part'] in ('UperNet', 'FPN')]
     assert all(r['train_vs_convnext'] == 2.0 for r in ours)
+    assert [(b['part'], b['step']) for b in matrix['best']] == [
+        (p, s) for p in ('backbone', 'UperNet', 'FPN')
+        for s in ('train', 'infer')]
+    assert all(b['speedup'] == 2.0 for b in matrix['best'])
+    assert row(text, 'FPN', 'train', 'float32, NCHW', '3.00',
+               'float32, NCHW', '6.00', '2.00')
     assert 'InceptionNeXt-T vs ConvNeXt-T (cpu)' in text
     assert row(text, 'UperNet + InceptionNeXt-T', 'float32, NCHW', '3.00',
                '0.50', '2.00', '2.00')

@@ -524,3 +524,29 @@ def test_onnx_runtime_only_on_a_folder_and_a_video(media, folder, video,
                 '--labels-out', str(tmp_path / 'frame2_labels.png')])
     assert (read(frames / 'frame_000002.png') ==
             read(tmp_path / 'frame2_labels.png')).all()
+
+
+def test_compile_gives_the_eager_label_maps(infer, folder, checkpoint,
+                                            single, tmp_path, capsys,
+                                            monkeypatch):
+    """--compile (dynamo's 'eager' backend here; inductor takes minutes on
+    a CPU): the backbone and decode head compiled, each label map the
+    uncompiled single-image form's. A copy of the shared model is
+    compiled, the other tests' stays eager."""
+    import copy
+
+    import mmseg.apis
+    shared = mmseg.apis.init_model
+    monkeypatch.setattr(mmseg.apis, 'init_model',
+                        lambda *a, **k: copy.deepcopy(shared(*a, **k)))
+    labels = tmp_path / 'labels'
+    assert run(infer, [str(folder / 'sub'), DEMO_CONFIG, checkpoint,
+                       '--out', str(tmp_path / 'out'), '--labels-out',
+                       str(labels), '--compile', 'eager']) == 0
+    log = capsys.readouterr().out
+    assert ("--compile: backbone, decode_head compiled with backend "
+            "'eager'") in log
+    inputs = names(folder / 'sub')
+    assert outputs(labels) == sorted(inputs)
+    for name, image in inputs.items():
+        assert (read(labels / name) == single(image)[1]).all(), name

@@ -252,3 +252,42 @@ def test_compile_in_the_config_trains_and_keeps_plain_names(
     uncompiled = torch.load(trained[0] / 'iter_4.pth',
                             weights_only=True)['state_dict']
     assert state.keys() == uncompiled.keys()
+
+
+def test_compile_flag_resumes_a_plain_run_and_tests_with_the_same_metrics(
+        trained, demo_data, tmp_path):
+    """--compile (train.py: mmengine's compile; test.py: backbone and
+    heads, compile_segmentor) with dynamo's 'eager' backend (inductor takes
+    minutes per model on a CPU): an uncompiled run's checkpoint resumes
+    under --compile, the compiled run's checkpoint has the plain names and
+    loads strictly into an uncompiled segmentor, and test.py --compile
+    gives the uncompiled test's metrics."""
+    from inceptionnext_seg.utils.config import build_segmentor_for_analysis
+    work_dir, _ = trained
+    resumed = tmp_path / 'resumed'
+    log = resume_copy(
+        lambda *args: run_tool('tools/train.py', '--compile', 'eager', *args),
+        work_dir, resumed, demo_data)
+    assert 'Model has been "compiled"' in log
+    state = torch.load(resumed / 'iter_6.pth',
+                       weights_only=True)['state_dict']
+    assert not any('_orig_mod' in k for k in state)
+    model = build_segmentor_for_analysis(DEMO_CONFIG)
+    model.load_state_dict(state, strict=True)  # into an uncompiled model
+
+    metrics = {}
+    for flag in ([], ['--compile', 'eager']):
+        out = tmp_path / f'test{len(flag)}'
+        result = run_tool('tools/test.py', DEMO_CONFIG, resumed / 'iter_6.pth',
+                          '--work-dir', out, *flag, '--cfg-options',
+                          *data_options(demo_data, ['test']),
+                          'test_dataloader.num_workers=0',
+                          'test_dataloader.persistent_workers=False')
+        if flag:
+            assert ("--compile: backbone, decode_head compiled with backend "
+                    "'eager'") in result.stdout + result.stderr + \
+                full_log(out)
+        metrics[len(flag)] = json.loads(
+            next(out.glob('*/test_metrics.json')).read_text())
+    for key in ('aAcc', 'mIoU', 'mAcc'):
+        assert metrics[2][key] == pytest.approx(metrics[0][key], abs=0.01)

@@ -23,9 +23,13 @@ clock speed hit all alike), after warm-up, as medians:
    path, kept for ``tools/infer.py`` in the record file ``--ladder FILE``
    (both tools' default: ``$INCEPTIONNEXT_LADDER``, else
    ``~/.cache/inceptionnext_seg/cpu_ladder.json``);
-7. on a GPU (``--device cuda``; ``--parts matrix`` anywhere): InceptionNeXt-T
-   against ConvNeXt-T, backbone and UperNet-T, in float32 (the TF32 policy
-   stated) and AMP bf16 + channels-last, eager and compiled.
+7. the comparison of every machine (``--parts matrix``; run by default on
+   a GPU): InceptionNeXt-T (this project's, and timm's for the backbone)
+   against ConvNeXt-T, backbone, UperNet-T and FPN-T, train and inference,
+   in float32 NCHW and channels-last (the TF32 policy stated) and the
+   recommended precision + channels-last, eager and compiled
+   (``--matrix-eager-only``: eager), the machine and its instruction set
+   named, and the best setting of each side against the other's.
 
 float32 means float32 on a GPU too: cuDNN's convolutions and cuBLAS's
 matmuls get one TF32 policy (``--tf32``, off by default), since
@@ -80,11 +84,17 @@ MEMORY_MODELS = (('backbone', 'InceptionNeXt-T (ours)'),
                  ('segmentor', 'UperNet|InceptionNeXt-T'),
                  ('segmentor', 'UperNet|InceptionNeXt-T with_cp'),
                  ('segmentor', 'UperNet|ConvNeXt-T'))
-#: The GPU matrix's models: (part, name, its backbone step or segmentor).
+#: The matrix's parts and models: (part, name, its backbone step or
+#: segmentor's backbone).
+MATRIX_PARTS = ('backbone', 'UperNet', 'FPN')
 MATRIX_MODELS = (('backbone', 'InceptionNeXt-T', 'InceptionNeXt-T (ours)'),
+                 ('backbone', 'InceptionNeXt-T (timm)',
+                  'InceptionNeXt-T (timm)'),
                  ('backbone', 'ConvNeXt-T', 'ConvNeXt-T (timm)'),
                  ('UperNet', 'InceptionNeXt-T', 'InceptionNeXt-T'),
-                 ('UperNet', 'ConvNeXt-T', 'ConvNeXt-T'))
+                 ('UperNet', 'ConvNeXt-T', 'ConvNeXt-T'),
+                 ('FPN', 'InceptionNeXt-T', 'InceptionNeXt-T'),
+                 ('FPN', 'ConvNeXt-T', 'ConvNeXt-T'))
 
 
 def settings_of(args, **changes) -> Settings:
@@ -324,61 +334,141 @@ def run_ladder(args, results: dict) -> None:
           f'{kept} where that is not its default): {kept}')
 
 
+def matrix_settings(args) -> list:
+    """The matrix's settings: float32 NCHW (mmseg's default), float32
+    channels-last, and the recommended precision with channels-last
+    (bf16, or fp16 on GPUs without bf16; none on CPUs without native
+    bf16, where it would be emulated); each eager and, unless
+    ``--matrix-eager-only``, compiled."""
+    rec = recommended_settings(args.device)
+    combos = [('fp32', False), ('fp32', True)]
+    if rec.dtype != torch.float32:
+        combos.append(({torch.bfloat16: 'bf16', torch.float16: 'fp16'}[
+            rec.dtype], True))
+    compiled = (False, ) if args.matrix_eager_only else (False, True)
+    return [Settings(args.device, dtype, channels_last, c)
+            for dtype, channels_last in combos for c in compiled]
+
+
 def run_matrix(args, results: dict) -> None:
-    """InceptionNeXt-T against ConvNeXt-T, backbone and UperNet-T, in
-    float32 (the TF32 policy in force) and AMP bf16 (fp16 where the GPU
-    has no bf16) + channels-last, eager and compiled: each setting's pair
-    interleaved, each row's ratio to ConvNeXt-T of the same setting."""
-    from inceptionnext_seg.engine.mixed_precision import bf16_supported
-    amp = 'bf16' if bf16_supported(args.device) else 'fp16'
+    """InceptionNeXt-T (this project's and timm's) against ConvNeXt-T,
+    backbone, UperNet-T and FPN-T, in every setting of
+    :func:`matrix_settings`: each setting's models interleaved, each row's
+    ratio to ConvNeXt-T of the same setting, and per part the best setting
+    of each side against the other's best (the CPU's instruction set named,
+    and an ``ONEDNN_MAX_CPU_ISA``/``MKL_ENABLE_INSTRUCTIONS``/
+    ``ATEN_CPU_CAPABILITY`` cap stated)."""
     size = args.sizes[0]
+    machine = machine_description(args.device)
+    print(f'Machine: {machine["text"]}', flush=True)
     records, rows = [], []
-    for dtype, channels_last in (('fp32', False), (amp, True)):
-        for compiled in (False, True):
-            s = Settings(args.device, dtype, channels_last, compiled)
-            for part in ('backbone', 'UperNet'):
-                steps, info = {}, {}
-                for part_, model, name in MATRIX_MODELS:
-                    if part_ != part:
-                        continue
-                    if part == 'backbone':
-                        built = backbone_steps(name, size, args.batch, s)
-                    else:
-                        built = segmentor_steps(part, name, args.seg_size,
-                                                args.seg_batch, s)
-                    steps[(model, 'train')], steps[(model, 'infer')] = \
-                        built[1], built[2]
-                    info[model] = built[3]
-                secs = interleaved(steps, args.seg_warmup + int(compiled),
-                                   args.seg_repeats, s.device)
-                batch = args.batch if part == 'backbone' else args.seg_batch
-                what = 'backbone' if part == 'backbone' else 'segmentor'
-                for model in info:
-                    tr, inf = secs[(model, 'train')], secs[(model, 'infer')]
-                    record = dict(
-                        part=part, model=model,
-                        size=size if part == 'backbone' else args.seg_size,
-                        batch=batch, precision=dtype,
-                        memory_format=('channels_last' if channels_last
-                                       else 'NCHW'), compiled=compiled,
-                        settings=s.describe(what),
-                        train_s=tr, infer_s=inf,
-                        train_vs_convnext=secs[('ConvNeXt-T', 'train')] / tr,
-                        infer_vs_convnext=secs[('ConvNeXt-T', 'infer')] / inf,
-                        gmacs_per_img=info[model] / 1e9)
-                    records.append(record)
-                    rows.append([f'{part} + {model}', s.describe(what), tr,
-                                 inf, record['train_vs_convnext'],
-                                 record['infer_vs_convnext']])
-    results['matrix'] = dict(device=args.device, tf32=results['tf32'],
-                             rows=records)
+    for s in matrix_settings(args):
+        for part in MATRIX_PARTS:
+            steps, info = {}, {}
+            for part_, model, name in MATRIX_MODELS:
+                if part_ != part:
+                    continue
+                if part == 'backbone':
+                    built = backbone_steps(name, size, args.batch, s)
+                else:
+                    built = segmentor_steps(part, name, args.seg_size,
+                                            args.seg_batch, s)
+                steps[(model, 'train')], steps[(model, 'infer')] = \
+                    built[1], built[2]
+                info[model] = built[3]
+            secs = interleaved(steps, args.seg_warmup + int(s.compile),
+                               args.seg_repeats, s.device)
+            batch = args.batch if part == 'backbone' else args.seg_batch
+            what = 'backbone' if part == 'backbone' else 'segmentor'
+            for model in info:
+                tr, inf = secs[(model, 'train')], secs[(model, 'infer')]
+                record = dict(
+                    part=part, model=model,
+                    size=size if part == 'backbone' else args.seg_size,
+                    batch=batch, precision={
+                        torch.float32: 'fp32', torch.bfloat16: 'bf16',
+                        torch.float16: 'fp16'}[s.dtype],
+                    memory_format=('channels_last' if s.channels_last
+                                   else 'NCHW'), compiled=s.compile,
+                    settings=s.describe(what),
+                    train_s=tr, infer_s=inf,
+                    train_vs_convnext=secs[('ConvNeXt-T', 'train')] / tr,
+                    infer_vs_convnext=secs[('ConvNeXt-T', 'infer')] / inf,
+                    gmacs_per_img=info[model] / 1e9)
+                records.append(record)
+                rows.append([f'{part} + {model}', s.describe(what), tr,
+                             inf, record['train_vs_convnext'],
+                             record['infer_vs_convnext']])
+    best = best_of_each_side(records)
+    results['matrix'] = dict(device=args.device, machine=machine,
+                             tf32=results['tf32'], rows=records, best=best)
     print(table(
         f'InceptionNeXt-T vs ConvNeXt-T ({args.device}): backbones at '
-        f'{size}x{size}, batch {args.batch}; UperNet at {args.seg_size}x'
+        f'{size}x{size}, batch {args.batch}; segmentors at {args.seg_size}x'
         f'{args.seg_size}, batch {args.seg_batch}; infer: one batch '
-        f'(backbones) or one image (UperNet)',
+        f'(backbones) or one image (segmentors)',
         ['model', 'settings', 'train s/step', 'infer s',
          'train vs ConvNeXt-T', 'infer vs ConvNeXt-T'], rows), flush=True)
+    print(table(
+        f'Best setting each side ({machine["text"]})',
+        ['part', 'step', 'InceptionNeXt-T', 's', 'ConvNeXt-T', 's',
+         'speed-up'],
+        [[b['part'], b['step'], b['ours_settings'], b['ours_s'],
+          b['convnext_settings'], b['convnext_s'], b['speedup']]
+         for b in best]), flush=True)
+
+
+def machine_description(device: str) -> dict:
+    """The device, and on a CPU its name, vector ISA (torch's), features
+    and any ISA cap set in the environment (an emulation of an older CPU
+    for oneDNN's, MKL's and ATen's kernels, not the real thing)."""
+    import os
+
+    from inceptionnext_seg.analysis.cpu_ladder import cpu_features
+    threads = torch.get_num_threads()
+    if device.startswith('cuda'):
+        name = torch.cuda.get_device_name(device)
+        return dict(name=name, text=f'{name}; torch {torch.__version__}')
+    cpu = cpu_features()
+    caps = {k: os.environ[k] for k in ('ONEDNN_MAX_CPU_ISA',
+                                       'MKL_ENABLE_INSTRUCTIONS',
+                                       'ATEN_CPU_CAPABILITY')
+            if os.environ.get(k)}
+    text = (f'{cpu["name"]} ({cpu["isa"]}; '
+            f'{", ".join(cpu["features"]) or "no AVX2"}), {threads} '
+            f'threads, torch {torch.__version__}')
+    if caps:
+        text += ('; capped by ' + ', '.join(f'{k}={v}' for k, v in
+                                            caps.items())
+                 + ' (emulating that ISA in the kernels of oneDNN, MKL '
+                 'and ATen, not a real such CPU)')
+    return dict(name=cpu['name'], isa=cpu['isa'], features=cpu['features'],
+                threads=threads, isa_caps=caps, text=text)
+
+
+def best_of_each_side(records: list) -> list:
+    """Per part and step (train, infer): the fastest row of
+    InceptionNeXt-T (this project's) and of ConvNeXt-T, whatever their
+    settings, and the speed-up of the one over the other."""
+    best = []
+    for part in MATRIX_PARTS:
+        for step in ('train', 'infer'):
+            side = {}
+            for model in ('InceptionNeXt-T', 'ConvNeXt-T'):
+                rows = [r for r in records
+                        if r['part'] == part and r['model'] == model]
+                if rows:
+                    side[model] = min(rows, key=lambda r: r[f'{step}_s'])
+            if len(side) < 2:
+                continue
+            ours, conv = side['InceptionNeXt-T'], side['ConvNeXt-T']
+            best.append(dict(
+                part=part, step=step, ours_settings=ours['settings'],
+                ours_s=ours[f'{step}_s'],
+                convnext_settings=conv['settings'],
+                convnext_s=conv[f'{step}_s'],
+                speedup=conv[f'{step}_s'] / ours[f'{step}_s']))
+    return best
 
 
 PARTS = ['backbone', 'segmentor', 'memory', 'recommended', 'export',
@@ -433,6 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "segmentors' backbone and decode head, of the "
                         'backbone and segmentor parts (opt-in; the matrix '
                         'part measures both)')
+    parser.add_argument('--matrix-eager-only', action='store_true',
+                        help='matrix: leave out the compiled rows (on a '
+                        'CPU inductor compiles each model for minutes)')
     parser.add_argument('--tf32', action='store_true',
                         help='let cuDNN convolutions and cuBLAS matmuls '
                         'both use TF32 (default: neither, true float32; '
