@@ -1,6 +1,7 @@
 """Mixed precision and channels-last: the --amp choice's building blocks leave
 the results unchanged (speed is measured by tools/analysis_tools/benchmark.py,
 never asserted here)."""
+import os
 import re
 from pathlib import Path
 
@@ -88,6 +89,9 @@ def test_cpu_bf16_query_is_onednns_answer():
                 ) if 'flags' in text else None
     if flags is None or 'avx2' not in flags:
         pytest.skip('not an x86 Linux CPU with /proc/cpuinfo flags')
+    if os.environ.get('ONEDNN_MAX_CPU_ISA'):
+        pytest.skip('ONEDNN_MAX_CPU_ISA caps what oneDNN runs below what '
+                    '/proc/cpuinfo lists')
     avx512_core = {'avx512bw', 'avx512vl', 'avx512dq'} <= flags
     assert bf16_supported('cpu') == (
         torch.backends.mkldnn.is_available()
