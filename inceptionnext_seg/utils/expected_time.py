@@ -5,7 +5,7 @@ will take (the load average per usable CPU)."""
 import os
 from typing import Mapping
 
-__all__ = ['usable_cpus', 'vector_unit', 'expected_time']
+__all__ = ['usable_cpus', 'vector_unit', 'expected_time', 'duration']
 
 
 def usable_cpus() -> int:
@@ -41,3 +41,15 @@ def expected_time(what: str, minutes: Mapping[str, float]) -> str:
         text += (f'; this machine is busy (load {load:.1f} on {cpus} CPUs): '
                  f'expect about {load / cpus:.1f} times as long')
     return text + '.'
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` as people say it: ``45 s``, ``12 min``, ``3.4 h``,
+    ``2.1 days``."""
+    if seconds < 90:
+        return f'{seconds:.0f} s'
+    if seconds < 90 * 60:
+        return f'{seconds / 60:.0f} min'
+    if seconds < 36 * 3600:
+        return f'{seconds / 3600:.1f} h'
+    return f'{seconds / 86400:.1f} days'

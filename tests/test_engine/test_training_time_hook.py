@@ -6,8 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 from inceptionnext_seg.engine.hooks import training_time_hook
-from inceptionnext_seg.engine.hooks.training_time_hook import (
-    TrainingTimeHook, duration)
+from inceptionnext_seg.engine.hooks.training_time_hook import \
+    TrainingTimeHook
+from inceptionnext_seg.utils.expected_time import duration
 
 
 @pytest.mark.parametrize('seconds,said', [

@@ -399,3 +399,25 @@ def test_the_matrix_schema_and_table(benchmark, capsys, monkeypatch,
     assert 'InceptionNeXt-T vs ConvNeXt-T (cpu)' in text
     assert row(text, 'UperNet + InceptionNeXt-T', 'float32, NCHW', '3.00',
                '0.50', '2.00', '2.00')
+
+
+def test_long_parts_say_how_long_before_they_start(benchmark, monkeypatch):
+    """The ladder and the matrix (minutes to a quarter of an hour on 2
+    cores) say their measured times first; parts without a figure say
+    nothing ahead and every part its own time at its end."""
+    from inceptionnext_seg.utils import expected_time
+    monkeypatch.setattr(expected_time, 'usable_cpus', lambda: 2)
+    monkeypatch.setattr(expected_time, 'vector_unit', lambda: 'AVX2')
+    monkeypatch.setattr(expected_time.os, 'getloadavg', lambda: (0, 0, 0))
+    lines = benchmark.expected_times(benchmark.parse_args(
+        ['--parts', 'backbone', 'ladder', 'matrix']))
+    assert lines == [
+        '--parts ladder: about 4.0 min on 2 cores with AVX-512 (this '
+        'machine: 2 CPUs, AVX2).',
+        '--parts matrix (its eager rows; the compiled rows add minutes of '
+        'compilation per model, not measured here): about 9.0 min on 2 '
+        'cores with AVX-512, 14.0 min on 2 cores with AVX2 (this machine: '
+        '2 CPUs, AVX2).']
+    eager_only = benchmark.expected_times(benchmark.parse_args(
+        ['--parts', 'matrix', '--matrix-eager-only']))
+    assert eager_only[0].startswith('--parts matrix: about 9.0 min')

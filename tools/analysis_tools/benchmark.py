@@ -54,6 +54,7 @@ with each model. Example:
 """
 import argparse
 import json
+import time
 from pathlib import Path
 
 import torch
@@ -74,6 +75,7 @@ from inceptionnext_seg.analysis.steps import (DTYPES, Settings,
                                               backbone_steps,
                                               segmentor_steps, set_tf32)
 from inceptionnext_seg.deploy.policy import MIN_AGREEMENT
+from inceptionnext_seg.utils.expected_time import duration, expected_time
 from inceptionnext_seg.utils.markdown import table
 from inceptionnext_seg.utils.quiet import set_log_level
 from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
@@ -477,6 +479,12 @@ PARTS = ['backbone', 'segmentor', 'memory', 'recommended', 'export',
 #: the CPU (compiling on the CPU takes minutes per model), everything on a
 #: GPU (where export and ladder say they are CPU parts).
 CPU_DEFAULT_PARTS = PARTS[:-1]
+#: Minutes a part took on a 2-core machine with nothing else running, by
+#: vector unit, where measured: the ladder (docs/deploy.md) and the matrix
+#: without its compiled rows (--matrix-eager-only, one thread, 2026-12-07,
+#: AVX2 emulated: docs/speed.md). Every part's own time is printed at its end.
+PART_MINUTES = {'ladder': {'AVX-512': 4.0},
+                'matrix': {'AVX-512': 9.0, 'AVX2': 14.0}}
 # Parts that run a segmentor in training mode: UperNet's pooling pyramid
 # normalises 1x1 maps with BatchNorm there, which needs 2 images or more.
 TRAINING_PARTS = ('segmentor', 'memory', 'recommended', 'matrix')
@@ -581,6 +589,22 @@ def parse_args(argv=None):
     return args
 
 
+def expected_times(args) -> list:
+    """What the CPU parts asked for will take, said before they start
+    (:data:`PART_MINUTES`, where measured)."""
+    lines = []
+    for part in args.parts:
+        minutes = PART_MINUTES.get(part)
+        if minutes is None:
+            continue
+        what = f'--parts {part}'
+        if part == 'matrix' and not args.matrix_eager_only:
+            what += (' (its eager rows; the compiled rows add minutes of '
+                     'compilation per model, not measured here)')
+        lines.append(expected_time(what, minutes))
+    return lines
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     set_log_level(args.log_level)
@@ -598,22 +622,26 @@ def main(argv=None) -> dict:
     results = dict(device=device_name, settings=s.describe(), tf32=tf32,
                    backbone={}, segmentor={}, memory={}, recommended={},
                    export={})
-    if 'backbone' in args.parts:
-        run_backbones(args, s, results)
-    if 'segmentor' in args.parts:
-        run_segmentors(args, s, results)
-    if 'memory' in args.parts:
-        run_memory(args, results)
-    if 'recommended' in args.parts:
-        run_recommended(args, results)
-    for part, run in (('export', run_export), ('ladder', run_ladder)):
-        if part in args.parts:
-            if args.device != 'cpu':
-                print(f'{part} part: CPU only (ONNX Runtime CPU provider)')
-            else:
-                run(args, results)
-    if 'matrix' in args.parts:
-        run_matrix(args, results)
+    if args.device == 'cpu':
+        for line in expected_times(args):
+            print(line, flush=True)
+    for part, run in (('backbone', lambda: run_backbones(args, s, results)),
+                      ('segmentor',
+                       lambda: run_segmentors(args, s, results)),
+                      ('memory', lambda: run_memory(args, results)),
+                      ('recommended', lambda: run_recommended(args, results)),
+                      ('export', lambda: run_export(args, results)),
+                      ('ladder', lambda: run_ladder(args, results)),
+                      ('matrix', lambda: run_matrix(args, results))):
+        if part not in args.parts:
+            continue
+        if part in ('export', 'ladder') and args.device != 'cpu':
+            print(f'{part} part: CPU only (ONNX Runtime CPU provider)')
+            continue
+        started = time.perf_counter()
+        run()
+        print(f'({part} part: {duration(time.perf_counter() - started)})',
+              flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return results

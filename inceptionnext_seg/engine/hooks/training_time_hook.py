@@ -8,19 +8,9 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
-__all__ = ['TrainingTimeHook', 'duration']
+from ...utils.expected_time import duration
 
-
-def duration(seconds: float) -> str:
-    """``seconds`` as people say it: ``45 s``, ``12 min``, ``3.4 h``,
-    ``2.1 days``."""
-    if seconds < 90:
-        return f'{seconds:.0f} s'
-    if seconds < 90 * 60:
-        return f'{seconds / 60:.0f} min'
-    if seconds < 36 * 3600:
-        return f'{seconds / 3600:.1f} h'
-    return f'{seconds / 86400:.1f} days'
+__all__ = ['TrainingTimeHook']
 
 
 @HOOKS.register_module()
