@@ -9,12 +9,13 @@ images are JPEGs named like ADE20K's. The same scenes as a binary dataset
 :func:`make_binary_like`.
 """
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Callable, Dict, Tuple
 
 import cv2
 import numpy as np
 
-__all__ = ['CLASSES', 'draw_scene', 'make_ade20k_like', 'make_binary_like']
+__all__ = ['CLASSES', 'draw_scene', 'make_ade20k_like', 'make_binary_like',
+           'write_scene_folders']
 
 # ADE20K class index (1-based, as in the annotation PNGs) of each drawn class.
 CLASSES: Dict[str, int] = dict(wall=1, sky=3, floor=4, tree=5, road=7,
@@ -122,6 +123,28 @@ def make_ade20k_like(root: str, num_train: int = 160, num_val: int = 24,
     return root
 
 
+def write_scene_folders(root, counts: Dict[str, int],
+                        size: Tuple[int, int], seed: int,
+                        mask_of: Callable[[np.ndarray], np.ndarray]) -> Path:
+    """Drawn scenes in the "folder of images, folder of masks" layout:
+    ``root/images/<split>/scene_NNN.jpg`` and ``root/masks/<split>/
+    scene_NNN.png``, ``counts[split]`` of each split, each mask
+    ``mask_of(ADE20K labels of the scene)``; the same seed gives the same
+    files."""
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    for split, count in counts.items():
+        (root / 'images' / split).mkdir(parents=True, exist_ok=True)
+        (root / 'masks' / split).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            image, ade = draw_scene(rng, size)
+            cv2.imwrite(str(root / 'images' / split / f'scene_{i:03d}.jpg'),
+                        image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            cv2.imwrite(str(root / 'masks' / split / f'scene_{i:03d}.png'),
+                        mask_of(ade))
+    return root
+
+
 def make_binary_like(root: str, num_train: int = 4, num_val: int = 2,
                      size: Tuple[int, int] = (48, 64),
                      foreground: str = 'sky', foreground_value: int = 1,
@@ -146,17 +169,9 @@ def make_binary_like(root: str, num_train: int = 4, num_val: int = 2,
     Returns:
         Path: ``root``.
     """
-    root = Path(root)
-    rng = np.random.default_rng(seed)
-    for split, count in (('train', num_train), ('val', num_val)):
-        (root / 'images' / split).mkdir(parents=True, exist_ok=True)
-        (root / 'masks' / split).mkdir(parents=True, exist_ok=True)
-        for i in range(count):
-            image, ade = draw_scene(rng, size)
-            cv2.imwrite(str(root / 'images' / split / f'scene_{i:03d}.jpg'),
-                        image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-            label = np.where(ade == CLASSES[foreground], foreground_value, 0)
-            cv2.imwrite(str(root / 'masks' / split / f'scene_{i:03d}.png'),
-                        label.astype(np.uint8))
+    root = write_scene_folders(
+        root, dict(train=num_train, val=num_val), size, seed,
+        lambda ade: np.where(ade == CLASSES[foreground], foreground_value,
+                             0).astype(np.uint8))
     (root / 'classes.txt').write_text(f'background\n{foreground}\n')
     return root

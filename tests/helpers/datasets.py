@@ -8,7 +8,8 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-from inceptionnext_seg.datasets.synthetic_ade20k import CLASSES, draw_scene
+from inceptionnext_seg.datasets.synthetic_ade20k import (
+    CLASSES, draw_scene, write_scene_folders)
 
 # Cityscapes' train id of each drawn ADE20K class (0 "other" -> 255).
 CITYSCAPES_TRAIN_IDS: Dict[str, int] = dict(
@@ -65,20 +66,11 @@ def make_custom_like(root, num_train: int = 4, num_val: int = 2,
     """Write ``root/images/{train,val}/scene_NNN.jpg``, the index masks
     ``root/masks/{train,val}/scene_NNN.png`` (0-based classes, 255 ignored)
     and ``root/classes.txt`` (``NAME R G B`` per line)."""
-    root = Path(root)
-    rng = np.random.default_rng(seed)
     index = {name: i for i, (name, _) in enumerate(CUSTOM_CLASSES)}
     table = _lookup({ade: index[ours] for ade, ours in _CUSTOM_OF.items()},
                     255)
-    for split, count in (('train', num_train), ('val', num_val)):
-        (root / 'images' / split).mkdir(parents=True, exist_ok=True)
-        (root / 'masks' / split).mkdir(parents=True, exist_ok=True)
-        for i in range(count):
-            image, ade = draw_scene(rng, size)
-            cv2.imwrite(str(root / 'images' / split / f'scene_{i:03d}.jpg'),
-                        image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-            cv2.imwrite(str(root / 'masks' / split / f'scene_{i:03d}.png'),
-                        table[ade])
+    root = write_scene_folders(root, dict(train=num_train, val=num_val),
+                               size, seed, lambda ade: table[ade])
     (root / 'classes.txt').write_text(''.join(
         f'{name} {r} {g} {b}\n' for name, (r, g, b) in CUSTOM_CLASSES))
     return root
