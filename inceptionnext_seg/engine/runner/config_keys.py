@@ -97,6 +97,7 @@ def unread_keys(cfg: Config) -> List[Tuple[str, Any, List[str]]]:
     if not filename or not osp.isfile(filename):
         return []
     written = Config.fromfile(filename)
+    tree = cfg.to_dict()
     found = []
     for key in cfg.keys():
         if key in READ_KEYS or key.startswith('_'):
@@ -104,7 +105,6 @@ def unread_keys(cfg: Config) -> List[Tuple[str, Any, List[str]]]:
         value = cfg[key]
         if key in written and _plain(written[key]) == _plain(value):
             continue
-        tree = cfg._cfg_dict.to_dict()
         # Only where something reads it: not under another variable
         # (`train_pipeline.3.crop_size`, itself copied at parse time).
         used_at = [path for path, _ in _nested(tree, key)
@@ -178,7 +178,7 @@ def _has(tree: Any, path: str) -> bool:
 
 def _values(cfg: Config, paths: List[str]) -> str:
     """The current values at ``paths``, for the message."""
-    tree = cfg._cfg_dict.to_dict()
+    tree = cfg.to_dict()
     return ', '.join(repr(_plain(_at(tree, path))) for path in paths)
 
 
