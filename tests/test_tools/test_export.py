@@ -6,6 +6,7 @@ import cv2
 import pytest
 import torch
 
+from tests.helpers.ladder import fpn_rows
 from tests.helpers.tools import (DEMO_CONFIG, ROOT, data_options, load_tool,
                                  run_tool, tiny_run_options)
 
@@ -96,16 +97,6 @@ def test_onnx_infer_gives_pytorchs_label_map_and_picture(
     assert '(ONNX Runtime fp32); wrote' in log
     ours = cv2.imread(str(onnx_png))
     assert (ours == ref).all(axis=2).mean() >= 0.999
-
-
-def fpn_rows(onnx_fp32, onnx_int8):
-    """Ladder rows for FPN, seconds per image (eager fp32: 1)."""
-    return [dict(path=path, precision=precision, s_per_img=secs,
-                 speedup=1 / secs, agreement=1.0)
-            for path, precision, secs in (
-                ('eager fp32', 'fp32', 1.0),
-                ('ONNX Runtime fp32', 'fp32', onnx_fp32),
-                ('ONNX Runtime int8', 'int8', onnx_int8))]
 
 
 def ladder_for(rows, folder):

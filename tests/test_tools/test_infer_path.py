@@ -8,15 +8,7 @@ import pytest
 
 from inceptionnext_seg.analysis import cpu_features, save_ladder
 from inceptionnext_seg.apis import choose_cpu_path
-
-
-def _rows(onnx_fp32, onnx_int8):
-    return [dict(path=path, precision=precision, s_per_img=secs,
-                 speedup=1 / secs, agreement=1.0)
-            for path, precision, secs in (
-                ('eager fp32', 'fp32', 1.0),
-                ('ONNX Runtime fp32', 'fp32', onnx_fp32),
-                ('ONNX Runtime int8', 'int8', onnx_int8))]
+from tests.helpers.ladder import fpn_rows
 
 
 @pytest.mark.parametrize('fp32,int8,faster,command', [
@@ -26,7 +18,7 @@ def _rows(onnx_fp32, onnx_int8):
 def test_the_faster_path_is_named_with_its_export(tmp_path, capsys, fp32,
                                                   int8, faster, command):
     ladder = save_ladder(dict(cpu=cpu_features(), date='2026-12-07',
-                              FPN=dict(rows=_rows(fp32, int8))),
+                              FPN=dict(rows=fpn_rows(fp32, int8))),
                          tmp_path / 'ladder.json')
     cfg = SimpleNamespace(model=SimpleNamespace(
         decode_head=SimpleNamespace(type='FPNHead')))
