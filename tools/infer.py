@@ -151,7 +151,8 @@ def choose_device(parser: argparse.ArgumentParser, args) -> str:
 def main(argv=None) -> int:
     from mmseg.apis import init_model
 
-    from inceptionnext_seg.engine.compile import compile_segmentor
+    from inceptionnext_seg.engine.compile import (compile_segmentor,
+                                                  compiled_message)
     from inceptionnext_seg.engine.mixed_precision import bf16_supported
     args = parse_args(argv)
     inputs = media.find_inputs(args.input)
@@ -175,9 +176,7 @@ def main(argv=None) -> int:
         model = model.to(memory_format=torch.channels_last)
     if args.compile and not path.onnx:
         parts = compile_segmentor(model, args.compile)
-        print(f'--compile: {", ".join(parts)} compiled with backend '
-              f'{args.compile!r}; the first batch includes the compilation',
-              flush=True)
+        print(compiled_message(parts, args.compile), flush=True)
     elif args.compile:
         print(f'--compile: not applied, {path} runs ONNX Runtime',
               flush=True)

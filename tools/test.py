@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from inceptionnext_seg.engine import end_cpu_processes
-from inceptionnext_seg.engine.compile import compile_segmentor
+from inceptionnext_seg.engine.compile import compile_run
 from inceptionnext_seg.utils.tool_args import (add_common_args, add_hook,
                                                config_from_args)
 
@@ -111,12 +111,7 @@ def main():
     add_hook(cfg, 'ProgressBarHook')
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
-    if args.compile:
-        model = getattr(runner.model, 'module', runner.model)  # DDP
-        parts = compile_segmentor(model, args.compile)
-        runner.logger.info(
-            f'--compile: {", ".join(parts)} compiled with backend '
-            f'{args.compile!r}; the first batches include the compilation')
+    compile_run(runner)  # --compile, or the config's compile (any runner)
     metrics = runner.test()
     if runner.rank == 0:
         path = osp.join(runner.log_dir, 'test_metrics.json')

@@ -53,8 +53,8 @@ def config_from_args(args):
                                     Path(args.config).stem)
     cfg.launcher = args.launcher
     if getattr(args, 'compile', None):
-        # mmengine's own key: Runner.train() compiles train_step with it
-        # (test.py compiles the segmentor itself, compile_segmentor).
+        # mmengine's own key; SegRunner (and test.py with any runner)
+        # compiles the segmentor's parts with it (engine/compile.py).
         cfg.compile = compile_option(args.compile)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     set_local_rank(args.launcher)  # mpi: the MPI variable, not that 0

@@ -1,17 +1,35 @@
 """inceptionnext_seg.engine.compile: --compile's config value and argument
-check, and compile_segmentor, which keeps the plain parameter names and the
+check; compile_segmentor, which keeps the plain parameter names and the
 eager outputs and gradients (dynamo's 'aot_eager' backend: the traced
 forward and backward graphs run without inductor's minutes of code
-generation on a CPU; tests/test_gpu.py runs inductor)."""
+generation on a CPU; tests/test_gpu.py runs inductor); and SegRunner's
+training with the config's ``compile``, which compiles those parts once."""
 import argparse
 
 import pytest
 import torch
+from mmengine.config import DictAction
+from mmengine.hooks import Hook
+from mmseg.registry import RUNNERS
 
 from inceptionnext_seg.engine.compile import (backend_name, compile_option,
                                               compile_segmentor)
-from inceptionnext_seg.utils.config import build_segmentor_for_analysis
-from tests.helpers.tools import DEMO_CONFIG
+from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
+                                            load_config)
+from tests.helpers.faults import deterministic
+from tests.helpers.tools import DEMO_CONFIG, ROOT
+
+#: The graphs that dynamo handed to the ``counting_eager`` backend.
+COMPILED_GRAPHS = []
+
+
+def _counting_eager(graph_module, example_inputs):
+    COMPILED_GRAPHS.append(graph_module)
+    return graph_module.forward
+
+
+if 'counting_eager' not in torch._dynamo.list_backends(exclude_tags=()):
+    torch._dynamo.register_backend(_counting_eager, name='counting_eager')
 
 
 def build():
@@ -59,3 +77,59 @@ def test_compiled_segmentor_keeps_names_outputs_and_gradients():
             continue
         torch.testing.assert_close(q.grad, p.grad, rtol=1e-4, atol=1e-6,
                                    msg=lambda m: f'{name}: {m}')
+
+
+class _Record(Hook):
+    """Per training iteration: the graphs compiled during it (validation's
+    own, between iterations, not counted), the samples' flips and the
+    learning rate."""
+
+    def __init__(self):
+        self.graphs, self.flips, self.lrs = [], set(), set()
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self._before = len(COMPILED_GRAPHS)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.graphs.append(len(COMPILED_GRAPHS) - self._before)
+        self.flips.update(s.flip for s in data_batch['data_samples'])
+        self.lrs.add(runner.optim_wrapper.get_lr()['lr'][0])
+
+
+def test_training_compiles_the_segmentors_parts_once(demo_data, tmp_path):
+    """``compile`` in the config (what ``tools/train.py --compile`` sets and
+    mmseg's own train.py reads): SegRunner compiles the backbone and the
+    decode head where mmengine's Runner would compile ``train_step`` whole,
+    whose samples' ``flip`` and learning rate recompiled it at every new
+    value. The graphs of the first iteration serve every later one through
+    both flips and a changing learning rate; the checkpoint has the plain
+    names. (mmengine calls ``_maybe_compile('train_step')`` from
+    ``Runner.train``, a private hook that SegRunner overrides: were it
+    renamed or no longer called, the parts would not be compiled, or
+    ``train_step`` would be and recompile.)"""
+    torch._dynamo.reset()
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(['--cfg-options', *deterministic(
+        demo_data, max_iters=4), 'train_dataloader.num_workers=0',
+        'randomness.deterministic=False']).cfg_options
+    cfg = load_config(str(ROOT / DEMO_CONFIG), options)
+    cfg.work_dir = str(tmp_path)
+    cfg.launcher = 'none'
+    cfg.compile = dict(backend='counting_eager')
+    runner = RUNNERS.build(cfg)
+    record = _Record()
+    runner.register_hook(record)
+    del COMPILED_GRAPHS[:]
+    runner.train()
+    assert record.flips == {True, False} and len(record.lrs) > 1
+    assert record.graphs[0] > 0, 'nothing was compiled'
+    assert record.graphs[1:] == [0, 0, 0], (
+        f'graphs compiled in each iteration: {record.graphs}')
+    assert 'compile: backbone, decode_head compiled with backend ' \
+        "'counting_eager'" in (tmp_path / runner.timestamp /
+                               f'{runner.timestamp}.log').read_text()
+    state = torch.load(tmp_path / 'iter_4.pth',
+                       weights_only=True)['state_dict']
+    assert list(state) == list(build().state_dict())

@@ -250,7 +250,10 @@ def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
                                                                 tmp_path):
     """tools/train.py --compile (dynamo's 'eager' backend: inductor takes
     minutes on a CPU): SIGTERM during iteration 3 writes iter_3.pth and
-    exits 75; the same command resumes from it by itself (auto_resume)."""
+    exits 75; the same command resumes from it by itself (auto_resume); the
+    checkpoint has the plain names and loads strictly into an uncompiled
+    segmentor (and so an uncompiled run's into a compiled one)."""
+    from inceptionnext_seg.utils.config import build_segmentor_for_analysis
     config = fault_config(tmp_path, SIGNAL_AT_3)
     work = tmp_path / 'work'
     command = ['tools/train.py', config, '--work-dir', work, '--compile',
@@ -258,6 +261,8 @@ def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
     stopped = run_tool(*command, env=FAULT_HOOKS_PATH, check=False)
     log = stopped.stdout + stopped.stderr
     assert stopped.returncode == PREEMPTED_EXIT_CODE, log[-3000:]
+    assert "compile: backbone, decode_head compiled with backend 'eager'" \
+        in log
     assert 'Stopping on SIGTERM after iteration 3' in log
     assert torch.load(work / 'iter_3.pth',
                       weights_only=True)['meta']['iter'] == 3
@@ -269,3 +274,5 @@ def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
     state = torch.load(work / 'iter_6.pth', weights_only=True)
     assert state['meta']['iter'] == 6
     assert not any('_orig_mod' in k for k in state['state_dict'])
+    build_segmentor_for_analysis(DEMO_CONFIG).load_state_dict(
+        state['state_dict'], strict=True)

@@ -544,7 +544,7 @@ def test_compile_gives_the_eager_label_maps(infer, folder, checkpoint,
                        '--out', str(tmp_path / 'out'), '--labels-out',
                        str(labels), '--compile', 'eager']) == 0
     log = capsys.readouterr().out
-    assert ("--compile: backbone, decode_head compiled with backend "
+    assert ("compile: backbone, decode_head compiled with backend "
             "'eager'") in log
     inputs = names(folder / 'sub')
     assert outputs(labels) == sorted(inputs)

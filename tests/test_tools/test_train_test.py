@@ -234,57 +234,25 @@ def test_infer_writes_an_image_of_the_input_size(trained, tmp_path):
     assert written.shape == (75, 133, 3)
 
 
-def test_compile_in_the_config_trains_and_keeps_plain_names(
-        trained, demo_data, tmp_path):
-    """mmengine's ``compile`` (docs/speed.md) with this project's runner,
-    hooks and segmentor: mmengine wraps ``train_step`` in torch.compile and
-    dynamo traces it here with its 'eager' backend (inductor's code
-    generation took 6 min for 4 iterations on a 2-core CPU; tests/test_gpu.py
-    runs compile=True with inductor on a GPU). The checkpoint keeps the
-    plain parameter names, so it loads strictly into an uncompiled model."""
-    result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', tmp_path,
-                      '--cfg-options',
-                      *tiny_run_options(demo_data, max_iters=3, interval=3),
-                      'compile.backend=eager')
-    assert 'Model has been "compiled"' in result.stdout + full_log(tmp_path)
-    state = torch.load(tmp_path / 'iter_3.pth',
-                       weights_only=True)['state_dict']
-    uncompiled = torch.load(trained[0] / 'iter_4.pth',
-                            weights_only=True)['state_dict']
-    assert state.keys() == uncompiled.keys()
-
-
-def test_compile_flag_resumes_a_plain_run_and_tests_with_the_same_metrics(
-        trained, demo_data, tmp_path):
-    """--compile (train.py: mmengine's compile; test.py: backbone and
-    heads, compile_segmentor) with dynamo's 'eager' backend (inductor takes
-    minutes per model on a CPU): an uncompiled run's checkpoint resumes
-    under --compile, the compiled run's checkpoint has the plain names and
-    loads strictly into an uncompiled segmentor, and test.py --compile
-    gives the uncompiled test's metrics."""
-    from inceptionnext_seg.utils.config import build_segmentor_for_analysis
+def test_compile_flag_tests_with_the_eager_metrics(trained, demo_data,
+                                                   tmp_path):
+    """test.py --compile (the backbone and heads, compile_run; dynamo's
+    'eager' backend: inductor takes minutes per model on a CPU) gives the
+    uncompiled test's metrics. Training with --compile, its checkpoints and
+    their resume: tests/test_reliability/test_preemption.py and
+    tests/test_engine/test_compile.py."""
     work_dir, _ = trained
-    resumed = tmp_path / 'resumed'
-    log = resume_copy(
-        lambda *args: run_tool('tools/train.py', '--compile', 'eager', *args),
-        work_dir, resumed, demo_data)
-    assert 'Model has been "compiled"' in log
-    state = torch.load(resumed / 'iter_6.pth',
-                       weights_only=True)['state_dict']
-    assert not any('_orig_mod' in k for k in state)
-    model = build_segmentor_for_analysis(DEMO_CONFIG)
-    model.load_state_dict(state, strict=True)  # into an uncompiled model
-
     metrics = {}
     for flag in ([], ['--compile', 'eager']):
         out = tmp_path / f'test{len(flag)}'
-        result = run_tool('tools/test.py', DEMO_CONFIG, resumed / 'iter_6.pth',
+        result = run_tool('tools/test.py', DEMO_CONFIG,
+                          work_dir / 'iter_4.pth',
                           '--work-dir', out, *flag, '--cfg-options',
                           *data_options(demo_data, ['test']),
                           'test_dataloader.num_workers=0',
                           'test_dataloader.persistent_workers=False')
         if flag:
-            assert ("--compile: backbone, decode_head compiled with backend "
+            assert ("compile: backbone, decode_head compiled with backend "
                     "'eager'") in result.stdout + result.stderr + \
                 full_log(out)
         metrics[len(flag)] = json.loads(

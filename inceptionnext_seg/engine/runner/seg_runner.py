@@ -8,6 +8,7 @@ from typing import Optional
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+from ..compile import compile_run
 from ..determinism import deterministic_on_cuda
 from ..hooks.preemption_hook import PREEMPTED_EXIT_CODE
 from ..hooks.training_time_hook import TrainingTimeHook
@@ -52,7 +53,10 @@ class SegRunner(Runner):
     - fetches the backbone's ImageNet weights before training builds
       anything, stopping in one paragraph when they cannot be had
       (:mod:`.pretrained_fetch`), and says how long the training will
-      take after its second iteration (``TrainingTimeHook``).
+      take after its second iteration (``TrainingTimeHook``);
+    - compiles the segmentor's backbone and heads for the config's
+      ``compile`` rather than mmengine's whole ``train_step``, for
+      training and testing (:func:`..compile.compile_run`).
 
     Args: as mmengine's ``Runner``.
     """
@@ -107,6 +111,13 @@ class SegRunner(Runner):
         super().resume(filename, resume_optimizer, resume_param_scheduler,
                        map_location)
 
+    def _maybe_compile(self, target: str) -> None:
+        """Called by mmengine's ``train()`` (with ``'train_step'``) where it
+        would compile that method: compiles the segmentor's parts instead
+        (a private mmengine hook; tests/test_engine/test_compile.py pins
+        that mmengine calls it)."""
+        compile_run(self)
+
     def load_or_resume(self) -> None:
         load_or_resume(self, training=self._training_run)
 
@@ -147,6 +158,7 @@ class SegRunner(Runner):
         return metrics
 
     def test(self) -> dict:
+        compile_run(self)  # mmengine's test() compiles nothing
         run_ended_cleanly(False)
         metrics = super().test()
         run_ended_cleanly()
