@@ -14,6 +14,7 @@ import os
 import os.path as osp
 import re
 import tempfile
+import weakref
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
@@ -137,6 +138,17 @@ def use_checked_loaders(pipeline: Any, num_classes: int, ignore_index: int,
     return swap(pipeline)
 
 
+def _remove_skip_log(path: str, owner_pid: int) -> None:
+    """The skipped-samples file, once its dataset is gone, by the process
+    that created it (a dataloader worker's copy of the dataset goes with the
+    worker, while the main process still reads the file)."""
+    if os.getpid() == owner_pid:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+
+
 @DATASETS.register_module()
 class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
     """Images and index masks in two folders, checked up front and per
@@ -238,6 +250,10 @@ class CheckedFolderDataset(SampleSeededDataset, BaseSegDataset):
             fd, self.skip_log = tempfile.mkstemp(prefix='skipped_samples_',
                                                  suffix='.txt')
             os.close(fd)
+            # Removed with the dataset (or at exit) by the process that made
+            # it, never by a worker's copy.
+            self._skip_log_cleanup = weakref.finalize(
+                self, _remove_skip_log, self.skip_log, os.getpid())
         # The pipeline is swapped once the classes are known (below); mmseg
         # builds it in its __init__, so it gets none there.
         pipeline = kwargs.pop('pipeline', [])

@@ -190,6 +190,26 @@ def test_skip_corrupt_counts_and_reports(root):
     assert all('ADE_train_00000002.png: label values' in s for s in skipped)
 
 
+def test_the_skipped_samples_file_goes_with_the_dataset(root):
+    """skip_corrupt's file in the temp folder is removed with the dataset
+    (or at exit) by the process that made it; a forked dataloader worker
+    that ends with its copy leaves it to the main process."""
+    import gc
+    import os
+    dataset = build_with_pipeline(root, skip_corrupt=True)
+    path = dataset.skip_log
+    assert os.path.isfile(path)
+    pid = os.fork()
+    if pid == 0:  # a worker's copy, finalised as the worker ends
+        dataset._skip_log_cleanup()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.path.isfile(path)
+    del dataset
+    gc.collect()
+    assert not os.path.exists(path)
+
+
 def test_skip_corrupt_never_in_test_mode(root):
     from inceptionnext_seg.datasets.transforms import CorruptSampleError
     corrupt(root, 'garbage_image')
