@@ -1,6 +1,7 @@
 """Faults mid-run: kill -9 and resume, broken checkpoints, non-finite loss,
-a dead rank, and an untrusted file refused by a tool (every loading path
-in process: tests/test_checkpoint/test_loading_paths.py)."""
+and an untrusted file refused by a tool (every loading path in process:
+tests/test_checkpoint/test_loading_paths.py; a dead rank in a two-process
+run: tests/test_reliability/test_preemption.py)."""
 import os
 import re
 import subprocess
@@ -12,7 +13,7 @@ import torch
 from tests.helpers.faults import (FAULT_HOOKS_PATH, assert_same_training_state,
                                   deterministic, fault_config)
 from tests.helpers.tools import (DEMO_CONFIG, ROOT, CodeRunningPayload,
-                                 data_options, free_port, full_log,
+                                 data_options, full_log,
                                  run_mmseg_tool, run_tool, tiny_run_options)
 
 
@@ -93,25 +94,6 @@ def test_non_finite_loss_stops_the_run(demo_data, tmp_path):
     assert 'FloatingPointError: Non-finite loss at iteration 3' in \
         result.stderr
     assert not (tmp_path / 'iter_4.pth').exists()
-
-
-def test_a_dead_rank_stops_the_others(demo_data, tmp_path):
-    config = fault_config(tmp_path,
-                          "dict(type='KillAtIterHook', at_iter=2, rank=1)")
-    result = run_tool('tools/dist_train.sh', config, 2, '--work-dir',
-                      tmp_path, '--cfg-options',
-                      *tiny_run_options(demo_data, max_iters=40, interval=20),
-                      env=dict(FAULT_HOOKS_PATH, PORT=str(free_port())),
-                      check=False, timeout=300)
-    log = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert 'Signal 9' in log or 'SIGKILL' in log
-    # Rank 0 logs every iteration: it stopped where rank 1 died (it cannot
-    # finish iteration 3 without rank 1's gradients), not at a time-out.
-    done = [int(n) for n in re.findall(r'Iter\(train\) \[\s*(\d+)/40\]',
-                                       log)]
-    assert done and max(done) <= 2, done
-    assert not (tmp_path / 'iter_20.pth').exists()
 
 
 def test_misspelt_config_argument_is_an_error(demo_data, tmp_path):

@@ -82,8 +82,9 @@ def test_a_signal_stops_after_its_iteration_and_the_same_command_resumes(
 def test_two_processes_agree_restart_and_resume(dist_run, demo_data,
                                                 tmp_path):
     """dist_train.sh, two gloo processes, MAX_RESTARTS=1: rank 1 dies after
-    iteration 2 (kill -9) and dist_train.sh starts both again, which resume
-    from iter_2; SIGUSR1 reaches rank 0 during iteration 3 and rank 1 would
+    iteration 2 (kill -9), which stops rank 0 there rather than at a
+    time-out, and dist_train.sh starts both again, which resume from
+    iter_2; SIGUSR1 reaches rank 0 during iteration 3 and rank 1 would
     get it in iteration 4: both stop after iteration 3 with one checkpoint
     and status 75; the same command again (a requeue) resumes from it to
     the weights of an uninterrupted two-process run (``dist_run``, the same
@@ -102,6 +103,10 @@ def test_two_processes_agree_restart_and_resume(dist_run, demo_data,
     stopped = dist_train(config, work, check=False)
     log = stopped.stdout + stopped.stderr
     assert stopped.returncode != 0
+    assert 'Signal 9' in log or 'SIGKILL' in log
+    # the first start got no further than iteration 2 (it cannot finish 3
+    # without rank 1's gradients), the restart took up from there
+    assert log.count('Iter(train) [2/6]') == 1
     assert log.count('auto_resume: no checkpoint in') == 1  # rank 0 logs
     assert f"auto_resume: resuming from {work / 'iter_2.pth'}" in log
     assert 'Stopping on SIGUSR1 after iteration 3' in log  # rank 0
