@@ -21,8 +21,11 @@ class Recorder(logging.Handler):
 
 
 @pytest.fixture
-def logged():
-    logger = MMLogger.get_current_instance()
+def logged(request):
+    # A logger of its own, made the current one: a runner built earlier in
+    # this process leaves its logger current, and mmengine writes the
+    # initialisation lines straight into a logger's file handler.
+    logger = MMLogger.get_instance(f'test_quiet.{request.node.name}')
     level, handler_levels = logger.level, [h.level for h in logger.handlers]
     recorder = Recorder()
     logger.addHandler(recorder)
