@@ -133,3 +133,27 @@ def test_training_compiles_the_segmentors_parts_once(demo_data, tmp_path):
     state = torch.load(tmp_path / 'iter_4.pth',
                        weights_only=True)['state_dict']
     assert list(state) == list(build().state_dict())
+
+
+def test_testing_compiles_the_parts_for_mmsegs_test_py(trained, demo_data,
+                                                       tmp_path):
+    """mmseg's own test.py builds the config's runner and calls test(),
+    which mmengine compiles nothing for: SegRunner compiles the parts there
+    too when the config has ``compile``."""
+    work_dir, _ = trained
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args([
+        '--cfg-options', f'test_dataloader.dataset.data_root={demo_data}',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False']).cfg_options
+    cfg = load_config(str(ROOT / DEMO_CONFIG), options)
+    cfg.work_dir = str(tmp_path)
+    cfg.launcher = 'none'
+    cfg.load_from = str(work_dir / 'iter_4.pth')
+    cfg.compile = dict(backend='counting_eager')
+    runner = RUNNERS.build(cfg)
+    del COMPILED_GRAPHS[:]
+    metrics = runner.test()
+    assert COMPILED_GRAPHS, 'nothing was compiled'
+    assert 'mIoU' in metrics
