@@ -21,6 +21,7 @@ from mmseg.registry import RUNNERS
 
 from inceptionnext_seg.engine import end_cpu_processes
 from inceptionnext_seg.engine.compile import compile_run
+from inceptionnext_seg.engine.runner import SegRunner
 from inceptionnext_seg.utils.tool_args import (add_common_args, add_hook,
                                                config_from_args)
 
@@ -111,7 +112,10 @@ def main():
     add_hook(cfg, 'ProgressBarHook')
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               RUNNERS.build(cfg))
-    compile_run(runner)  # --compile, or the config's compile (any runner)
+    if not isinstance(runner, SegRunner):
+        # --compile or the config's compile with mmengine's own Runner
+        # (SegRunner compiles after its hooks' before_run and the load)
+        compile_run(runner)
     metrics = runner.test()
     if runner.rank == 0:
         path = osp.join(runner.log_dir, 'test_metrics.json')

@@ -2,7 +2,7 @@
 call of each candidate per round, so drifts in clock speed hit all alike)."""
 import statistics
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import torch
 
@@ -15,8 +15,11 @@ def sync(device: torch.device) -> None:
 
 
 def interleaved(steps: Dict[str, Callable], warmup: int, repeats: int,
-                device: torch.device) -> Dict[str, float]:
-    """Median seconds per call, one call of each step per round."""
+                device: torch.device,
+                first: Optional[Dict[str, float]] = None) -> Dict[str, float]:
+    """Median seconds per call, one call of each step per round; ``first``,
+    when given, receives each step's first call (a compiled step's
+    compilation included)."""
     times: Dict[str, List[float]] = {k: [] for k in steps}
     for round_ in range(warmup + repeats):
         for key, step in steps.items():
@@ -24,6 +27,8 @@ def interleaved(steps: Dict[str, Callable], warmup: int, repeats: int,
             start = time.perf_counter()
             step()
             sync(device)
+            if round_ == 0 and first is not None:
+                first[key] = time.perf_counter() - start
             if round_ >= warmup:
                 times[key].append(time.perf_counter() - start)
     return {k: statistics.median(v) for k, v in times.items()}

@@ -17,7 +17,7 @@ from typing import List, Optional, Union
 import torch
 
 __all__ = ['backend_name', 'compile_option', 'compile_segmentor',
-           'compile_run', 'compiled_message']
+           'compile_run', 'compiled_message', 'compiled_segmentor']
 
 #: What ``--compile`` without a value means: torch's default backend.
 DEFAULT_BACKEND = 'inductor'
@@ -80,18 +80,29 @@ def compiled_message(parts: List[str], backend: str) -> str:
             f'include the compilation')
 
 
+def compiled_segmentor(model: torch.nn.Module) -> torch.nn.Module:
+    """The segmentor inside a run's model: unwrapped from a distributed
+    wrapper and from a test-time-augmentation model (``--tta``)."""
+    from mmengine.model import BaseTTAModel, is_model_wrapper
+    if is_model_wrapper(model):
+        model = model.module
+    if isinstance(model, BaseTTAModel):
+        model = model.module
+    return model
+
+
 def compile_run(runner) -> List[str]:
-    """Compile the runner's segmentor as its config's ``compile`` says
-    (True: torch's defaults; a dict: ``torch.compile``'s arguments), once:
-    a second call, or a config without ``compile``, compiles nothing.
+    """Compile the runner's segmentor as its config's ``compile`` says, as
+    mmengine reads that key (None or False: nothing; True: torch's
+    defaults; a dict, empty included: ``torch.compile``'s arguments, its
+    ``target`` ignored), once: a second call compiles nothing.
 
     Returns:
         The names of the compiled parts (empty when nothing was compiled
         by this call).
     """
-    from mmengine.model import is_model_wrapper
     options = runner.cfg.get('compile')
-    if not options:
+    if options is None or options is False:
         return []
     if options is True:
         options = {}
@@ -99,8 +110,8 @@ def compile_run(runner) -> List[str]:
         raise TypeError(f'config key compile: True or a dict of '
                         f'torch.compile arguments, got {options!r}')
     options = dict(options)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    options.pop('target', None)  # mmengine's strategies' key: what to wrap
+    model = compiled_segmentor(runner.model)
     if getattr(model, '_compiled_parts', None):
         return []
     parts = compile_segmentor(model, **options)

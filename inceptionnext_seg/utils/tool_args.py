@@ -28,10 +28,10 @@ def add_common_args(parser) -> None:
     parser.add_argument(
         '--compile', nargs='?', const='inductor', metavar='BACKEND',
         type=backend_name,
-        help="torch.compile the model (torch's backend name; no value: "
-        'inductor). train.py: mmengine compiles train_step; test.py: the '
-        'backbone and heads. Checkpoints keep plain names either way; the '
-        'first iterations include the compilation (minutes on a CPU)')
+        help="torch.compile the segmentor's backbone and heads (torch's "
+        "backend name; no value: inductor; the config's compile key). "
+        'Checkpoints keep plain names; the first iterations include the '
+        'compilation (minutes on a CPU)')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher (tools/dist_*.sh and '

@@ -13,7 +13,7 @@ from mmengine.hooks import Hook
 from mmseg.registry import RUNNERS
 
 from inceptionnext_seg.engine.compile import (backend_name, compile_option,
-                                              compile_segmentor)
+                                              compile_run, compile_segmentor)
 from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
                                             load_config)
 from tests.helpers.faults import deterministic
@@ -157,3 +157,35 @@ def test_testing_compiles_the_parts_for_mmsegs_test_py(trained, demo_data,
     metrics = runner.test()
     assert COMPILED_GRAPHS, 'nothing was compiled'
     assert 'mIoU' in metrics
+
+
+def test_the_compile_key_as_mmengine_reads_it_and_a_tta_model():
+    """None/False compile nothing; an empty dict is torch's defaults (as in
+    mmengine); mmengine's ``target`` key is not passed to torch.compile;
+    the segmentor inside ``--tta``'s SegTTAModel is the one compiled, once.
+    No forward runs here, so inductor compiles nothing."""
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+    from mmseg.models import SegTTAModel
+
+    def run(compile_value, model):
+        cfg = Config(dict() if compile_value == 'unset' else
+                     dict(compile=compile_value))
+        return SimpleNamespace(cfg=cfg, model=model,
+                               logger=MMLogger.get_current_instance())
+
+    for value in ('unset', None, False):
+        assert compile_run(run(value, build())) == []
+    assert compile_run(run(dict(), build())) == ['backbone', 'decode_head']
+    segmentor = build()
+    tta = SegTTAModel(module=segmentor)
+    runner = run(dict(backend='counting_eager', target='train_step'), tta)
+    assert compile_run(runner) == ['backbone', 'decode_head']
+    assert compile_run(runner) == []  # once
+    del COMPILED_GRAPHS[:]
+    segmentor.eval()
+    with torch.no_grad():
+        segmentor(torch.randn(1, 3, 64, 64), mode='tensor')
+    assert COMPILED_GRAPHS, 'the segmentor inside the TTA model not compiled'

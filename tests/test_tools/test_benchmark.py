@@ -48,9 +48,11 @@ def benchmark(monkeypatch):
     from inceptionnext_seg.analysis import cpu_ladder
     tool = load_tool('benchmark')
 
-    def interleaved(steps, warmup, repeats, device):
+    def interleaved(steps, warmup, repeats, device, first=None):
         for step in steps.values():
             step()
+        if first is not None:  # a compilation of 10 s more per step
+            first.update({key: fake_seconds(key) + 10 for key in steps})
         return {key: fake_seconds(key) for key in steps}
 
     # the tool's tables, and the ladder measured in the package
@@ -90,6 +92,21 @@ def test_tables_and_ratios_from_the_measured_times(benchmark, capsys,
     assert recommended['settings'] == 'float32, channels-last'
     assert recommended['max_rel_logit_diff'] < 1e-4
     assert recommended['argmax_agreement_pct'] >= 99.9
+
+
+def test_compiled_backbones_state_their_compilation(benchmark, capsys,
+                                                    monkeypatch):
+    """--compile: each step's first call minus its median, printed and in
+    the figures (torch.compile stubbed: inductor would take minutes)."""
+    import torch
+    monkeypatch.setattr(torch, 'compile', lambda fn, **kwargs: fn)
+    results = benchmark.main(SMALL + ['--parts', 'backbone', '--compile'])
+    text = capsys.readouterr().out
+    assert 'float32, NCHW, compiled' in text
+    assert ('compilation (first call minus the median): InceptionNeXt-T '
+            '(ours) train 10.0 s, infer 10.0 s;') in text
+    assert results['backbone']['ConvNeXt-T (timm)@32'][
+        'infer_compile_s'] == pytest.approx(10.0)
 
 
 def test_the_tool_runs_end_to_end(tmp_path):

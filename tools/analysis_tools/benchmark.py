@@ -116,7 +116,9 @@ def run_backbones(args, s: Settings, results: dict) -> None:
             steps[(name, 'train')] = train
             steps[(name, 'infer')] = infer
             info[name] = macs
-        secs = interleaved(steps, args.warmup, args.repeats, s.device)
+        first = {} if s.compile else None
+        secs = interleaved(steps, args.warmup, args.repeats, s.device,
+                           first=first)
         ref = 'ConvNeXt-T (timm)'
         rows = []
         for name in BACKBONES:
@@ -142,6 +144,24 @@ def run_backbones(args, s: Settings, results: dict) -> None:
         r = results['backbone'][f'ours_vs_timm@{size}']
         print(f'ours vs timm reference: train {r["train"]:.2f}x, '
               f'infer {r["infer"]:.2f}x', flush=True)
+        if first:
+            print_compilation(first, secs, results['backbone'], size)
+
+
+def print_compilation(first: dict, secs: dict, results: dict,
+                      size: int) -> None:
+    """Compilation time of each compiled step: its first call minus its
+    median (inductor's on-disk cache, when warm, shortens it)."""
+    parts = []
+    for name in BACKBONES:
+        record = results[f'{name}@{size}']
+        for step in ('train', 'infer'):
+            record[f'{step}_compile_s'] = max(
+                0., first[(name, step)] - secs[(name, step)])
+        parts.append(f'{name} train {record["train_compile_s"]:.1f} s, '
+                     f'infer {record["infer_compile_s"]:.1f} s')
+    print('compilation (first call minus the median): ' + '; '.join(parts),
+          flush=True)
 
 
 def run_segmentors(args, s: Settings, results: dict) -> None:

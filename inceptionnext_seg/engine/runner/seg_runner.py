@@ -56,7 +56,7 @@ class SegRunner(Runner):
       take after its second iteration (``TrainingTimeHook``);
     - compiles the segmentor's backbone and heads for the config's
       ``compile`` rather than mmengine's whole ``train_step``, for
-      training and testing (:func:`..compile.compile_run`).
+      training, validation and testing (:func:`..compile.compile_run`).
 
     Args: as mmengine's ``Runner``.
     """
@@ -120,6 +120,11 @@ class SegRunner(Runner):
 
     def load_or_resume(self) -> None:
         load_or_resume(self, training=self._training_run)
+        if not self._training_run:
+            # test() and val(), which mmengine compiles nothing for: after
+            # the hooks' before_run (EMAHook copies the model there) and
+            # the checkpoint; training compiles in _maybe_compile
+            compile_run(self)
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
@@ -158,7 +163,6 @@ class SegRunner(Runner):
         return metrics
 
     def test(self) -> dict:
-        compile_run(self)  # mmengine's test() compiles nothing
         run_ended_cleanly(False)
         metrics = super().test()
         run_ended_cleanly()
