@@ -135,11 +135,12 @@ def test_training_compiles_the_segmentors_parts_once(demo_data, tmp_path):
     assert list(state) == list(build().state_dict())
 
 
-def test_testing_compiles_the_parts_for_mmsegs_test_py(trained, demo_data,
-                                                       tmp_path):
-    """mmseg's own test.py builds the config's runner and calls test(),
-    which mmengine compiles nothing for: SegRunner compiles the parts there
-    too when the config has ``compile``."""
+def test_testing_compiles_the_parts_with_the_configs_runner(
+        trained, demo_data, tmp_path):
+    """The config's runner (``runner_type``, as tools/test.py and mmseg's
+    train.py build it) calls test(), which mmengine compiles nothing for:
+    SegRunner compiles the parts there too when the config has
+    ``compile``. (mmseg's own test.py builds mmengine's plain Runner.)"""
     work_dir, _ = trained
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
