@@ -66,6 +66,34 @@ def test_loss_lr_and_metrics_are_recorded_and_drawn(tmp_path):
         f'Training curves: {tmp_path / "training_curves.png"}']
 
 
+def test_the_end_of_training_draws_only_what_is_new(tmp_path, monkeypatch):
+    """The validation of the last iteration has drawn everything: the end
+    of training does not draw the same picture again (0.3 s of matplotlib
+    each), but says where it is; after iterations that no validation drew,
+    it draws."""
+    from inceptionnext_seg.engine.hooks import training_curves_hook
+    drawn = []
+    real = training_curves_hook.plot_curves
+    monkeypatch.setattr(training_curves_hook, 'plot_curves',
+                        lambda history, *a, **k: drawn.append(
+                            len(history['train'])) or real(history, *a, **k))
+    hook, runner = TrainingCurvesHook(), _runner(tmp_path)
+    _train(hook, runner, [1.0, 3.0, 5.0, 9.0], val_after=(2, 4))
+    assert drawn == [1, 2]
+    assert runner.logger.infos == [
+        f'Training curves: {tmp_path / "training_curves.png"}']
+    drawn.clear()
+    hook, runner = TrainingCurvesHook(), _runner(tmp_path / 'b')
+    (tmp_path / 'b').mkdir()
+    _train(hook, runner, [1.0, 3.0, 5.0, 9.0], val_after=(2, ))
+    assert drawn == [1, 2]
+    # a picture removed since is drawn again
+    (tmp_path / 'b' / 'training_curves.png').unlink()
+    hook.after_train(runner)
+    assert drawn == [1, 2, 2]
+    assert (tmp_path / 'b' / 'training_curves.png').is_file()
+
+
 def test_the_last_iteration_is_recorded_off_the_interval(tmp_path):
     hook = TrainingCurvesHook(interval=2)
     _train(hook, _runner(tmp_path, max_iters=3), [1.0, 3.0, 5.0])

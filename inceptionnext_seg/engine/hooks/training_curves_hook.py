@@ -11,6 +11,7 @@ TensorBoard is one config switch away (``pip install tensorboard``)::
     visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
                                     dict(type='TensorboardVisBackend')])
 """
+import copy
 import json
 import numbers
 import os.path as osp
@@ -49,6 +50,7 @@ class TrainingCurvesHook(Hook):
         self.json_name = osp.splitext(filename)[0] + '.json'
         self.history: Dict[str, List] = {'train': [], 'val': []}
         self._loss_sum, self._loss_count, self._lr = 0., 0, 0.
+        self._drawn: Optional[dict] = None  # the history last drawn
 
     def before_train(self, runner) -> None:
         if self.interval is None:
@@ -118,7 +120,10 @@ class TrainingCurvesHook(Hook):
         if not self.history['train'] and not self.history['val']:
             return None
         path = osp.join(runner.work_dir, self.filename)
+        if self.history == self._drawn and osp.isfile(path):
+            return path  # (the end of training just after a validation)
         plot_curves(self.history, path, title=runner.experiment_name)
         with open(osp.join(runner.work_dir, self.json_name), 'w') as f:
             json.dump(self.history, f)
+        self._drawn = copy.deepcopy(self.history)
         return path

@@ -15,6 +15,8 @@ use it too): :class:`SegRunner` composes one module per job.
 ``preemption_release``      the preemption hooks' signals given back at
                             the end of training
 ``console_digest``          the console digest and the end-of-run summary
+``config_text``             the config's text formatted once per content,
+                            not for each log, dump and checkpoint
 ``config_keys``             config keys that nothing reads (refused before
                             the run) and schedulers that outlast the run
 ``pretrained_fetch``        the ImageNet weights fetched before training

@@ -16,6 +16,7 @@ from ..process_group import (end_process_group_at_exit, run_ended_cleanly,
                              set_local_rank, stop_if_gpus_unusable)
 from .checkpoint_metadata import checkpoint_meta
 from .config_keys import check_config_keys
+from .config_text import text_once
 from .console_digest import (digest_console, last_validation, log_file_of,
                              run_summary, files_of_test_run,
                              training_files)
@@ -56,13 +57,25 @@ class SegRunner(Runner):
       take after its second iteration (``TrainingTimeHook``);
     - compiles the segmentor's backbone and heads for the config's
       ``compile`` rather than mmengine's whole ``train_step``, for
-      training, validation and testing (:func:`..compile.compile_run`).
+      training, validation and testing (:func:`..compile.compile_run`);
+    - formats its config's text once rather than for the log, the dumps
+      and every checkpoint (:mod:`.config_text`).
 
     Args: as mmengine's ``Runner``.
     """
 
     #: whether ``train()`` is running: ``auto_resume`` applies to training
     _training_run = False
+
+    @property
+    def cfg(self):
+        """The run's config (mmengine's ``Runner`` sets its own copy in
+        ``__init__``), as a :class:`.config_text.TextOnceConfig`."""
+        return self._seg_cfg
+
+    @cfg.setter
+    def cfg(self, cfg) -> None:
+        self._seg_cfg = text_once(cfg)
 
     @classmethod
     def from_cfg(cls, cfg) -> 'SegRunner':
