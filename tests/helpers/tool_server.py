@@ -1,19 +1,18 @@
 """Start-up server for the tool runs of the test suite.
 
-Importing torch, torchvision, timm, mmengine and mmseg takes about 8 s on a
-2-core CPU, longer than most tiny tool runs themselves. This process imports
-those third-party libraries once (nothing of this project: `backbones`,
-`inceptionnext_seg` and the configs' `custom_imports` are imported by each
-run, as in a fresh interpreter) and then forks one child per request, which
-runs the tool as ``python SCRIPT ARGS`` would: ``sys.argv``, environment,
-working directory, warnings filters and torch's thread count come from the
-request, stdout/stderr go to the given files, and the exit status is the
-tool's (a signal gives -N). The import path is the server's own (the tools
-import the installed project, nothing beside them), which starts with the
-clone (``python -m`` from it), as ``PYTHONPATH=<clone>`` would have it (the
-fault tests' hooks, ``tests.helpers.fault_hooks``); a request that sets
-another ``PYTHONPATH`` runs in a new interpreter instead
-(tests/helpers/tools.py).
+Importing torch, torchvision, timm, mmengine, mmseg and matplotlib takes 3 to 8
+s on a 2-core CPU, longer than most tiny tool runs themselves. This process
+imports those third-party libraries once (nothing of this project: `backbones`,
+`inceptionnext_seg` and the configs' `custom_imports` are imported by each run,
+as in a fresh interpreter) and then forks one child per request, which runs the
+tool as ``python SCRIPT ARGS`` would: ``sys.argv``, environment, working
+directory, warnings filters and torch's thread count come from the request,
+stdout/stderr go to the given files, and the exit status is the tool's (a
+signal gives -N). The import path is the server's own (the tools import the
+installed project, nothing beside them), which starts with the clone (``python
+-m`` from it), as ``PYTHONPATH=<clone>`` would have it (the fault tests' hooks,
+``tests.helpers.fault_hooks``); a request that sets another ``PYTHONPATH`` runs
+in a new interpreter instead (tests/helpers/tools.py).
 
 Protocol (one JSON object per line): request ``{"argv", "cwd", "env",
 "stdout", "stderr"}`` on stdin; the server answers ``{"pid": N}`` at once and
@@ -25,6 +24,9 @@ import os
 import sys
 
 import cv2  # noqa: F401,E402
+# mmengine's visualizer draws with matplotlib's object API (every runner)
+import matplotlib.backends.backend_agg  # noqa: F401,E402
+import matplotlib.figure  # noqa: F401,E402
 import mmengine.runner  # noqa: F401,E402
 import mmseg.apis  # noqa: F401,E402
 import mmseg.models  # noqa: F401,E402
