@@ -104,14 +104,17 @@ def trained(demo_data, tmp_path_factory, worker_id):
 @pytest.fixture(scope='session')
 def dist_run(demo_data, tmp_path_factory):
     """tools/dist_train.sh with two gloo processes: the deterministic
-    6-iteration run (tests.helpers.faults.deterministic). The dist_train /
+    6-iteration run (tests.helpers.faults.deterministic), every iteration's
+    checkpoint kept (saving does not change the training). The dist_train /
     dist_test test checks it and the two-process preemption test compares
-    with it; they share xdist_group('dist_run'), so it runs once, on one
-    worker (a torchrun start is the suite's costliest)."""
+    with its iteration 3; they share xdist_group('dist_run'), so it runs
+    once, on one worker (a torchrun start is the suite's costliest)."""
     from types import SimpleNamespace
     work_dir = tmp_path_factory.mktemp('dist_run')
     result = run_tool('tools/dist_train.sh', DEMO_CONFIG, 2, '--work-dir',
                       work_dir, '--cfg-options', *deterministic(demo_data),
+                      'default_hooks.checkpoint.interval=1',
+                      'default_hooks.checkpoint.max_keep_ckpts=-1',
                       env=dict(PORT=str(free_port())), timeout=600)
     return work_dir, SimpleNamespace(stdout=result.stdout,
                                      stderr=result.stderr)
