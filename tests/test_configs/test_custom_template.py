@@ -113,6 +113,15 @@ SMALL = [
 ] + [f'{s}_dataloader.{k}' for s in ('train', 'val', 'test')
      for k in ('num_workers=0', 'persistent_workers=False')]
 TWO_ITERATIONS = short_run_options(2)
+# The copy's model at atto size with narrow heads: what is tested here is
+# the copy's data, classes and folders through the tools (the template's
+# UperNet-T: test_the_recipe_is_the_ade20k_configs; UperNet-T trained and
+# exported: tests/test_configs/test_ade20k_configs.py, tests/test_deploy).
+ATTO = ['model.backbone.arch=atto',
+        'model.decode_head.in_channels=[40,80,160,320]',
+        'model.decode_head.channels=32',
+        'model.auxiliary_head.in_channels=160',
+        'model.auxiliary_head.channels=16']
 
 
 def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
@@ -121,13 +130,13 @@ def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
     mine.mkdir()
     config = mine / 'upernet_custom.py'
     config.write_text(filled_in(TEMPLATE.read_text(), data))
-    weights = tmp_path / 'inceptionnext_tiny.pth'
-    torch.save(make_timm_model('tiny').state_dict(), weights)
+    weights = tmp_path / 'inceptionnext_atto.pth'
+    torch.save(make_timm_model('atto').state_dict(), weights)
 
     # From the ImageNet weights, run from the user's folder.
     result = run_tool(
         str(ROOT / 'tools/train.py'), config, '--work-dir', mine / 'run',
-        '--cfg-options', *SMALL, *TWO_ITERATIONS,
+        '--cfg-options', *SMALL, *ATTO, *TWO_ITERATIONS,
         f'model.backbone.init_cfg.checkpoint={weights}', cwd=mine)
     log = result.stdout + result.stderr
     assert f'from {weights}' in log
@@ -138,7 +147,7 @@ def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
 
     tested = run_tool(str(ROOT / 'tools/test.py'), config, trained,
                       '--work-dir', mine / 'test', '--cfg-options', *SMALL,
-                      cwd=mine)
+                      *ATTO, cwd=mine)
     (metrics, ) = (mine / 'test').glob('*/test_metrics.json')
     per_class = json.loads(metrics.read_text())['per_class']
     assert list(per_class) == [name for name, _ in CUSTOM_CLASSES]
@@ -149,7 +158,7 @@ def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
     onnx = mine / 'exported' / 'model.onnx'
     run_tool(str(ROOT / 'tools/deployment/export.py'), config, trained,
              '--format', 'onnx', '--out', onnx, '--shape', '64', '64',
-             '--dynamic', cwd=mine)
+             '--dynamic', '--cfg-options', *ATTO, cwd=mine)
     from inceptionnext_seg.inference import read_metadata
     assert read_metadata(str(onnx))['classes'] == [
         name for name, _ in CUSTOM_CLASSES]
@@ -160,7 +169,10 @@ def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
 
     # From a checkpoint of the same model with 150 classes (an ADE20K one):
     # load_from set in the file exempts the class convs, and only those.
-    cfg = load_config(str(config))
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    cfg = load_config(str(config), parser.parse_args(
+        ['--cfg-options', *ATTO]).cfg_options)
     cfg.model.decode_head.num_classes = 150
     cfg.model.auxiliary_head.num_classes = 150
     cfg.model.backbone.init_cfg = None
@@ -176,10 +188,8 @@ def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
     # The run starts as tools/train.py starts it (its training with such a
     # partial load: tests/test_tools/test_mmseg_tools.py::
     # test_fine_tuning_with_another_class_count_when_asked).
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     tuned = load_config(str(started), parser.parse_args(
-        ['--cfg-options', *SMALL, *TWO_ITERATIONS]).cfg_options)
+        ['--cfg-options', *SMALL, *ATTO, *TWO_ITERATIONS]).cfg_options)
     assert tuned.model.backbone.init_cfg is None  # no ImageNet weights read
     tuned.work_dir = str(mine / 'tuned')
     tuned.launcher = 'none'
@@ -187,9 +197,9 @@ def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
     runner.load_or_resume()
     log = Path(runner.log_file).read_text()
     assert 'Not loaded from the checkpoint (strict_load_except)' in log
-    assert 'decode_head.conv_seg.weight: checkpoint (150, 512, 1, 1) vs ' \
-        'model (6, 512, 1, 1)' in log
-    assert 'auxiliary_head.conv_seg.weight: checkpoint (150, 256, 1, 1)' \
+    assert 'decode_head.conv_seg.weight: checkpoint (150, 32, 1, 1) vs ' \
+        'model (6, 32, 1, 1)' in log
+    assert 'auxiliary_head.conv_seg.weight: checkpoint (150, 16, 1, 1)' \
         in log
     state = runner.model.state_dict()
     assert state['decode_head.conv_seg.weight'].shape[0] == 6
