@@ -16,18 +16,28 @@ from mmseg.registry import HOOKS
 @HOOKS.register_module()
 class KillAtIterHook(Hook):
     """SIGKILL this process after iteration ``at_iter`` (checkpoint written),
-    on ``rank`` only if given."""
+    on ``rank`` only if given; with ``children``, its dataloader workers
+    first, as a node's failure takes them all (the workers of a main
+    process killed alone hold its process group's sockets, which they
+    inherited, until their watchdog sees the parent gone: up to 5 s more
+    before the other ranks fail)."""
 
     priority = 'LOWEST'  # after the checkpoint hook
 
-    def __init__(self, at_iter: int, rank=None):
+    def __init__(self, at_iter: int, rank=None, children: bool = False):
         self.at_iter = at_iter
         self.rank = rank
+        self.children = children
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         if runner.iter + 1 == self.at_iter and (
                 self.rank is None or runner.rank == self.rank):
+            if self.children:
+                pid = os.getpid()
+                with open(f'/proc/{pid}/task/{pid}/children') as f:
+                    for child in f.read().split():
+                        os.kill(int(child), signal.SIGKILL)
             os.kill(os.getpid(), signal.SIGKILL)
 
 

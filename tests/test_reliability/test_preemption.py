@@ -82,17 +82,18 @@ def test_a_signal_stops_after_its_iteration_and_the_same_command_resumes(
 def test_two_processes_agree_restart_and_resume(dist_run, demo_data,
                                                 tmp_path):
     """dist_train.sh, two gloo processes, MAX_RESTARTS=1: rank 1 dies after
-    iteration 2 (kill -9), which stops rank 0 there rather than at a
-    time-out, and dist_train.sh starts both again, which resume from
-    iter_2; SIGUSR1 reaches rank 0 during iteration 3 and rank 1 would
-    get it in iteration 4: both stop after iteration 3 with one checkpoint
-    and status 75, the training state of iteration 3 of an uninterrupted
-    two-process run (``dist_run``, the same options). (That a requeue
-    resumes from such a stop's checkpoint to the end: one process,
-    test_a_signal_stops_after_its_iteration_and_the_same_command_resumes;
-    two processes resume here from iter_2 by the same auto_resume.)"""
+    iteration 2 (kill -9, with its dataloader worker), which stops rank 0 there
+    rather than at a time-out, and dist_train.sh starts both again, which
+    resume from iter_2; SIGUSR1 reaches rank 0 during iteration 3 and rank 1
+    would get it in iteration 4: both stop after iteration 3 with one
+    checkpoint and status 75, the training state of iteration 3 of an
+    uninterrupted two-process run (``dist_run``, the same options). (That a
+    requeue resumes from such a stop's checkpoint to the end: one process,
+    test_a_signal_stops_after_its_iteration_and_the_same_command_resumes; two
+    processes resume here from iter_2 by the same auto_resume.)"""
     config = fault_config(
-        tmp_path, "dict(type='KillAtIterHook', at_iter=2, rank=1), "
+        tmp_path, "dict(type='KillAtIterHook', at_iter=2, rank=1, "
+        "children=True), "
         "dict(type='SignalAtIterHook', at_iter={0: 3, 1: 4})")
     work = tmp_path / 'work'
     stopped = run_tool('tools/dist_train.sh', config, 2, '--work-dir', work,
