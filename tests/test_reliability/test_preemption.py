@@ -256,8 +256,11 @@ def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
     from inceptionnext_seg.utils.config import build_segmentor_for_analysis
     config = fault_config(tmp_path, SIGNAL_AT_3)
     work = tmp_path / 'work'
+    # one validation, at the end (each run compiles its eval-mode graphs
+    # at its first; test.py --compile checks those against eager)
     command = ['tools/train.py', config, '--work-dir', work, '--compile',
-               'eager', '--cfg-options', *deterministic(demo_data)]
+               'eager', '--cfg-options', *deterministic(demo_data),
+               'train_cfg.val_interval=6']
     stopped = run_tool(*command, env=FAULT_HOOKS_PATH, check=False)
     log = stopped.stdout + stopped.stderr
     assert stopped.returncode == PREEMPTED_EXIT_CODE, log[-3000:]
