@@ -111,6 +111,29 @@ def tiny_run_options(root, max_iters=4, interval=2):
     ]
 
 
+def atto_model_options(head: str) -> list:
+    """``--cfg-options`` that shrink a UperNet-T or FPN-T config's model to
+    InceptionNeXt-atto with narrow heads (``head``: 'upernet' or 'fpn'),
+    for the end-to-end runs whose subject is the data, the classes or the
+    folders rather than the model (the full-size models are built, loaded
+    and trained a step in process: tests/test_configs/
+    test_ade20k_configs.py)."""
+    backbone = ['model.backbone.arch=atto']
+    if head == 'upernet':
+        return backbone + [
+            'model.decode_head.in_channels=[40,80,160,320]',
+            'model.decode_head.channels=32',
+            'model.auxiliary_head.in_channels=160',
+            'model.auxiliary_head.channels=16']
+    if head == 'fpn':
+        return backbone + [
+            'model.neck.in_channels=[40,80,160,320]',
+            'model.neck.out_channels=32',
+            'model.decode_head.in_channels=[32,32,32,32]',
+            'model.decode_head.channels=32']
+    raise ValueError(f'head: upernet or fpn, got {head!r}')
+
+
 class ToolServer:
     """Runs python tools as children forked from tests/helpers/
     tool_server.py, which has imported torch, timm, mmengine and mmseg once

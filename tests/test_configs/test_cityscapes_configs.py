@@ -1,6 +1,6 @@
 """The two Cityscapes configs: the recipe values they state, the parameter
-and MAC counts, and a run of each (train, validate, test) on generated data
-in Cityscapes' own layout."""
+and MAC counts, and a run of each (train, validate, test; at atto size) on
+generated data in Cityscapes' own layout."""
 import json
 import re
 
@@ -11,7 +11,8 @@ from mmseg.datasets import CityscapesDataset
 from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
                                             load_config)
 from tests.helpers.datasets import make_cityscapes_like
-from tests.helpers.tools import ROOT, make_timm_model, run_tool
+from tests.helpers.tools import (ROOT, atto_model_options, make_timm_model,
+                                 run_tool)
 
 pytestmark = pytest.mark.compat
 
@@ -153,20 +154,21 @@ def cityscapes(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def imagenet_tiny(tmp_path_factory):
-    path = tmp_path_factory.mktemp('imagenet') / 'inceptionnext_tiny.pth'
-    torch.save(make_timm_model('tiny').state_dict(), path)
+def imagenet_atto(tmp_path_factory):
+    path = tmp_path_factory.mktemp('imagenet') / 'inceptionnext_atto.pth'
+    torch.save(make_timm_model('atto').state_dict(), path)
     return path
 
 
-def small_run_options(root, weights):
-    """The configs at a tiny size: 64x128 crops of the 64x128 images, tested
-    in two overlapping 64x96 windows (stride 64x32), one iteration of batch
-    2."""
+def small_run_options(root, weights, head):
+    """The configs at a tiny size: InceptionNeXt-atto with narrow heads
+    (the configs' models are the ADE20K ones less the class convs: above),
+    64x128 crops of the 64x128 images, tested in two overlapping 64x96
+    windows (stride 64x32), one iteration of batch 2."""
     loaders = [f'{s}_dataloader.{k}={v}' for s in ('train', 'val', 'test')
                for k, v in (('dataset.data_root', root), ('num_workers', 0),
                             ('persistent_workers', False))]
-    return loaders + [
+    return loaders + atto_model_options(head) + [
         f'model.backbone.init_cfg.checkpoint={weights}',
         'model.data_preprocessor.size=(64,128)',
         'model.test_cfg.crop_size=(64,96)', 'model.test_cfg.stride=(64,32)',
@@ -182,12 +184,13 @@ def small_run_options(root, weights):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=NAMES)
 def test_trains_a_step_validates_and_tests_on_cityscapes_layout(
-        path, cityscapes, imagenet_tiny, tmp_path):
-    options = small_run_options(cityscapes, imagenet_tiny)
+        path, cityscapes, imagenet_atto, tmp_path):
+    options = small_run_options(cityscapes, imagenet_atto,
+                                path.stem.split('_')[0])
     result = run_tool('tools/train.py', path, '--work-dir', tmp_path,
                       '--cfg-options', *options)
     log = result.stdout + result.stderr
-    assert f'from {imagenet_tiny}' in log  # the ImageNet init_cfg
+    assert f'from {imagenet_atto}' in log  # the ImageNet init_cfg
     assert re.search(r'Iter\(train\) \[1/1\].*loss: \d', log)
     # validated on the one val city (2 images), in sliding windows
     assert re.search(r'Iter\(val\) \[2/2\]\s+aAcc: [\d.]+\s+mIoU: [\d.]+',

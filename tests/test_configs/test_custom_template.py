@@ -17,7 +17,8 @@ from mmseg.registry import RUNNERS
 from inceptionnext_seg.utils.config import load_config
 from inceptionnext_seg.utils.short_run import short_run_options
 from tests.helpers.datasets import CUSTOM_CLASSES, make_custom_like
-from tests.helpers.tools import ROOT, make_timm_model, run_tool
+from tests.helpers.tools import (ROOT, atto_model_options, make_timm_model,
+                                 run_tool)
 
 pytestmark = pytest.mark.compat  # a copy must load on the fork too
 
@@ -115,13 +116,8 @@ SMALL = [
 TWO_ITERATIONS = short_run_options(2)
 # The copy's model at atto size with narrow heads: what is tested here is
 # the copy's data, classes and folders through the tools (the template's
-# UperNet-T: test_the_recipe_is_the_ade20k_configs; UperNet-T trained and
-# exported: tests/test_configs/test_ade20k_configs.py, tests/test_deploy).
-ATTO = ['model.backbone.arch=atto',
-        'model.decode_head.in_channels=[40,80,160,320]',
-        'model.decode_head.channels=32',
-        'model.auxiliary_head.in_channels=160',
-        'model.auxiliary_head.channels=16']
+# UperNet-T: test_the_recipe_is_the_ade20k_configs).
+ATTO = atto_model_options('upernet')
 
 
 def test_a_copy_elsewhere_trains_tests_and_fine_tunes(tmp_path):
