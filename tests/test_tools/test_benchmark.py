@@ -110,41 +110,54 @@ def test_compiled_backbones_state_their_compilation(benchmark, capsys,
 
 
 def test_the_tool_runs_end_to_end(tmp_path):
-    """The real timer on two parts (the others run above with the fake
-    one), a JSON of positive figures, no per-parameter init log."""
+    """The real timer, as a command (the other parts run above with the
+    fake one, through the same ``interleaved``), a JSON of positive
+    figures, no per-parameter init log."""
     out = tmp_path / 'bench.json'
     result = run_tool('tools/analysis_tools/benchmark.py', *SMALL, '--parts',
-                      'backbone',
-                      'export', '--json', out)
-    for title in ('Backbones at 32x32',
-                  'Exported model (ONNX Runtime, CPU) vs PyTorch eager'):
-        assert title in result.stdout, result.stdout
+                      'backbone', '--json', out)
+    assert 'Backbones at 32x32' in result.stdout, result.stdout
     # mmengine's per-parameter initialisation log is not printed.
     assert 'torch.Size([' not in result.stdout + result.stderr
     figures = json.loads(out.read_text())
-    numbers = [v for part in ('backbone', 'export')
-               for entry in figures[part].values() for v in entry.values()]
-    assert len(numbers) == 4 * 4 + 2 + 2 * 3
+    numbers = [v for entry in figures['backbone'].values()
+               for v in entry.values()]
+    assert len(numbers) == 4 * 4 + 2  # (+ ours against timm: train, infer)
     assert all(math.isfinite(v) and v > 0 for v in numbers)
 
 
-def test_benchmark_tool_memory_table(tmp_path):
+def test_the_memory_table(tmp_path, monkeypatch):
+    """--parts memory: a row per model, each measured by the fresh-process
+    probe (here its ``probe`` in this process: the fresh process itself is
+    the next test's), activation checkpointing saving fewer activations."""
+    from inceptionnext_seg.analysis import memory_probe
+    tool = load_tool('benchmark')
+    measured = []
+
+    def in_this_process(*args):
+        measured.append(args[:2])
+        return memory_probe.probe(*args[:7])
+    monkeypatch.setattr(tool, 'measure_in_fresh_process', in_this_process)
     out = tmp_path / 'bench.json'
-    # Each row is a fresh process (~10 s here), so two rows: the backbone
-    # pair. The segmentor rows build through segmentor_steps, which the
-    # speed-table test runs.
-    result = run_tool('tools/analysis_tools/benchmark.py', *SMALL, '--parts',
-                      'memory',
-                      '--memory-models', 'InceptionNeXt-T (ours)',
-                      'InceptionNeXt-T (ours, with_cp)', '--json', out)
-    assert 'Memory of a train step, MB' in result.stdout
+    tool.main(SMALL + ['--parts', 'memory', '--memory-models',
+                       'InceptionNeXt-T (ours)',
+                       'InceptionNeXt-T (ours, with_cp)', '--json', str(out)])
+    assert measured == [('backbone', 'InceptionNeXt-T (ours)'),
+                        ('backbone', 'InceptionNeXt-T (ours, with_cp)')]
     memory = json.loads(out.read_text())['memory']
     assert sorted(memory) == ['InceptionNeXt-T (ours)',
                               'InceptionNeXt-T (ours, with_cp)']
     # Activation checkpointing saves fewer activations.
-    assert memory['InceptionNeXt-T (ours)']['peak_mb'] > 0
     assert memory['InceptionNeXt-T (ours)']['saved_mb'] > memory[
         'InceptionNeXt-T (ours, with_cp)']['saved_mb'] > 0
+
+
+def test_the_memory_probe_measures_in_a_fresh_process():
+    from inceptionnext_seg.analysis.memory_probe import \
+        measure_in_fresh_process
+    mem = measure_in_fresh_process('backbone', 'InceptionNeXt-T (ours)',
+                                   'cpu', 'fp32', False, 2, 32)
+    assert mem['peak_mb'] > 0 and mem['saved_mb'] > 0
 
 
 def test_the_ladder_table(benchmark, capsys, monkeypatch, tmp_path,
