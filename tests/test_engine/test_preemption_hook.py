@@ -166,3 +166,49 @@ def test_a_signal_on_another_rank_stops_this_one(hook, monkeypatch):
         'writing its checkpoint.' in runner.logger.infos
     with pytest.raises(SystemExit):
         hook.after_run(runner)
+
+
+def _forked_child_status(sig):
+    """A child forked from this process, blocked; ``sig`` sent to it, then
+    SIGKILL after a moment if it is still alive: how it ended."""
+    import time
+    pid = os.fork()
+    if pid == 0:  # the child: wait for signals, never return to pytest
+        try:
+            while True:
+                time.sleep(0.05)
+        finally:
+            os._exit(3)
+    time.sleep(0.2)
+    os.kill(pid, sig)
+    for _ in range(40):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return 'survived'
+
+
+def test_a_forked_process_keeps_the_usual_effect_outside_training(hook):
+    """A process forked from one whose hook is built (a multiprocessing
+    pool's worker; the dataset check forks its readers) dies of the signal
+    outside training: one that ignored it hung the pool's terminate(),
+    which sends SIGTERM and waits. While training, a forked process leaves
+    it to its main process (the dataloader workers, before their own
+    handler)."""
+    assert _forked_child_status(signal.SIGUSR1) == signal.SIGUSR1
+    runner = _Runner('preemption_forked')
+    hook.before_train(runner)
+    assert _forked_child_status(signal.SIGUSR1) == 'survived'
+    hook.release()
+    import multiprocessing
+    hook = PreemptionHook(signals=['SIGTERM'])
+    try:
+        pool = multiprocessing.get_context('fork').Pool(1)
+        assert pool.apply(os.getpid) != os.getpid()
+        pool.terminate()  # returns
+        pool.join()
+    finally:
+        hook.release()

@@ -140,10 +140,16 @@ class PreemptionHook(Hook):
 
     # ------------------------------------------------------------ signals
     def _on_signal(self, signum, frame) -> None:
-        if os.getpid() != self._pid:
-            return  # a dataloader worker: its main process stops it
-        if not self._training:
-            # Not training: the signal's usual effect.
+        child = os.getpid() != self._pid
+        if child and _SHIELD is not None and _SHIELD.value:
+            # forked while training (a dataloader worker before its own
+            # handler, worker_init_fn): its main process stops it
+            return
+        if child or not self._training:
+            # Not training, or a process forked from this one outside
+            # training (a multiprocessing pool's worker that ignored
+            # SIGTERM would hang the pool's terminate()): the signal's
+            # usual effect.
             signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))
             os.kill(os.getpid(), signum)
             return
