@@ -100,19 +100,28 @@ def test_tables_and_ratios_from_the_measured_times(benchmark, capsys,
     assert recommended['argmax_agreement_pct'] >= 99.9
 
 
-def test_compiled_backbones_state_their_compilation(benchmark, capsys,
-                                                    monkeypatch):
-    """--compile: each step's first call minus its median, printed and in
-    the figures (torch.compile stubbed: inductor would take minutes)."""
+def test_compiled_parts_state_their_compilation(benchmark, capsys,
+                                                monkeypatch):
+    """--compile: each backbone's and segmentor's step, its first call
+    minus its median, printed and in the figures (torch.compile stubbed:
+    inductor would take minutes; FPN-T only)."""
     import torch
     monkeypatch.setattr(torch, 'compile', lambda fn, **kwargs: fn)
-    results = benchmark.main(SMALL + ['--parts', 'backbone', '--compile'])
+    monkeypatch.setattr(benchmark, 'SEGMENTORS',
+                        {'FPN': benchmark.SEGMENTORS['FPN']})
+    results = benchmark.main(SMALL + ['--parts', 'backbone', 'segmentor',
+                                      '--compile'])
     text = capsys.readouterr().out
     assert 'float32, NCHW, compiled' in text
     assert ('compilation (first call minus the median): InceptionNeXt-T '
             '(ours) train 10.0 s, infer 10.0 s;') in text
     assert results['backbone']['ConvNeXt-T (timm)@32'][
         'infer_compile_s'] == pytest.approx(10.0)
+    assert ('compilation (first call minus the median): FPN + '
+            'InceptionNeXt-T train 10.0 s, infer 10.0 s; FPN + ConvNeXt-T '
+            'train 10.0 s, infer 10.0 s') in text
+    assert results['segmentor']['FPN+ConvNeXt-T'][
+        'train_compile_s'] == pytest.approx(10.0)
 
 
 def test_the_tool_runs_end_to_end(tmp_path):

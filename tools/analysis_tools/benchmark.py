@@ -145,21 +145,24 @@ def run_backbones(args, s: Settings, results: dict) -> None:
         print(f'ours vs timm reference: train {r["train"]:.2f}x, '
               f'infer {r["infer"]:.2f}x', flush=True)
         if first:
-            print_compilation(first, secs, results['backbone'], size)
+            print_compilation(first, secs, {
+                name: results['backbone'][f'{name}@{size}']
+                for name in BACKBONES})
 
 
-def print_compilation(first: dict, secs: dict, results: dict,
-                      size: int) -> None:
+def print_compilation(first: dict, secs: dict, records: dict,
+                      label: str = '') -> None:
     """Compilation time of each compiled step: its first call minus its
-    median (inductor's on-disk cache, when warm, shortens it)."""
+    median (inductor's on-disk cache, when warm, shortens it), printed and
+    put in each model's record (``records``: the model's name in the step
+    keys -> its results entry); ``label`` goes before each name."""
     parts = []
-    for name in BACKBONES:
-        record = results[f'{name}@{size}']
+    for name, record in records.items():
         for step in ('train', 'infer'):
             record[f'{step}_compile_s'] = max(
                 0., first[(name, step)] - secs[(name, step)])
-        parts.append(f'{name} train {record["train_compile_s"]:.1f} s, '
-                     f'infer {record["infer_compile_s"]:.1f} s')
+        parts.append(f'{label}{name} train {record["train_compile_s"]:.1f} '
+                     f's, infer {record["infer_compile_s"]:.1f} s')
     print('compilation (first call minus the median): ' + '; '.join(parts),
           flush=True)
 
@@ -174,8 +177,9 @@ def run_segmentors(args, s: Settings, results: dict) -> None:
             steps[(backbone, 'train')] = train
             steps[(backbone, 'infer')] = infer
             info[backbone] = (params_m(model), macs)
+        first = {} if s.compile else None
         secs = interleaved(steps, args.seg_warmup, args.seg_repeats,
-                           s.device)
+                           s.device, first=first)
         for backbone in ('InceptionNeXt-T', 'ConvNeXt-T'):
             tr, inf = secs[(backbone, 'train')], secs[(backbone, 'infer')]
             rows.append([f'{head} + {backbone}', tr, 1 / inf,
@@ -185,6 +189,11 @@ def run_segmentors(args, s: Settings, results: dict) -> None:
             results['segmentor'][f'{head}+{backbone}'] = dict(
                 train_s_per_iter=tr, infer_img_s=1 / inf,
                 train_vs_convnext=rows[-1][3], infer_vs_convnext=rows[-1][4])
+        if first:
+            print_compilation(first, secs, {
+                backbone: results['segmentor'][f'{head}+{backbone}']
+                for backbone in ('InceptionNeXt-T', 'ConvNeXt-T')},
+                label=f'{head} + ')
     print(table(
         f'Segmentors at {args.seg_size}x{args.seg_size}, batch '
         f'{args.seg_batch}, {s.describe("segmentor")} ({args.device})',
