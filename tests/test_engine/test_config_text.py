@@ -20,7 +20,9 @@ def test_the_text_is_mmengines_formatted_once_per_content(
     """(mmengine's ``pretty_text`` formats with yapf's ``FormatCode``,
     imported into its module (mmengine) or in the property (the fork), a
     private detail counted here: were it formatted otherwise the count
-    below would be 0 and this test would say so.)"""
+    below would be 0 and this test would say so. That a change at any
+    depth shows in ``repr(Config)`` is pinned by the reformatting after
+    one.)"""
     formatted = []
     real = yapf_api.FormatCode
 
@@ -53,10 +55,16 @@ def test_the_text_is_mmengines_formatted_once_per_content(
     assert text_once(dict(a=1)) == dict(a=1)
 
 
-def test_the_runners_config_is_text_once():
-    """mmengine's Runner sets ``self.cfg`` (its own copy) in ``__init__``:
-    SegRunner keeps it as a TextOnceConfig."""
+def test_the_runners_config_is_text_once(tmp_path):
+    """mmengine's Runner sets ``self.cfg`` (its own copy) in ``__init__``
+    (a detail of mmengine pinned here, with the class change of
+    ``text_once``): SegRunner keeps it as a TextOnceConfig."""
     runner = SegRunner.__new__(SegRunner)
     runner.cfg = Config(dict(a=1))
     assert type(runner.cfg) is TextOnceConfig
     assert runner.cfg.a == 1
+    cfg = load_config(str(ROOT / DEMO_CONFIG))
+    cfg.work_dir, cfg.launcher = str(tmp_path), 'none'
+    built = SegRunner.from_cfg(cfg)
+    assert type(built.cfg) is TextOnceConfig
+    assert built.cfg.pretty_text == cfg.pretty_text

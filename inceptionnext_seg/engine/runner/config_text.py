@@ -16,12 +16,14 @@ __all__ = ['TextOnceConfig', 'text_once']
 
 class TextOnceConfig(Config):
     """mmengine's ``Config`` whose ``pretty_text`` is formatted once for
-    each content (its dict and how it is formatted); everything else is
-    mmengine's."""
+    each content (its ``repr``, which shows the whole config); everything
+    else is mmengine's."""
 
     @property
     def pretty_text(self) -> str:
-        key = (repr(self._cfg_dict), self.__dict__.get('_format_python_code'))
+        key = repr(self)
+        # (in the instance's own __dict__: Config.__getattr__ would look
+        # the name up in the config's dict)
         cached = self.__dict__.get('_pretty_text_of')
         if cached is None or cached[0] != key:
             cached = (key, super().pretty_text)
@@ -31,8 +33,9 @@ class TextOnceConfig(Config):
 
 
 def text_once(cfg: Config) -> Config:
-    """``cfg`` as a :class:`TextOnceConfig` (the same object: the runner's
-    own copy of its config)."""
+    """``cfg`` as a :class:`TextOnceConfig` (the same object, its class
+    changed: the runner's own copy of its config; tests/test_engine/
+    test_config_text.py pins that this works on mmengine's ``Config``)."""
     if isinstance(cfg, Config) and not isinstance(cfg, TextOnceConfig):
         # (past Config.__setattr__, as above)
         object.__setattr__(cfg, '__class__', TextOnceConfig)
