@@ -2,6 +2,7 @@
 (``tests/helpers/fault_hooks.py``), the options of a deterministic run, and
 the comparison of two runs' final training states."""
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -11,14 +12,25 @@ from tests.helpers.tools import DEMO_CONFIG, ROOT, tiny_run_options
 FAULT_HOOKS_PATH = dict(PYTHONPATH=str(ROOT))
 
 
-def fault_config(tmp_path, hooks: str) -> Path:
-    """The demo config plus test-only fault hooks."""
+def fault_config(tmp_path, hooks: str, changes: Optional[dict] = None
+                 ) -> Path:
+    """The demo config plus test-only fault hooks, and ``changes`` (dotted
+    keys, as ``Config.merge_from_dict`` takes them) where given."""
     path = tmp_path / 'fault_config.py'
-    path.write_text(
-        f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
-        "custom_imports = dict(imports=_base_.custom_imports.imports + "
-        "['tests.helpers.fault_hooks'], allow_failed_imports=False)\n"
-        f"custom_hooks = _base_.custom_hooks + [{hooks}]\n")
+    text = (f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
+            "custom_imports = dict(imports=_base_.custom_imports.imports + "
+            "['tests.helpers.fault_hooks'], allow_failed_imports=False)\n"
+            f"custom_hooks = _base_.custom_hooks + [{hooks}]\n")
+    nested: dict = {}
+    for key, value in (changes or {}).items():
+        *parents, last = key.split('.')
+        level = nested
+        for parent in parents:
+            level = level.setdefault(parent, {})
+        level[last] = value
+    for key, value in nested.items():
+        text += f'{key} = {value!r}\n'
+    path.write_text(text)
     return path
 
 
