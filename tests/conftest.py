@@ -9,8 +9,8 @@ import torch
 
 import backbones  # noqa: F401  (registers InceptionNeXt)
 from tests.helpers.faults import deterministic
-from tests.helpers.tools import (DEMO_CONFIG, ROOT, free_port, make_timm_model,
-                                 run_tool, tiny_run_options)
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, make_timm_model,
+                                 run_ranks, run_tool, tiny_run_options)
 
 SHARED_SAMPLES = ROOT.parent / 'shared' / 'data' / 'ade20k_samples'
 
@@ -112,18 +112,19 @@ def trained(demo_data, tmp_path_factory, worker_id):
 
 @pytest.fixture(scope='session')
 def dist_run(demo_data, tmp_path_factory):
-    """tools/dist_train.sh with two gloo processes: the deterministic
-    6-iteration run (tests.helpers.faults.deterministic), every iteration's
-    checkpoint kept (saving does not change the training). The dist_train /
-    dist_test test checks it and the two-process preemption test compares
-    with its iteration 3; they share xdist_group('dist_run'), so it runs
-    once, on one worker (a torchrun start is the suite's costliest)."""
+    """tools/train.py as two gloo processes (forked as torchrun would start
+    them: tests.helpers.tools.run_ranks): the deterministic 6-iteration run
+    (tests.helpers.faults.deterministic), every iteration's checkpoint kept
+    (saving does not change the training). The two-process test of
+    test_train_test.py checks it and tests dist_test.sh on its checkpoint;
+    the two-process preemption test, which starts tools/dist_train.sh,
+    compares with its iteration 3. They share xdist_group('dist_run'), so it
+    runs once, on one worker."""
     from types import SimpleNamespace
     work_dir = tmp_path_factory.mktemp('dist_run')
-    result = run_tool('tools/dist_train.sh', DEMO_CONFIG, 2, '--work-dir',
-                      work_dir, '--cfg-options', *deterministic(demo_data),
-                      'default_hooks.checkpoint.interval=1',
-                      'default_hooks.checkpoint.max_keep_ckpts=-1',
-                      env=dict(PORT=str(free_port())), timeout=600)
+    result = run_ranks(2, 'tools/train.py', DEMO_CONFIG, '--work-dir',
+                       work_dir, '--cfg-options', *deterministic(demo_data),
+                       'default_hooks.checkpoint.interval=1',
+                       'default_hooks.checkpoint.max_keep_ckpts=-1')
     return work_dir, SimpleNamespace(stdout=result.stdout,
                                      stderr=result.stderr)

@@ -14,10 +14,17 @@ installed project, nothing beside them), which starts with the clone (``python
 ``tests.helpers.fault_hooks``); a request that sets another ``PYTHONPATH`` runs
 in a new interpreter instead (tests/helpers/tools.py).
 
+A request with ``"ranks": N`` (N > 1) forks N children at once, the processes
+of one process group as torchrun starts them on one node: each gets
+``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE`` and ``LOCAL_WORLD_SIZE`` (the request
+gives ``MASTER_ADDR`` and ``MASTER_PORT``), and they write to the same stdout
+and stderr, as torchrun's processes do; the status is the first nonzero one.
+
 Protocol (one JSON object per line): request ``{"argv", "cwd", "env",
-"stdout", "stderr"}`` on stdin; the server answers ``{"pid": N}`` at once and
-``{"returncode": N}`` when the child ends. tests/helpers/tools.py drives it;
-``TOOL_RUNS=subprocess`` makes every run a fresh interpreter instead.
+"stdout", "stderr"[, "ranks"]}`` on stdin; the server answers ``{"pids":
+[N, ...]}`` at once and ``{"returncode": N}`` when the children end.
+tests/helpers/tools.py drives it; ``TOOL_RUNS=subprocess`` makes every run a
+fresh interpreter instead.
 """
 import json
 import os
@@ -41,8 +48,9 @@ def run_child(request: dict) -> None:
     """In the forked child: become ``python SCRIPT ARGS``; never returns."""
     code = 1
     try:
-        out = os.open(request['stdout'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        err = os.open(request['stderr'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        # (created empty by the server; appended to, as by several ranks)
+        out = os.open(request['stdout'], os.O_WRONLY | os.O_APPEND)
+        err = os.open(request['stderr'], os.O_WRONLY | os.O_APPEND)
         null = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((null, 0), (out, 1), (err, 2)):
             os.dup2(fd, target)
@@ -92,13 +100,24 @@ def main() -> None:
     gc.freeze()
     for line in sys.stdin:
         request = json.loads(line)
+        for name in ('stdout', 'stderr'):
+            open(request[name], 'w').close()
+        ranks = request.get('ranks', 1)
         sys.stdout.flush()
-        pid = os.fork()
-        if pid == 0:
-            run_child(request)
-        print(json.dumps({'pid': pid}), flush=True)
-        _, status = os.waitpid(pid, 0)
-        print(json.dumps({'returncode': os.waitstatus_to_exitcode(status)}),
+        pids = []
+        for rank in range(ranks):
+            if ranks > 1:
+                request['env'].update(
+                    RANK=str(rank), LOCAL_RANK=str(rank),
+                    WORLD_SIZE=str(ranks), LOCAL_WORLD_SIZE=str(ranks))
+            pid = os.fork()
+            if pid == 0:
+                run_child(request)
+            pids.append(pid)
+        print(json.dumps({'pids': pids}), flush=True)
+        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+                 for pid in pids]
+        print(json.dumps({'returncode': next((c for c in codes if c), 0)}),
               flush=True)
 
 

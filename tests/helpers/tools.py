@@ -167,18 +167,19 @@ class ToolServer:
             raise RuntimeError('tests/helpers/tool_server.py stopped')
         return json.loads(line)
 
-    def run(self, argv, env, timeout, cwd):
+    def run(self, argv, env, timeout, cwd, ranks=1):
         import tempfile
         with self.lock, tempfile.TemporaryDirectory() as tmp:
             out, err = Path(tmp) / 'stdout', Path(tmp) / 'stderr'
             self.proc.stdin.write(json.dumps(dict(
                 argv=argv, cwd=str(cwd), env=env, stdout=str(out),
-                stderr=str(err))) + '\n')
+                stderr=str(err), ranks=ranks)) + '\n')
             self.proc.stdin.flush()
-            pid = self._answer(60)['pid']
+            pids = self._answer(60)['pids']
             answer = self._answer(timeout)
             if answer is None:
-                os.kill(pid, signal.SIGKILL)
+                for pid in pids:
+                    os.kill(pid, signal.SIGKILL)
                 self._answer(60)
                 raise subprocess.TimeoutExpired(argv, timeout)
             return subprocess.CompletedProcess(
@@ -201,6 +202,15 @@ def _tool_server(env: dict) -> ToolServer:
     return _server
 
 
+def _tool_env(gpu: bool = False) -> dict:
+    """The environment of a tool run: no GPU unless ``gpu``, one thread."""
+    base = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
+                OMP_NUM_THREADS='1')
+    if not gpu:
+        base['CUDA_VISIBLE_DEVICES'] = ''
+    return base
+
+
 def run_tool(*args, env=None, timeout=600, check=True, gpu=False, cwd=ROOT,
              fresh=False):
     """Run a tool (python script or shell script), from the repo root unless
@@ -215,10 +225,7 @@ def run_tool(*args, env=None, timeout=600, check=True, gpu=False, cwd=ROOT,
     path starts with the clone: tests/helpers/tool_server.py): then in a
     new interpreter, as shell scripts (torchrun) always do."""
     args = [str(a) for a in args]
-    base = dict(os.environ, PYTHONWARNINGS='ignore', PYTHON=sys.executable,
-                OMP_NUM_THREADS='1')
-    if not gpu:
-        base['CUDA_VISIBLE_DEVICES'] = ''
+    base = _tool_env(gpu)
     full_env = dict(base, **(env or {}))
     if fresh or args[0].endswith('.sh') or gpu or \
             (env or {}).get('PYTHONPATH', str(ROOT)) != str(ROOT) or \
@@ -234,6 +241,35 @@ def run_tool(*args, env=None, timeout=600, check=True, gpu=False, cwd=ROOT,
         raise AssertionError(
             f'{" ".join(args)} failed ({result.returncode}):\n'
             f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
+    return result
+
+
+def run_ranks(ranks: int, script, *args, timeout=600):
+    """Run a python tool as ``ranks`` processes of one gloo process group,
+    forked from the tool server at once with the environment torchrun gives
+    its processes on one node, and ``--launcher pytorch`` (tests/helpers/
+    tool_server.py): a multi-process run without torchrun's start-up and its
+    new interpreters'. (tools/dist_train.sh and dist_test.sh themselves run
+    through torchrun: tests/test_reliability/test_preemption.py,
+    tests/test_tools/test_train_test.py.)"""
+    args = [str(script)] + [str(a) for a in args] + ['--launcher', 'pytorch']
+    base = _tool_env()
+    port = str(free_port())
+    if os.environ.get('TOOL_RUNS') == 'subprocess':  # new interpreters
+        result = subprocess.run(
+            [sys.executable, '-m', 'torch.distributed.run',
+             f'--nproc_per_node={ranks}', f'--master_port={port}', *args],
+            cwd=ROOT, capture_output=True, text=True, env=base,
+            timeout=timeout)
+    else:
+        result = _tool_server(base).run(
+            args, dict(base, MASTER_ADDR='127.0.0.1', MASTER_PORT=port),
+            timeout, ROOT, ranks=ranks)
+    if result.returncode != 0:
+        raise AssertionError(
+            f'{ranks} ranks of {" ".join(args)} failed '
+            f'({result.returncode}):\n{result.stdout[-3000:]}\n'
+            f'{result.stderr[-5000:]}')
     return result
 
 

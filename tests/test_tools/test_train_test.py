@@ -139,8 +139,12 @@ def read_metrics(work_dir: Path) -> dict:
 
 @pytest.mark.compat
 @pytest.mark.xdist_group('dist_run')
-def test_dist_train_and_dist_test_on_cpu(dist_run, demo_data, tmp_path):
-    work_dir, result = dist_run  # tools/dist_train.sh, 2 processes
+def test_two_process_training_and_dist_test_on_cpu(dist_run, demo_data,
+                                                   tmp_path):
+    """Training in two gloo processes (``dist_run``; tools/dist_train.sh's
+    torchrun starts: the two-process preemption test) and tools/dist_test.sh
+    on its checkpoint, with the metrics of one process."""
+    work_dir, result = dist_run
     log = result.stdout + result.stderr + full_log(work_dir)
     assert 'Distributed training: True' in log
     assert (work_dir / 'iter_6.pth').is_file()
