@@ -252,7 +252,10 @@ class InceptionNeXt(BaseModule):
         # Stages after the last requested output would be unused parameters
         # (DDP rejects those), so they are not built.
         num_built = max(self.out_indices) + 1
-        dp_rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        # (numbers on the CPU whatever the default device: torch.device(
+        # 'meta') builds the model without memory or initialisation)
+        dp_rates = torch.linspace(0, drop_path_rate, sum(depths),
+                                  device='cpu').tolist()
         self.stages = nn.Sequential()
         self.feature_info: List[dict] = []
         for i in range(num_built):
