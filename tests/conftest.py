@@ -1,23 +1,28 @@
 """Fixtures of the whole suite. The project is installed (``make install``:
 editable, with mmcv_lite_ops in site-packages); importing ``backbones``
-checks the environment first and says what to fix."""
+checks the environment first and says what to fix. pytest-xdist's
+controller (``make test``), which runs no test, imports none of the
+libraries (4 s of CPU beside the workers' start)."""
 import os
 from pathlib import Path
 
 import pytest
-import torch
 
-import backbones  # noqa: F401  (registers InceptionNeXt)
-from tests.helpers.faults import deterministic
-from tests.helpers.tools import (DEMO_CONFIG, ROOT, make_timm_model,
-                                 run_ranks, run_tool, tiny_run_options)
-
+ROOT = Path(__file__).resolve().parents[1]
 SHARED_SAMPLES = ROOT.parent / 'shared' / 'data' / 'ade20k_samples'
 
-if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
-    # pytest -n N (make test): share the cores between the workers.
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) //
-                              int(os.environ['PYTEST_XDIST_WORKER_COUNT'])))
+
+def pytest_configure(config):
+    if config.getoption('numprocesses', default=None) and \
+            not hasattr(config, 'workerinput'):
+        return  # pytest-xdist's controller
+    import torch
+
+    import backbones  # noqa: F401  (checks the environment; registers)
+    if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
+        # pytest -n N (make test): share the cores between the workers.
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(
+            os.environ['PYTEST_XDIST_WORKER_COUNT'])))
 
 
 @pytest.hookimpl(trylast=True)
@@ -63,9 +68,10 @@ def ladder_record(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def timm_models():
+    from tests.helpers.tools import make_timm_model
     cache = {}
 
-    def get(arch: str) -> torch.nn.Module:
+    def get(arch: str):
         if arch not in cache:
             cache[arch] = make_timm_model(arch)
         return cache[arch]
@@ -96,6 +102,8 @@ def trained(demo_data, tmp_path_factory, worker_id):
     from types import SimpleNamespace
 
     from filelock import FileLock
+
+    from tests.helpers.tools import DEMO_CONFIG, run_tool, tiny_run_options
     root = tmp_path_factory.getbasetemp()
     if worker_id != 'master':
         root = root.parent
@@ -121,6 +129,9 @@ def dist_run(demo_data, tmp_path_factory):
     compares with its iteration 3. They share xdist_group('dist_run'), so it
     runs once, on one worker."""
     from types import SimpleNamespace
+
+    from tests.helpers.faults import deterministic
+    from tests.helpers.tools import DEMO_CONFIG, run_ranks
     work_dir = tmp_path_factory.mktemp('dist_run')
     result = run_ranks(2, 'tools/train.py', DEMO_CONFIG, '--work-dir',
                        work_dir, '--cfg-options', *deterministic(demo_data),
