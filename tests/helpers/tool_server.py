@@ -18,7 +18,8 @@ A request with ``"ranks": N`` (N > 1) forks N children at once, the processes
 of one process group as torchrun starts them on one node: each gets
 ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE`` and ``LOCAL_WORLD_SIZE`` (the request
 gives ``MASTER_ADDR`` and ``MASTER_PORT``), and they write to the same stdout
-and stderr, as torchrun's processes do; the status is the first nonzero one.
+and stderr, as torchrun's processes do; the first to fail ends the others
+(SIGKILL, as torchrun does) and gives the status.
 
 Protocol (one JSON object per line): request ``{"argv", "cwd", "env",
 "stdout", "stderr"[, "ranks"]}`` on stdin; the server answers ``{"pids":
@@ -28,6 +29,7 @@ fresh interpreter instead.
 """
 import json
 import os
+import signal
 import sys
 
 import cv2  # noqa: F401,E402
@@ -115,10 +117,16 @@ def main() -> None:
                 run_child(request)
             pids.append(pid)
         print(json.dumps({'pids': pids}), flush=True)
-        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-                 for pid in pids]
-        print(json.dumps({'returncode': next((c for c in codes if c), 0)}),
-              flush=True)
+        running, returncode = set(pids), 0
+        while running:
+            pid, status = os.wait()
+            running.discard(pid)
+            code = os.waitstatus_to_exitcode(status)
+            if code and not returncode:
+                returncode = code
+                for other in running:  # ranks waiting on the failed one
+                    os.kill(other, signal.SIGKILL)
+        print(json.dumps({'returncode': returncode}), flush=True)
 
 
 if __name__ == '__main__':

@@ -112,9 +112,10 @@ def tiny_run_options(root, max_iters=4, interval=2):
 
 
 #: The demo config's backbone (InceptionNeXt-atto, 2, 2, 6, 2 blocks) with
-#: one block per stage, as ``merge_from_dict`` options (``model`` of
-#: ``shallow_model()`` for a config file): for the tests of torch.compile,
-#: whose subject is the compilation rather than the depth, and whose time
+#: one block per stage, as ``merge_from_dict`` options (and as
+#: ``fault_config``'s changes for a config file): for the tests of
+#: torch.compile, whose subject is the compilation rather than the depth,
+#: and whose time
 #: is mostly dynamo tracing every block again (the atto backbone's twelve
 #: blocks: 8 s of a compiled forward and backward, four: 6 s).
 ONE_BLOCK_PER_STAGE = {'model.backbone.arch': dict(
