@@ -111,16 +111,17 @@ def tiny_run_options(root, max_iters=4, interval=2):
     ]
 
 
-#: The demo config's backbone (InceptionNeXt-atto, 2, 2, 6, 2 blocks) with
-#: one block per stage, as ``merge_from_dict`` options (and as
-#: ``fault_config``'s changes for a config file): for the tests of
-#: torch.compile, whose subject is the compilation rather than the depth,
-#: and whose time
-#: is mostly dynamo tracing every block again (the atto backbone's twelve
-#: blocks: 8 s of a compiled forward and backward, four: 6 s).
-ONE_BLOCK_PER_STAGE = {'model.backbone.arch': dict(
-    _delete_=True, depths=(1, 1, 1, 1), dims=(40, 80, 160, 320),
-    band_kernel_size=9, branch_ratio=0.25)}
+def one_block_per_stage() -> dict:
+    """The demo config's backbone, InceptionNeXt-atto (2, 2, 6, 2 blocks),
+    with one block per stage, as ``merge_from_dict`` options (and as
+    ``fault_config``'s changes for a config file): for the tests of
+    torch.compile, whose subject is the compilation rather than the depth,
+    and whose time is mostly dynamo tracing every block again (the atto
+    backbone's twelve blocks: 8 s of a compiled forward and backward,
+    four: 6 s)."""
+    from backbones import InceptionNeXt
+    arch = dict(InceptionNeXt.arch_settings['atto'], depths=(1, 1, 1, 1))
+    return {'model.backbone.arch': dict(arch, _delete_=True)}
 
 
 def atto_model_options(head: str) -> list:

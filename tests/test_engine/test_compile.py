@@ -5,7 +5,7 @@ forward and backward graphs run without inductor's minutes of code
 generation on a CPU; tests/test_gpu.py runs inductor); and SegRunner's
 training with the config's ``compile``, which compiles those parts once.
 The demo segmentor with one backbone block per stage
-(tests.helpers.tools.ONE_BLOCK_PER_STAGE): dynamo traces every block."""
+(tests.helpers.tools.one_block_per_stage): dynamo traces every block."""
 import argparse
 
 import pytest
@@ -19,7 +19,7 @@ from inceptionnext_seg.engine.compile import (backend_name, compile_option,
 from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
                                             load_config)
 from tests.helpers.faults import deterministic
-from tests.helpers.tools import DEMO_CONFIG, ONE_BLOCK_PER_STAGE, ROOT
+from tests.helpers.tools import DEMO_CONFIG, ROOT, one_block_per_stage
 
 #: The graphs that dynamo handed to the ``counting_eager`` backend.
 COMPILED_GRAPHS = []
@@ -39,7 +39,7 @@ def build():
     # no dropout or drop path: both would draw random numbers
     return build_segmentor_for_analysis(DEMO_CONFIG, {
         'model.backbone.drop_path_rate': 0.,
-        'model.decode_head.dropout_ratio': 0., **ONE_BLOCK_PER_STAGE})
+        'model.decode_head.dropout_ratio': 0., **one_block_per_stage()})
 
 
 def test_compile_option_and_backend_check():
@@ -117,7 +117,7 @@ def test_training_compiles_the_segmentors_parts_once(demo_data, tmp_path):
         demo_data, max_iters=4), 'train_dataloader.num_workers=0',
         'randomness.deterministic=False']).cfg_options
     cfg = load_config(str(ROOT / DEMO_CONFIG),
-                      dict(options, **ONE_BLOCK_PER_STAGE))
+                      dict(options, **one_block_per_stage()))
     cfg.work_dir = str(tmp_path)
     cfg.launcher = 'none'
     cfg.compile = dict(backend='counting_eager')

@@ -21,8 +21,9 @@ from inceptionnext_seg.engine import PREEMPTED_EXIT_CODE, choose_start
 from inceptionnext_seg.engine.auto_resume import training_record
 from tests.helpers.faults import (FAULT_HOOKS_PATH, assert_same_training_state,
                                   deterministic, fault_config)
-from tests.helpers.tools import (DEMO_CONFIG, ONE_BLOCK_PER_STAGE, ROOT,
-                                 free_port, run_mmseg_tool, run_tool)
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, free_port,
+                                 one_block_per_stage, run_mmseg_tool,
+                                 run_tool)
 
 SIGNAL_AT_3 = ("dict(type='SignalAtIterHook', at_iter=3, signum='SIGTERM', "
                "again='SIGUSR1')")
@@ -258,7 +259,7 @@ def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
     segmentor (and so an uncompiled run's into a compiled one). One
     backbone block per stage: dynamo traces every block."""
     from inceptionnext_seg.utils.config import build_segmentor_for_analysis
-    config = fault_config(tmp_path, SIGNAL_AT_3, ONE_BLOCK_PER_STAGE)
+    config = fault_config(tmp_path, SIGNAL_AT_3, one_block_per_stage())
     work = tmp_path / 'work'
     # one validation, at the end (each run compiles its eval-mode graphs
     # at its first; test.py --compile checks those against eager)
@@ -282,5 +283,5 @@ def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
     assert state['meta']['iter'] == 6
     assert not any('_orig_mod' in k for k in state['state_dict'])
     build_segmentor_for_analysis(
-        DEMO_CONFIG, ONE_BLOCK_PER_STAGE).load_state_dict(
+        DEMO_CONFIG, one_block_per_stage()).load_state_dict(
             state['state_dict'], strict=True)
