@@ -111,17 +111,17 @@ def tiny_run_options(root, max_iters=4, interval=2):
     ]
 
 
-def one_block_per_stage() -> dict:
-    """The demo config's backbone, InceptionNeXt-atto (2, 2, 6, 2 blocks),
-    with one block per stage, as ``merge_from_dict`` options (and as
-    ``fault_config``'s changes for a config file): for the tests of
-    torch.compile, whose subject is the compilation rather than the depth,
-    and whose time is mostly dynamo tracing every block again (the atto
-    backbone's twelve blocks: 8 s of a compiled forward and backward,
-    four: 6 s)."""
+def one_block_per_stage(arch: str = 'atto') -> dict:
+    """An InceptionNeXt ``arch`` (by default the demo config's, atto: 2, 2,
+    6, 2 blocks) with its widths and one block per stage, as
+    ``merge_from_dict`` options (and as ``fault_config``'s changes for a
+    config file): for the tests whose subject is not the depth and whose time
+    is mostly spent on every block again: torch.compile's (dynamo traces each
+    block: atto's twelve take 8 s of a compiled forward and backward, four
+    take 6 s) and the exports of the S and B configs (27 blocks in stage 3)."""
     from backbones import InceptionNeXt
-    arch = dict(InceptionNeXt.arch_settings['atto'], depths=(1, 1, 1, 1))
-    return {'model.backbone.arch': dict(arch, _delete_=True)}
+    settings = dict(InceptionNeXt.arch_settings[arch], depths=(1, 1, 1, 1))
+    return {'model.backbone.arch': dict(settings, _delete_=True)}
 
 
 def atto_model_options(head: str) -> list:

@@ -3,11 +3,12 @@ verify against PyTorch at other sizes, and a verification that catches an
 export computing something else."""
 import pytest
 import torch
+from mmengine.config import Config
 
 from inceptionnext_seg import deploy
 from inceptionnext_seg.deploy.exportable import DynamicAdaptiveAvgPool2d
 from inceptionnext_seg.utils.config import build_segmentor_for_analysis
-from tests.helpers.tools import DEMO_CONFIG, ROOT
+from tests.helpers.tools import DEMO_CONFIG, ROOT, one_block_per_stage
 
 CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
 
@@ -39,13 +40,17 @@ def test_each_config_exports_and_verifies(path, tmp_path):
     """Random weights, small sizes, dynamic shapes (UperNet's pooling
     pyramid and FPNHead's upsampling are the parts that would fix them).
     T in both formats, from one model: TorchScript first (it keeps
-    nn.AdaptiveAvgPool2d), then the pooling swapped for ONNX. S and B have
-    the same heads and deeper, wider stages: ONNX at two sizes (suite
-    time)."""
+    nn.AdaptiveAvgPool2d), then the pooling swapped for ONNX. S and B: their
+    own widths and heads, one block per stage (the blocks are T's, exported
+    above at full depth; the depth is suite time: 27 blocks in stage 3), ONNX
+    at two sizes."""
     torch.manual_seed(0)
-    model = build_segmentor_for_analysis(str(path))
-    model.init_weights()
     tiny = path.stem.endswith('_t_ade20k')
+    arch = Config.fromfile(path).model.backbone.arch
+    model = build_segmentor_for_analysis(
+        str(path), None if tiny else one_block_per_stage(arch))
+    assert tiny or len(model.backbone.stages[2].blocks) == 1
+    model.init_weights()
     shapes = [(64, 64), (128, 32)] + ([(32, 160)] if tiny else [])
     wrapper = deploy.ExportableSegmentor(
         deploy.make_exportable(model, pooling=False)).eval()
