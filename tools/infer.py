@@ -48,7 +48,7 @@ from mmengine.config import DictAction
 from inceptionnext_seg.analysis.cpu_ladder import ladder_record_path
 from inceptionnext_seg.apis import (check_onnx_batch, choose_cpu_path,
                                     onnx_file, segment)
-from inceptionnext_seg.deploy.policy import EAGER_BF16, EAGER_FP32
+from inceptionnext_seg.deploy.policy import EAGER_FP32
 from inceptionnext_seg.engine.compile import backend_name
 from inceptionnext_seg.inference import media
 from inceptionnext_seg.utils.config import load_config
@@ -162,17 +162,18 @@ def main(argv=None) -> int:
     cfg = load_config(args.config, args.cfg_options)
     cfg.model.backbone.init_cfg = None  # weights come from the checkpoint
     file = onnx_file(args.onnx) if args.onnx else None
-    path = (choose_cpu_path(cfg, file, args.ladder, args.fastest, args.onnx)
+    path = (choose_cpu_path(cfg, file, args.ladder, args.fastest, args.onnx,
+                            compiling=bool(args.compile))
             if args.device == 'cpu' else EAGER_FP32)
     if path.onnx:
         check_onnx_batch(args.batch_size, args.onnx, file, inputs.kind)
-    if path == EAGER_BF16:
+    if path.eager_bf16:
         if not bf16_supported('cpu'):
-            raise SystemExit(f'{EAGER_BF16}: this CPU has no native bf16 '
+            raise SystemExit(f'{path}: this CPU has no native bf16 '
                              f'(the ladder was measured on another CPU?)')
         cfg.model.data_preprocessor.type = 'ChannelsLastSegDataPreProcessor'
     model = init_model(cfg, args.checkpoint, device=args.device)
-    if path == EAGER_BF16:
+    if path.eager_bf16:
         model = model.to(memory_format=torch.channels_last)
     if args.compile and not path.onnx:
         parts = compile_segmentor(model, args.compile)

@@ -129,38 +129,54 @@ def ladder_head(decode_head_type: str) -> Optional[str]:
 
 
 def choose_path(rows: List[dict],
-                onnx_file: Optional[Dict[str, object]] = None) -> dict:
+                onnx_file: Optional[Dict[str, object]] = None,
+                compiling: bool = False) -> dict:
     """The fastest verified path a run can take, and a faster verified one
-    it could take with another file.
+    it could take with another file or with ``--compile``.
 
     Eager float32 is the reference; eager bf16 counts as verified where the
     ladder measured its agreement (:data:`MIN_AGREEMENT`); an ONNX Runtime row
     counts only with an exported file of that precision which passed its own
     check at export (``tools/deployment/export.py``; float32 files that fail it
-    are deleted), since an int8 model's accuracy is its own.
+    are deleted), since an int8 model's accuracy is its own. The eager rows a
+    run can take are the compiled ones when it compiles (``compiling``; the
+    uncompiled ones where the ladder has none) and the others when it does
+    not: compiling is the user's choice, for its cost at the start of each
+    run (a row's ``compile_s``).
 
     Args:
         rows: one ladder entry's rows (``path``, ``precision``,
-            ``s_per_img``, ``agreement``).
+            ``s_per_img``, ``agreement``, ``compile_s`` where compiled).
         onnx_file: the given file's ``precision`` and ``checked`` (whether
             it passed its check at export), or None.
+        compiling: whether the run compiles the eager model
+            (``tools/infer.py --compile``).
 
     Returns:
-        ``take``: the row to run; ``faster``: the fastest row that needs an
-        ONNX file of another precision, where faster than ``take``, else
-        None.
+        ``take``: the row to run; ``faster``: the fastest verified row that
+        needs an ONNX file of another precision, or the other choice of
+        compiling, where faster than ``take``, else None.
     """
-    def verified(row):
-        if InferencePath.parse(row['path']).onnx:
+    paths = [InferencePath.parse(r['path']) for r in rows]
+    if EAGER_FP32 not in paths:
+        raise ValueError('a ladder entry without its eager fp32 row')
+    if not any(p.compiled for p in paths):
+        compiling = False  # the run compiles; the ladder measured eager
+
+    def verified(row, path):
+        if path.onnx:
             return bool(onnx_file and onnx_file.get('checked')
                         and onnx_file.get('precision') == row['precision'])
         return _agrees(row)
-    if not any(InferencePath.parse(r['path']) == EAGER_FP32 for r in rows):
-        raise ValueError('a ladder entry without its eager fp32 row')
-    take = min((r for r in rows if verified(r)),
-               key=lambda r: r['s_per_img'])
-    other = [r for r in rows if InferencePath.parse(r['path']).onnx
-             and not verified(r) and r['s_per_img'] < take['s_per_img']]
+
+    def could(row, path):  # with another file, or compiling otherwise
+        return (path.onnx and not verified(row, path)) or (
+            not path.onnx and path.compiled != compiling and _agrees(row))
+    take = min([r for r, p in zip(rows, paths) if verified(r, p) and (
+        p.onnx or p.compiled == compiling)] or  # none compiled agreed
+        [rows[paths.index(EAGER_FP32)]], key=lambda r: r['s_per_img'])
+    other = [r for r, p in zip(rows, paths)
+             if could(r, p) and r['s_per_img'] < take['s_per_img']]
     return dict(take=take, faster=min(other, key=lambda r: r['s_per_img'])
                 if other else None)
 
@@ -189,12 +205,14 @@ def ladder_images(folder: Optional[str], size: int,
 def measure_ladder(build: Callable[[str, int], object], heads: Sequence[str],
                    size: int, warmup: int, repeats: int,
                    checkpoints: Optional[Dict[str, str]] = None,
-                   held_out_folder: Optional[str] = None) -> Dict[str, object]:
+                   held_out_folder: Optional[str] = None,
+                   compile_backend: Optional[str] = None) -> Dict[str, object]:
     """The ladder of each segmentor in ``heads`` on this CPU at
     ``size`` x ``size``, batch 1: eager fp32, eager bf16 + channels-last
-    (native bf16 only), ONNX Runtime fp32 and int8; same model and weights,
-    same input, same threads, interleaved; each row's class agreement with
-    eager fp32 on held-out images.
+    (native bf16 only), each also compiled with ``compile_backend`` where
+    given, ONNX Runtime fp32 and int8; same model and weights, same input,
+    same threads, interleaved; each row's class agreement with eager fp32 on
+    held-out images.
 
     The float32 file goes through the export policy
     (:func:`~inceptionnext_seg.deploy.checked.export_checked`: a file that
@@ -202,7 +220,11 @@ def measure_ladder(build: Callable[[str, int], object], heads: Sequence[str],
     ``tools/deployment/export.py --quantize int8`` does, and its row is
     verified by the same threshold as that check (:func:`fastest_verified`):
     the ladder measures speed and keeps no file, and ``tools/infer.py`` trusts
-    an int8 path only with the user's own file checked at export.
+    an int8 path only with the user's own file checked at export. A compiled
+    row's model is compiled as ``tools/infer.py --compile`` compiles it
+    (:func:`~inceptionnext_seg.engine.compile.compile_segmentor`); its
+    ``compile_s`` is its first call (the first warm-up round) minus its
+    median.
 
     Args:
         build: ``build(head, size)``, the segmentor with random weights.
@@ -213,11 +235,14 @@ def measure_ladder(build: Callable[[str, int], object], heads: Sequence[str],
         checkpoints: weights per head (default: random weights).
         held_out_folder: ``*.jpg`` images for the agreement (default:
             generated scenes); calibration uses generated scenes.
+        compile_backend: ``torch.compile``'s backend for the compiled rows
+            (None: no compiled rows).
 
     Returns:
         ``cpu``, ``threads``, ``size``, ``date`` and, per head, its
         ``rows`` (``path``, ``precision``, ``s_per_img``, ``speedup``,
-        ``agreement``), ``weights`` and ``fastest_verified``.
+        ``agreement``, and ``compile_s`` for compiled rows), ``weights`` and
+        ``fastest_verified``.
     """
     import torch
     from mmengine.runner import load_checkpoint
@@ -242,16 +267,12 @@ def measure_ladder(build: Callable[[str, int], object], heads: Sequence[str],
             deploy.make_exportable(model)).eval()
         runs = {EAGER_FP32: wrapper}
         if bf16_supported('cpu'):
-            fast = deploy.ExportableSegmentor(deploy.make_exportable(
-                build(head, size))).eval()
-            fast.load_state_dict(wrapper.state_dict())
-            fast = fast.to(memory_format=torch.channels_last)
-
-            def bf16(x, fast=fast):
-                with torch.autocast('cpu', dtype=torch.bfloat16):
-                    return fast(x.contiguous(
-                        memory_format=torch.channels_last)).float()
-            runs[EAGER_BF16] = bf16
+            runs[EAGER_BF16] = _eager_run(build(head, size), wrapper, True)
+        if compile_backend:
+            for path in list(runs):
+                runs[InferencePath(path.runtime, path.precision, True)] = \
+                    _eager_run(build(head, size), wrapper, path.eager_bf16,
+                               compile_backend)
         with tempfile.TemporaryDirectory() as tmp:
             fp32, int8 = f'{tmp}/fp32.onnx', f'{tmp}/int8.onnx'
             deploy.export_onnx(wrapper, fp32, (size, size), False, {})
@@ -266,21 +287,51 @@ def measure_ladder(build: Callable[[str, int], object], heads: Sequence[str],
                 runs[onnx_path('fp32')] = fp32_run
                 runs[onnx_path('int8')] = deploy.onnx_runner(int8, threads)
             with torch.inference_mode():
+                image, first = held_out[0], {}
+                secs = interleaved(  # first: compilations included
+                    {str(path): (lambda run=run: run(image))
+                     for path, run in runs.items()},
+                    warmup, repeats, torch.device('cpu'), first)
                 ref = [wrapper(x).argmax(1) for x in held_out]
                 agreement = {
                     path: sum(int((run(x).argmax(1) == r).sum())
                               for x, r in zip(held_out, ref)) /
                     sum(r.numel() for r in ref) for path, run in runs.items()}
-                image = held_out[0]
-                secs = interleaved(
-                    {str(path): (lambda run=run: run(image))
-                     for path, run in runs.items()},
-                    warmup, repeats, torch.device('cpu'))
         rows = [dict(path=str(path), precision=path.precision,
                      s_per_img=secs[str(path)],
                      speedup=secs[str(EAGER_FP32)] / secs[str(path)],
                      agreement=agreement[path]) for path in runs]
+        for row, path in zip(rows, runs):
+            if path.compiled:
+                row['compile_s'] = first[str(path)] - row['s_per_img']
         best = fastest_verified(rows)
         ladder[head] = dict(rows=rows, weights=checkpoints.get(head, 'random'),
                             fastest_verified=best and best['path'])
     return ladder
+
+
+def _eager_run(model, reference, bf16: bool,
+               compile_backend: Optional[str] = None) -> Callable:
+    """``model`` with ``reference``'s weights as an eager path of the
+    ladder runs it: in bf16 autocast with a channels-last model and input
+    (``bf16``), compiled as ``tools/infer.py --compile`` compiles
+    (``compile_backend``). ``model`` keeps mmseg's modules (the reference's
+    export-ready swaps compute the same, and a compiled run is measured on
+    what ``tools/infer.py`` compiles)."""
+    import torch
+
+    from .. import deploy
+    from ..engine.compile import compile_segmentor
+    run = deploy.ExportableSegmentor(model).eval()
+    run.load_state_dict(reference.state_dict())
+    if compile_backend:
+        compile_segmentor(model, compile_backend)
+    if not bf16:
+        return run
+    run = run.to(memory_format=torch.channels_last)
+
+    def bf16_run(x):
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            return run(x.contiguous(memory_format=torch.channels_last)
+                       ).float()
+    return bf16_run

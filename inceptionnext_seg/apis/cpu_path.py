@@ -5,7 +5,7 @@ precision and check at export (the deployment policy's
 :class:`~inceptionnext_seg.deploy.policy.InferencePath`)."""
 from typing import Optional
 
-from ..deploy.policy import EAGER_FP32, InferencePath, verification_of
+from ..deploy.policy import InferencePath, verification_of
 
 __all__ = ['onnx_file', 'onnx_batch', 'check_onnx_batch', 'choose_cpu_path']
 
@@ -59,11 +59,13 @@ def check_onnx_batch(batch_size: int, path: str, file: dict,
 
 
 def choose_cpu_path(cfg, file: Optional[dict], ladder: str, fastest: bool,
-                    onnx_path: Optional[str] = None) -> InferencePath:
+                    onnx_path: Optional[str] = None,
+                    compiling: bool = False) -> InferencePath:
     """Print this CPU's fastest verified path for the config's segmentor
     (from the ladder record ``ladder``) and return the path this run takes:
     the fastest with ``fastest``, else the one given (``file``: an
-    exported file's :func:`onnx_file`, or None for eager float32).
+    exported file's :func:`onnx_file`, or None for eager float32); an eager
+    path is compiled where the run compiles (``compiling``: ``--compile``).
 
     Raises:
         SystemExit: ``fastest`` without a ladder entry for this CPU and
@@ -71,7 +73,7 @@ def choose_cpu_path(cfg, file: Optional[dict], ladder: str, fastest: bool,
     """
     from ..analysis import choose_path, ladder_for_this_cpu, ladder_head
     given = (InferencePath('onnxruntime', file['precision']) if file else
-             EAGER_FP32)
+             InferencePath('eager', 'fp32', compiled=compiling))
     entry = ladder_for_this_cpu(ladder)
     head = ladder_head(cfg.model.decode_head.type)
     if entry is None or head not in entry:
@@ -84,23 +86,43 @@ def choose_cpu_path(cfg, file: Optional[dict], ladder: str, fastest: bool,
                              f'(it keeps the ladder there).')
         print(f'CPU path: {given} ({why})')
         return given
-    choice = choose_path(entry[head]['rows'], file)
+    rows = entry[head]['rows']
+    choice = choose_path(rows, file, compiling)
     take, faster = choice['take'], choice['faster']
-    print(f'CPU path: the fastest verified on this CPU for {head}: '
+    print(f'CPU path: the fastest verified on this CPU for {head}'
+          f'{" when compiling" if compiling else ""}: '
           f'{take["path"]}, {take["speedup"]:.2f}x eager fp32 (ladder of '
           f'{entry.get("date", "an unknown date")}, {ladder})')
     if faster:
-        quantize = (' --quantize int8' if InferencePath.parse(
-            faster['path']).precision == 'int8' else '')
-        print(f'  faster: {faster["path"]}, {faster["speedup"]:.2f}x, with '
-              f'an ONNX file of that precision that passes its check: '
-              'tools/deployment/export.py CONFIG CKPT --format onnx '
-              f'--dynamic{quantize} --out FILE, then --onnx FILE')
+        print('  faster: ' + _how_to_take(faster))
+    if compiling and not any(InferencePath.parse(r['path']).compiled
+                             for r in rows):
+        print('  the ladder has no compiled rows (tools/analysis_tools/'
+              'benchmark.py --parts ladder --compile measures them)')
     if file and not file['checked']:
         print(f'  {onnx_path}: {given} without a passed check at export, '
               f'so not a verified path')
     best = InferencePath.parse(take['path'])
+    if compiling and not best.onnx:
+        best = InferencePath(best.runtime, best.precision, compiled=True)
     path = best if fastest else given
     print(f'this run: {path}' + ('' if path == best else
                                  ' (--fastest takes the fastest)'))
     return path
+
+
+def _how_to_take(row: dict) -> str:
+    """A faster ladder row and what a run needs to take it."""
+    path = InferencePath.parse(row['path'])
+    if path.onnx:
+        quantize = ' --quantize int8' if path.precision == 'int8' else ''
+        return (f'{path}, {row["speedup"]:.2f}x, with an ONNX file of that '
+                'precision that passes its check: tools/deployment/export.py '
+                f'CONFIG CKPT --format onnx --dynamic{quantize} --out FILE, '
+                'then --onnx FILE')
+    if path.compiled:
+        return (f'{path}, {row["speedup"]:.2f}x, after '
+                f'{row.get("compile_s", 0):.0f} s of compilation at the '
+                'start of each run: --compile (with --fastest for its '
+                'precision)')
+    return f'{path}, {row["speedup"]:.2f}x, without --compile'

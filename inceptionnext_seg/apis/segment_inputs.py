@@ -11,7 +11,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from ..deploy.policy import EAGER_BF16, InferencePath
+from ..deploy.policy import InferencePath
 from ..inference import media
 
 __all__ = ['inference_pipeline', 'predict', 'counts_from_one', 'segment']
@@ -38,7 +38,7 @@ def predict(model, path: InferencePath, onnx: Optional[Callable],
         data = dict(inputs=[p['inputs'] for p in batch],
                     data_samples=[p['data_samples'] for p in batch])
         with torch.autocast('cpu', dtype=torch.bfloat16,
-                            enabled=path == EAGER_BF16):
+                            enabled=path.eager_bf16):
             return model.test_step(data)
     import torch.nn.functional as F
     from mmengine.structures import PixelData

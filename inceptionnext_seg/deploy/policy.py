@@ -12,7 +12,8 @@ from typing import Any, Dict, Mapping, Optional
 
 __all__ = ['TOLERANCE', 'INT8_TOLERANCE', 'MIN_AGREEMENT', 'min_agreement',
            'Verification', 'verification_of', 'InferencePath',
-           'EAGER_FP32', 'EAGER_BF16', 'ONNX_FP32', 'ONNX_INT8']
+           'EAGER_FP32', 'EAGER_BF16', 'COMPILED_FP32', 'COMPILED_BF16',
+           'ONNX_FP32', 'ONNX_INT8', 'ALL_PATHS']
 
 # A float32 export passes when, at every size checked, the largest logit
 # difference is below 1e-3 of the largest logit and 99.9% of the pixels get
@@ -100,9 +101,13 @@ class InferencePath:
         runtime: 'eager' (PyTorch) or 'onnxruntime'.
         precision: 'fp32', 'bf16' (eager, with channels-last) or 'int8'
             (ONNX Runtime).
+        compiled: eager only: the backbone and heads compiled by
+            ``torch.compile`` (inductor), as ``tools/infer.py --compile``
+            runs them; each run pays the compilation once.
     """
     runtime: str
     precision: str
+    compiled: bool = False
 
     RUNTIMES = ('eager', 'onnxruntime')
 
@@ -113,17 +118,26 @@ class InferencePath:
         if self.precision not in ('fp32', 'bf16', 'int8'):
             raise ValueError(f'precision {self.precision!r}: fp32, bf16 or '
                              f'int8')
+        if self.compiled and self.onnx:
+            raise ValueError('compiled: an eager path only (ONNX Runtime '
+                             'runs the exported graph)')
 
     @property
     def onnx(self) -> bool:
         return self.runtime == 'onnxruntime'
 
+    @property
+    def eager_bf16(self) -> bool:
+        """bf16 autocast with a channels-last model (compiled or not)."""
+        return not self.onnx and self.precision == 'bf16'
+
     def __str__(self) -> str:
         """The name tables, the ladder record and the tools print."""
         if self.onnx:
             return f'ONNX Runtime {self.precision}'
-        return ('eager fp32' if self.precision == 'fp32' else
+        name = ('eager fp32' if self.precision == 'fp32' else
                 f'eager {self.precision} + channels-last')
+        return name + (', compiled' if self.compiled else '')
 
     @classmethod
     def parse(cls, name: str) -> 'InferencePath':
@@ -137,6 +151,9 @@ class InferencePath:
 
 EAGER_FP32 = InferencePath('eager', 'fp32')
 EAGER_BF16 = InferencePath('eager', 'bf16')
+COMPILED_FP32 = InferencePath('eager', 'fp32', compiled=True)
+COMPILED_BF16 = InferencePath('eager', 'bf16', compiled=True)
 ONNX_FP32 = InferencePath('onnxruntime', 'fp32')
 ONNX_INT8 = InferencePath('onnxruntime', 'int8')
-ALL_PATHS = (EAGER_FP32, EAGER_BF16, ONNX_FP32, ONNX_INT8)
+ALL_PATHS = (EAGER_FP32, EAGER_BF16, COMPILED_FP32, COMPILED_BF16, ONNX_FP32,
+             ONNX_INT8)

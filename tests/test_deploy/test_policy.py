@@ -38,6 +38,10 @@ def test_inference_paths_are_values_with_their_names():
     assert str(policy.EAGER_FP32) == 'eager fp32'
     assert str(policy.EAGER_BF16) == 'eager bf16 + channels-last'
     assert str(policy.ONNX_INT8) == 'ONNX Runtime int8'
+    assert str(policy.COMPILED_BF16) == ('eager bf16 + channels-last, '
+                                         'compiled')
+    assert policy.COMPILED_BF16.eager_bf16 and policy.EAGER_BF16.eager_bf16
+    assert not policy.ONNX_FP32.eager_bf16 and not policy.EAGER_FP32.eager_bf16
     for path in policy.ALL_PATHS:
         assert policy.InferencePath.parse(str(path)) == path
     assert policy.ONNX_FP32.onnx and not policy.EAGER_BF16.onnx
@@ -46,6 +50,8 @@ def test_inference_paths_are_values_with_their_names():
         policy.InferencePath.parse('ONNX Runtime fp16')
     with pytest.raises(ValueError, match='runtime'):
         policy.InferencePath('tensorrt', 'fp32')
+    with pytest.raises(ValueError, match='compiled: an eager path only'):
+        policy.InferencePath('onnxruntime', 'fp32', compiled=True)
 
 
 def test_every_name_of_deploy_is_what_it_names():

@@ -22,7 +22,9 @@ SEGMENTOR_S = {'InceptionNeXt-T': (3.0, 0.5), 'ConvNeXt-T': (6.0, 1.0)}
 OTHER_S = {'default': 4.0, 'recommended': 2.0, 'default_i': 1.0,
            'recommended_i': 0.25, 'eager': 0.3, 'onnx': 0.1,
            'eager fp32': 4.0, 'eager bf16 + channels-last': 1.6,
-           'ONNX Runtime fp32': 2.0, 'ONNX Runtime int8': 1.0}
+           'ONNX Runtime fp32': 2.0, 'ONNX Runtime int8': 1.0,
+           'eager fp32, compiled': 3.2,
+           'eager bf16 + channels-last, compiled': 0.8}
 
 
 def fake_seconds(key):
@@ -215,6 +217,54 @@ def test_the_ladder_table(benchmark, capsys, monkeypatch, tmp_path,
     assert ladder_for_this_cpu(record) == json.loads(json.dumps(ladder))
 
 
+def test_the_ladders_compiled_rows(benchmark, capsys, monkeypatch,
+                                   tmp_path):
+    """--compile: each eager rung also compiled, on its own model (the
+    reference stays eager), as tools/infer.py --compile compiles it, with
+    its agreement and compilation (torch.compile stubbed: inductor would
+    take minutes; no native bf16, no ONNX rows: test_the_ladder_table)."""
+    import torch
+
+    import inceptionnext_seg.engine.mixed_precision as mixed_precision
+    from inceptionnext_seg import deploy
+    compiled = []
+
+    def stub(fn, backend):
+        compiled.append((fn.__self__, backend))
+        return fn
+    monkeypatch.setattr(torch, 'compile', stub)
+    monkeypatch.setattr(mixed_precision, 'bf16_supported', lambda d: False)
+    monkeypatch.setattr(benchmark, 'SEGMENTORS',
+                        {'FPN': benchmark.SEGMENTORS['FPN']})
+
+    def failed_check(*args):
+        raise deploy.CheckFailed('not here', [])
+    exported = []  # the eager fp32 reference
+    monkeypatch.setattr(deploy, 'export_onnx',
+                        lambda wrapper, *args: exported.append(wrapper))
+    monkeypatch.setattr(deploy, 'onnx_runner', lambda *args: None)
+    monkeypatch.setattr(deploy, 'export_checked', failed_check)
+    results = benchmark.main(SMALL + ['--parts', 'ladder', '--seg-size',
+                                      '32', '--compile', '--ladder',
+                                      str(tmp_path / 'ladder.json')])
+    text = capsys.readouterr().out
+    rows = {r['path']: r for r in results['ladder']['FPN']['rows']}
+    assert list(rows) == ['eager fp32', 'eager fp32, compiled']
+    assert rows['eager fp32, compiled']['agreement'] == 1.0
+    assert rows['eager fp32, compiled']['compile_s'] == pytest.approx(10.0)
+    assert 'compile_s' not in rows['eager fp32']
+    assert row(text, 'eager fp32, compiled', '3.20', '1.25', '100.00',
+               '10.00')
+    assert results['ladder']['FPN']['fastest_verified'] == \
+        'eager fp32, compiled'
+    # the backbone and heads of one model, not the reference's
+    assert [type(m).__name__ for m, _ in compiled] == ['InceptionNeXt',
+                                                       'FPNHead']
+    assert {b for _, b in compiled} == {'inductor'}
+    reference = set(map(id, exported[0].modules()))
+    assert not reference & {id(m) for m, _ in compiled}
+
+
 def test_the_fastest_verified_path_must_agree_enough():
     from inceptionnext_seg.analysis import fastest_verified
     rows = [dict(path='eager fp32', precision='fp32', s_per_img=4.0,
@@ -272,6 +322,42 @@ def test_the_path_a_run_takes(onnx_file, take, faster):
     rows = [dict(r) for r in LADDER_ROWS]
     rows[1]['agreement'] = 0.98
     assert choose_path(rows, None)['take']['path'] == 'eager fp32'
+
+
+COMPILED_ROWS = LADDER_ROWS + [
+    dict(path='eager fp32, compiled', precision='fp32', s_per_img=3.5,
+         speedup=1.14, agreement=1.0, compile_s=20.0),
+    dict(path='eager bf16 + channels-last, compiled', precision='bf16',
+         s_per_img=0.5, speedup=8.0, agreement=0.995, compile_s=30.0)]
+
+
+def test_compiled_rows_are_taken_when_the_run_compiles():
+    """A run that compiles takes the fastest compiled or ONNX row, one that
+    does not the fastest uncompiled one, each naming the other choice where
+    it is faster; a ladder without compiled rows (measured without
+    --compile) gives a compiling run its uncompiled rows, and a compiled row
+    that does not agree is not taken."""
+    from inceptionnext_seg.analysis import choose_path
+    plain = choose_path(COMPILED_ROWS, None)
+    assert plain['take']['path'] == 'eager bf16 + channels-last'
+    assert plain['faster']['path'] == 'eager bf16 + channels-last, compiled'
+    compiling = choose_path(COMPILED_ROWS, None, compiling=True)
+    assert compiling['take']['path'] == 'eager bf16 + channels-last, compiled'
+    assert compiling['faster'] is None
+    slower = [dict(r) for r in COMPILED_ROWS if 'int8' not in r['path']]
+    slower[-1]['s_per_img'] = 2.5
+    compiling = choose_path(slower, None, True)
+    assert compiling['take']['path'] == 'eager bf16 + channels-last, compiled'
+    assert compiling['faster']['path'] == 'eager bf16 + channels-last'
+    int8 = dict(precision='int8', checked=True)
+    assert choose_path(slower + LADDER_ROWS[3:], int8, True)['take'][
+        'path'] == 'ONNX Runtime int8'
+    assert choose_path(LADDER_ROWS, None, True)['take']['path'] == \
+        'eager bf16 + channels-last'
+    slower[-2]['agreement'] = slower[-1]['agreement'] = 0.9
+    choice = choose_path(slower, None, True)
+    assert choice['take']['path'] == 'eager fp32'
+    assert choice['faster']['path'] == 'eager bf16 + channels-last'
 
 
 def test_the_ladder_record_keeps_one_entry_per_cpu(tmp_path, monkeypatch):

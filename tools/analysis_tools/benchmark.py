@@ -17,6 +17,7 @@ clock speed hit all alike), after warm-up, as medians:
    for UperNet-T and FPN-T (CPU);
 6. the CPU inference ladder for UperNet-T and FPN-T at 512x512, batch 1:
    eager fp32, eager bf16 + channels-last (where the CPU has native bf16),
+   each also compiled with ``--compile`` (the compilation stated),
    ONNX Runtime fp32 and ONNX Runtime int8 (calibrated as
    ``tools/deployment/export.py --quantize int8`` does), each with its label
    agreement with eager fp32, the CPU's features and the fastest verified
@@ -333,7 +334,8 @@ def run_ladder(args, results: dict) -> None:
         ladder = measure_ladder(
             lambda head, size: build_segmentor(head, 'InceptionNeXt-T', size),
             list(SEGMENTORS), args.seg_size, args.seg_warmup,
-            args.seg_repeats, checkpoints, args.ladder_images)
+            args.seg_repeats, checkpoints, args.ladder_images,
+            'inductor' if args.compile else None)
     except ValueError as error:  # an image folder without images
         raise SystemExit(f'--ladder-images: {error}')
     results['ladder'] = ladder
@@ -344,8 +346,10 @@ def run_ladder(args, results: dict) -> None:
         print(table(
             f'{head}-T CPU inference ladder, {size}x{size}, batch 1, '
             f'{threads} threads ({weights})',
-            ['path', 's/img', 'vs eager fp32', 'label agreement %'],
+            ['path', 's/img', 'vs eager fp32', 'label agreement %'] +
+            (['compilation s'] if args.compile else []),
             [[r['path'], r['s_per_img'], r['speedup'], 100 * r['agreement']]
+             + ([r.get('compile_s', '')] if args.compile else [])
              for r in rows]), flush=True)
         if not bf16_supported('cpu'):
             print('eager bf16 + channels-last: not run, no native bf16 on '
@@ -558,7 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--compile', action='store_true',
                         help='torch.compile the backbones, and the '
                         "segmentors' backbone and decode head, of the "
-                        'backbone and segmentor parts (opt-in; the matrix '
+                        'backbone and segmentor parts, and add compiled '
+                        "eager rows to the ladder's (opt-in; the matrix "
                         'part measures both)')
     parser.add_argument('--matrix-eager-only', action='store_true',
                         help='matrix: leave out the compiled rows (on a '
