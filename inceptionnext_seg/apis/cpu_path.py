@@ -1,8 +1,10 @@
 """Which inference path a CPU run takes: eager float32, eager bf16 +
-channels-last, or ONNX Runtime on an exported file, from this CPU's ladder
+channels-last (each compiled where the run compiles), or ONNX Runtime on an
+exported file, from this CPU's ladder
 (``tools/analysis_tools/benchmark.py --parts ladder``) and the file's
 precision and check at export (the deployment policy's
 :class:`~inceptionnext_seg.deploy.policy.InferencePath`)."""
+import math
 from typing import Optional
 
 from ..deploy.policy import InferencePath, verification_of
@@ -94,7 +96,7 @@ def choose_cpu_path(cfg, file: Optional[dict], ladder: str, fastest: bool,
           f'{take["path"]}, {take["speedup"]:.2f}x eager fp32 (ladder of '
           f'{entry.get("date", "an unknown date")}, {ladder})')
     if faster:
-        print('  faster: ' + _how_to_take(faster))
+        print('  faster: ' + _how_to_take(faster, take))
     if compiling and not any(InferencePath.parse(r['path']).compiled
                              for r in rows):
         print('  the ladder has no compiled rows (tools/analysis_tools/'
@@ -111,8 +113,9 @@ def choose_cpu_path(cfg, file: Optional[dict], ladder: str, fastest: bool,
     return path
 
 
-def _how_to_take(row: dict) -> str:
-    """A faster ladder row and what a run needs to take it."""
+def _how_to_take(row: dict, take: dict) -> str:
+    """A ladder row faster than ``take`` and what a run needs to take
+    it."""
     path = InferencePath.parse(row['path'])
     if path.onnx:
         quantize = ' --quantize int8' if path.precision == 'int8' else ''
@@ -121,8 +124,10 @@ def _how_to_take(row: dict) -> str:
                 f'CONFIG CKPT --format onnx --dynamic{quantize} --out FILE, '
                 'then --onnx FILE')
     if path.compiled:
-        return (f'{path}, {row["speedup"]:.2f}x, after '
-                f'{row.get("compile_s", 0):.0f} s of compilation at the '
-                'start of each run: --compile (with --fastest for its '
+        compile_s = row.get('compile_s', 0.0)
+        images = math.ceil(compile_s / (take['s_per_img'] - row['s_per_img']))
+        return (f'{path}, {row["speedup"]:.2f}x, after {compile_s:.0f} s of '
+                f'compilation at the start of each run (a run of {images} '
+                'images or more gains): --compile (with --fastest for its '
                 'precision)')
     return f'{path}, {row["speedup"]:.2f}x, without --compile'

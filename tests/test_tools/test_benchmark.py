@@ -552,3 +552,8 @@ def test_long_parts_say_how_long_before_they_start(benchmark, monkeypatch):
     eager_only = benchmark.expected_times(benchmark.parse_args(
         ['--parts', 'matrix', '--matrix-eager-only']))
     assert eager_only[0].startswith('--parts matrix: about 9.0 min')
+    compiled = benchmark.expected_times(benchmark.parse_args(
+        ['--parts', 'ladder', '--compile']))
+    assert compiled[0].startswith(
+        '--parts ladder (without --compile; its compiled rows added 2.2 min '
+        'of compilation on a 2-core AMX Xeon, docs/deploy.md): about 4.0 min')
