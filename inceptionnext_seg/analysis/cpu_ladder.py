@@ -153,9 +153,9 @@ def choose_path(rows: List[dict],
             (``tools/infer.py --compile``).
 
     Returns:
-        ``take``: the row to run; ``faster``: the fastest verified row that
-        needs an ONNX file of another precision, or the other choice of
-        compiling, where faster than ``take``, else None.
+        ``take``: the row to run; ``faster``: the fastest row that needs an
+        ONNX file of another precision or (an agreeing row) the other choice
+        of compiling, where faster than ``take``, else None.
     """
     paths = [InferencePath.parse(r['path']) for r in rows]
     if EAGER_FP32 not in paths:
