@@ -232,10 +232,25 @@ def test_a_video_frame_gets_the_labels_of_that_frame_as_an_image(
     for i in (0, 3):
         assert (read(labels / f'frame_{i:06d}.png') ==
                 read(tmp_path / 'single_labels' / f'frame{i}.png')).all(), i
-        # the annotated frame is that picture, as MJPG keeps it
-        diff = np.abs(painted[i].astype(int) -
-                      read(tmp_path / 'single' / f'frame{i}.png').astype(int))
-        assert diff.mean() < 4, (i, diff.mean())
+        # the annotated frame is that picture, as MJPG keeps it: the
+        # picture through the same codec (its loss depends on the picture:
+        # mean 3.8 here, 4.7 with the fork's brighter painting)
+        picture = read(tmp_path / 'single' / f'frame{i}.png')
+        kept = mjpg_round_trip(picture, tmp_path / f'kept{i}.avi')
+        diff = np.abs(painted[i].astype(int) - kept.astype(int))
+        assert diff.mean() < 0.5, (i, diff.mean())
+        assert np.abs(picture.astype(int) - kept.astype(int)).mean() > 0
+
+
+def mjpg_round_trip(picture, path):
+    """``picture`` as a one-frame MJPG video gives it back."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                             picture.shape[1::-1])
+    writer.write(picture)
+    writer.release()
+    frames = frames_of(path)
+    assert len(frames) == 1, path
+    return frames[0]
 
 
 def test_an_unreadable_image_in_a_folder_is_named_and_skipped(
