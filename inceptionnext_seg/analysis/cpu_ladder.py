@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -270,9 +271,9 @@ def measure_ladder(build: Callable[[str, int], object], heads: Sequence[str],
             runs[EAGER_BF16] = _eager_run(build(head, size), wrapper, True)
         if compile_backend:
             for path in list(runs):
-                runs[InferencePath(path.runtime, path.precision, True)] = \
-                    _eager_run(build(head, size), wrapper, path.eager_bf16,
-                               compile_backend)
+                runs[replace(path, compiled=True)] = _eager_run(
+                    build(head, size), wrapper, path.eager_bf16,
+                    compile_backend)
         with tempfile.TemporaryDirectory() as tmp:
             fp32, int8 = f'{tmp}/fp32.onnx', f'{tmp}/int8.onnx'
             deploy.export_onnx(wrapper, fp32, (size, size), False, {})

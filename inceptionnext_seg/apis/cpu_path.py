@@ -5,6 +5,7 @@ exported file, from this CPU's ladder
 precision and check at export (the deployment policy's
 :class:`~inceptionnext_seg.deploy.policy.InferencePath`)."""
 import math
+from dataclasses import replace
 from typing import Optional
 
 from ..deploy.policy import InferencePath, verification_of
@@ -106,7 +107,7 @@ def choose_cpu_path(cfg, file: Optional[dict], ladder: str, fastest: bool,
               f'so not a verified path')
     best = InferencePath.parse(take['path'])
     if compiling and not best.onnx:
-        best = InferencePath(best.runtime, best.precision, compiled=True)
+        best = replace(best, compiled=True)
     path = best if fastest else given
     print(f'this run: {path}' + ('' if path == best else
                                  ' (--fastest takes the fastest)'))
