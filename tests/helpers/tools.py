@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -321,11 +322,14 @@ def randomize_batchnorm(model: torch.nn.Module, seed: int = 0) -> None:
             p.data = 0.5 + torch.rand(p.shape, generator=gen)
 
 
-def make_timm_model(arch: str, seed: int = 0) -> torch.nn.Module:
-    """timm's reference InceptionNeXt with random weights and BN stats."""
+def make_timm_model(arch: str, seed: int = 0,
+                    depths: Optional[tuple] = None) -> torch.nn.Module:
+    """timm's reference InceptionNeXt with random weights and BN stats (with
+    other ``depths`` where given)."""
     import timm
     torch.manual_seed(seed)
-    model = timm.create_model(f'inception_next_{arch}', pretrained=False)
+    model = timm.create_model(f'inception_next_{arch}', pretrained=False,
+                              **({'depths': depths} if depths else {}))
     randomize_batchnorm(model, seed)
     return model.eval()
 

@@ -9,7 +9,8 @@ from mmengine.optim import build_optim_wrapper
 from inceptionnext_seg.utils.config import (build_segmentor_for_analysis,
                                             load_config)
 from inceptionnext_seg.utils.synthetic_batch import synthetic_batch
-from tests.helpers.tools import make_timm_model, run_tool
+from tests.helpers.tools import (make_timm_model, one_block_per_stage,
+                                 run_tool)
 
 pytestmark = pytest.mark.compat  # in every row of `make compat`
 
@@ -138,34 +139,46 @@ def test_recipe_values(path):
 @pytest.fixture(scope='module')
 def imagenet_weights(tmp_path_factory):
     """Official-format release files (plain state dicts with the head) of
-    timm's models with random weights and BN statistics."""
+    timm's models with random weights and BN statistics: tiny at full depth,
+    small and base at one block per stage (as their configs are trained
+    below)."""
     folder = tmp_path_factory.mktemp('imagenet')
     files = {}
     for arch in ARCH.values():
         files[arch] = folder / f'inceptionnext_{arch}.pth'
-        torch.save(make_timm_model(arch).state_dict(), files[arch])
+        depths = None if arch == 'tiny' else (1, 1, 1, 1)
+        torch.save(make_timm_model(arch, depths=depths).state_dict(),
+                   files[arch])
     return files
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=NAMES)
 def test_full_size_config_initialises_from_imagenet_and_trains_a_step(
         path, imagenet_weights):
-    """Full size, in one process: the paper's parameter count, the backbone
-    initialised from the official file through the config's own init_cfg,
-    one step of the config's optimizer, and a prediction."""
+    """In one process: the paper's parameter count at full size, the
+    backbone initialised from the official file through the config's own
+    init_cfg, one step of the config's optimizer, and a prediction. T's
+    configs at full depth; S's and B's (T's blocks, other widths and heads:
+    27 blocks in stage 3) with their widths and heads and one block per
+    stage once counted."""
     head, v = split(path.stem)
     weights = imagenet_weights[ARCH[v]]
-    model = build_segmentor_for_analysis(
-        str(path), {'model.data_preprocessor.size': (64, 64),
-                    'model.backbone.init_cfg.checkpoint': str(weights)},
-        keep_init_cfg=True)
-    params = sum(p.numel() for p in model.parameters()) / 1e6
+    options = {'model.data_preprocessor.size': (64, 64),
+               'model.backbone.init_cfg.checkpoint': str(weights)}
+    with torch.device('meta'):  # the count needs no values
+        full = build_segmentor_for_analysis(str(path), options)
+    params = sum(p.numel() for p in full.parameters()) / 1e6
     assert abs(params - RECIPES[head]['params'][v]) < 1.0
+    if v != 't':
+        options.update(one_block_per_stage(ARCH[v]))
+    model = build_segmentor_for_analysis(str(path), options,
+                                         keep_init_cfg=True)
+    assert len(model.backbone.stages[2].blocks) == (9 if v == 't' else 1)
     model.init_weights()
     own = model.backbone.state_dict()
     official = torch.load(weights, weights_only=True)
     loaded = [k for k in official if not k.startswith('head.')]
-    assert len(loaded) > 100
+    assert len(loaded) > (100 if v == 't' else 50)
     for key in loaded:
         assert torch.equal(own[key], official[key]), key
 
