@@ -124,7 +124,7 @@ def dist_run(demo_data, tmp_path_factory):
     them: tests.helpers.tools.run_ranks): the deterministic 6-iteration run
     (tests.helpers.faults.deterministic), every iteration's checkpoint kept
     (saving does not change the training). The two-process test of
-    test_train_test.py checks it and tests dist_test.sh on its checkpoint;
+    test_train_test.py checks it and tests its checkpoint in two processes;
     the two-process preemption test, which starts tools/dist_train.sh,
     compares with its iteration 3. They share xdist_group('dist_run'), so it
     runs once, on one worker."""

@@ -252,9 +252,9 @@ def run_ranks(ranks: int, script, *args, timeout=600):
     forked from the tool server at once with the environment torchrun gives
     its processes on one node, and ``--launcher pytorch`` (tests/helpers/
     tool_server.py): a multi-process run without torchrun's start-up and its
-    new interpreters'. (tools/dist_train.sh and dist_test.sh themselves run
-    through torchrun: tests/test_reliability/test_preemption.py,
-    tests/test_tools/test_train_test.py.)"""
+    new interpreters'. (tools/dist_train.sh itself runs through torchrun:
+    tests/test_reliability/test_preemption.py; the torchrun command of both
+    dist scripts: tests/test_tools/test_launch_scripts.py.)"""
     args = [str(script)] + [str(a) for a in args] + ['--launcher', 'pytorch']
     base = _tool_env()
     port = str(free_port())

@@ -88,6 +88,33 @@ def test_slurm_request(name, tool, tmp_path):
     assert result.stdout.strip() == expected
 
 
+@pytest.mark.parametrize('name,tool,args', [
+    ('dist_train.sh', 'train.py', ['CONFIG.py', '2', '--amp']),
+    ('dist_test.sh', 'test.py', ['CONFIG.py', 'CKPT.pth', '2', '--tta'])])
+def test_dist_scripts_start_the_tool_through_torchrun(name, tool, args,
+                                                      tmp_path):
+    """The torchrun command of each script (a stand-in Python prints it;
+    dist_train.sh's real torchrun run: the two-process preemption test, whose
+    processes the two-process test.py run of test_train_test.py is started
+    as), on one node and on the second of two."""
+    python = tmp_path / 'python'
+    python.write_text('#!/bin/sh\necho "$@"\n')
+    python.chmod(0o755)
+    rest = ' '.join(a for a in args if a != '2')
+    expected = (f'-m torch.distributed.run --nnodes={{}} --node_rank={{}} '
+                f'--master_addr={{}} --nproc_per_node=2 --master_port={{}} '
+                f'{ROOT}/tools/{tool} {rest} --launcher pytorch')
+    one = script(name, *args, env=dict(PYTHON=str(python), NNODES='',
+                                       NODE_RANK='', MASTER_ADDR='',
+                                       PORT=''))
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.strip() == expected.format(1, 0, '127.0.0.1', 29500)
+    second = script(name, *args, env=dict(PYTHON=str(python), NNODES='2',
+                                          NODE_RANK='1', MASTER_ADDR='node0',
+                                          PORT='29700'))
+    assert second.stdout.strip() == expected.format(2, 1, 'node0', 29700)
+
+
 def stand_ins(tmp_path, **programs):
     """A bin folder of shell scripts standing in for srun, scontrol, ..."""
     fake = tmp_path / 'bin'

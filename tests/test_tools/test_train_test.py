@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from inceptionnext_seg.visualization.local_visualizer import CAPTION_HEIGHT
-from tests.helpers.tools import (DEMO_CONFIG, data_options, free_port,
-                                 full_log, resume_copy, run_tool,
+from tests.helpers.tools import (DEMO_CONFIG, data_options, full_log,
+                                 resume_copy, run_ranks, run_tool,
                                  tiny_run_options)
 
 
@@ -141,9 +141,11 @@ def read_metrics(work_dir: Path) -> dict:
 @pytest.mark.xdist_group('dist_run')
 def test_two_process_training_and_dist_test_on_cpu(dist_run, demo_data,
                                                    tmp_path):
-    """Training in two gloo processes (``dist_run``; tools/dist_train.sh's
-    torchrun starts: the two-process preemption test) and tools/dist_test.sh
-    on its checkpoint, with the metrics of one process."""
+    """Training in two gloo processes (``dist_run``) and testing its
+    checkpoint in two, started as torchrun starts them (tools/dist_train.sh's
+    real torchrun: the two-process preemption test; the torchrun command of
+    dist_train.sh and dist_test.sh: test_launch_scripts.py), with the metrics
+    of one process."""
     work_dir, result = dist_run
     log = result.stdout + result.stderr + full_log(work_dir)
     assert 'Distributed training: True' in log
@@ -152,9 +154,10 @@ def test_two_process_training_and_dist_test_on_cpu(dist_run, demo_data,
     test_opts = ['--cfg-options', *data_options(demo_data, ['test']),
                  'test_dataloader.num_workers=0',
                  'test_dataloader.persistent_workers=False']
-    run_tool('tools/dist_test.sh', DEMO_CONFIG, ckpt, 2, '--work-dir',
-             tmp_path / 'dist_test', *test_opts,
-             env=dict(PORT=str(free_port())))
+    tested = run_ranks(2, 'tools/test.py', DEMO_CONFIG, ckpt, '--work-dir',
+                       tmp_path / 'dist_test', *test_opts)
+    assert 'Distributed training: True' in tested.stdout + tested.stderr + \
+        full_log(tmp_path / 'dist_test')
     run_tool('tools/test.py', DEMO_CONFIG, ckpt, '--work-dir',
              tmp_path / 'single_test', *test_opts)
     dist_metrics = read_metrics(tmp_path / 'dist_test')
