@@ -261,11 +261,11 @@ def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
     from inceptionnext_seg.utils.config import build_segmentor_for_analysis
     config = fault_config(tmp_path, SIGNAL_AT_3, one_block_per_stage())
     work = tmp_path / 'work'
-    # one validation, at the end (each run compiles its eval-mode graphs
-    # at its first; test.py --compile checks those against eager)
+    # no validation: it would compile the eval-mode graphs (5 s), which
+    # test_compile.py's training and test.py --compile check
     command = ['tools/train.py', config, '--work-dir', work, '--compile',
                'eager', '--cfg-options', *deterministic(demo_data),
-               'train_cfg.val_interval=6']
+               'train_cfg.val_begin=7']
     stopped = run_tool(*command, env=FAULT_HOOKS_PATH, check=False)
     log = stopped.stdout + stopped.stderr
     assert stopped.returncode == PREEMPTED_EXIT_CODE, log[-3000:]
@@ -279,6 +279,7 @@ def test_a_compiled_run_stops_on_a_signal_and_resumes_by_itself(demo_data,
     assert f"auto_resume: resuming from {work / 'iter_3.pth'} " \
         '(iteration 3)' in log
     assert 'Iter(train) [4/6]' in log and 'Iter(train) [3/6]' not in log
+    assert 'Iter(val)' not in log
     state = torch.load(work / 'iter_6.pth', weights_only=True)
     assert state['meta']['iter'] == 6
     assert not any('_orig_mod' in k for k in state['state_dict'])
