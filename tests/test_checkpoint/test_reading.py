@@ -1,8 +1,6 @@
 """Reading checkpoints: mmengine's data classes are allowed, code is not; the
 mmengine loader is replaced only where a config asks for it."""
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -167,23 +165,24 @@ except Exception as err:
 
 
 def test_only_the_named_module_replaces_mmengines_loaders(
-        stock_checkpoint, evil_checkpoint, tmp_path, monkeypatch):
+        stock_checkpoint, evil_checkpoint, tmp_path):
     """Importing the model packages changes nothing in mmengine; importing
     inceptionnext_seg.checkpoint.mmengine_loader (as the configs do) makes
     mmengine read local files and http(s) URLs without unpickling code, and
     refuse the schemes it would read with an unrestricted torch.load."""
-    from tests.helpers.tools import ON_THE_FORK
+    from tests.helpers.tools import ON_THE_FORK, run_tool
     folder = stock_checkpoint.parent
     assert evil_checkpoint[0].parent == folder
     for name in ('stock.pth', 'evil.pth'):  # as served by the probe
         for label in ('stock', 'safe'):
             (folder / f'{label}-{name}').write_bytes(
                 (folder / name).read_bytes())
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
     script = tmp_path / 'probe.py'
     script.write_text(LOADER_PROBE)
-    result = subprocess.run([sys.executable, str(script), str(folder)],
-                            cwd=tmp_path, capture_output=True, text=True)
+    # as `python probe.py FOLDER`, forked from the tool server, whose
+    # mmengine is as imported, untouched by this project
+    result = run_tool(script, folder, cwd=tmp_path, check=False,
+                      env=dict(TORCH_HOME=str(tmp_path / 'torch_home')))
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     major, minor = (int(x) for x in torch.__version__.split('.')[:2])
