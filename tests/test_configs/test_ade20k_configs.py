@@ -158,9 +158,9 @@ def test_full_size_config_initialises_from_imagenet_and_trains_a_step(
     """In one process: the paper's parameter count at full size, the
     backbone initialised from the official file through the config's own
     init_cfg, one step of the config's optimizer, and a prediction. T's
-    configs at full depth; S's and B's (T's blocks, other widths and heads:
-    27 blocks in stage 3) with their widths and heads and one block per
-    stage once counted."""
+    configs at full depth; S's and B's, once counted, with their own widths
+    and heads and one block per stage (the same block as T's, 27 of them in
+    stage 3 at full depth)."""
     head, v = split(path.stem)
     weights = imagenet_weights[ARCH[v]]
     options = {'model.data_preprocessor.size': (64, 64),
