@@ -44,9 +44,36 @@ def row(text, name, *cells):
 
 
 @pytest.fixture
-def benchmark(monkeypatch):
+def shallow_models(monkeypatch):
+    """The benchmark's models with one block per stage, their widths and
+    heads kept (the same builders, InceptionNeXt's ``tiny`` and timm's
+    constructors): these tests check tables, ratios and records, and
+    building and running the full depths (initialisation, an int8
+    calibration of FPN-T) took three quarters of their time. The full-size
+    models run in test_the_tool_runs_end_to_end and the memory probe's
+    fresh process (backbones) and in tests/test_configs/
+    test_ade20k_configs.py (the segmentor configs)."""
+    import timm
+
+    from backbones import InceptionNeXt
+    monkeypatch.setitem(InceptionNeXt.arch_settings, 'tiny', dict(
+        InceptionNeXt.arch_settings['tiny'], depths=(1, 1, 1, 1)))
+    create_model = timm.create_model
+    depth_key = {'inception_next_tiny': 'depths', 'convnext_tiny': 'depths',
+                 'resnet50': 'layers'}
+
+    def shallow(model_name, **kwargs):  # (mmseg's TIMMBackbone: keywords)
+        assert model_name in depth_key, \
+            f'a benchmark model not made shallow: {model_name}'
+        return create_model(model_name, **kwargs,
+                            **{depth_key[model_name]: (1, 1, 1, 1)})
+    monkeypatch.setattr(timm, 'create_model', shallow)
+
+
+@pytest.fixture
+def benchmark(monkeypatch, shallow_models):
     """The tool with its timer replaced: every step still runs once (the
-    models are built and run), and reports the seconds above."""
+    models are built, shallow, and run), and reports the seconds above."""
     from inceptionnext_seg.analysis import cpu_ladder
     tool = load_tool('benchmark')
 
@@ -143,7 +170,7 @@ def test_the_tool_runs_end_to_end(tmp_path):
     assert all(math.isfinite(v) and v > 0 for v in numbers)
 
 
-def test_the_memory_table(tmp_path, monkeypatch):
+def test_the_memory_table(tmp_path, monkeypatch, shallow_models):
     """--parts memory: a row per model, each measured by the fresh-process
     probe (here its ``probe`` in this process: the fresh process itself is
     the next test's), activation checkpointing saving fewer activations."""
