@@ -39,17 +39,18 @@ def test_wrong_weights_are_caught_by_the_verification(tmp_path):
 def test_each_config_exports_and_verifies(path, tmp_path):
     """Random weights, small sizes, dynamic shapes (UperNet's pooling
     pyramid and FPNHead's upsampling are the parts that would fix them).
-    T in both formats, from one model: TorchScript first (it keeps
-    nn.AdaptiveAvgPool2d), then the pooling swapped for ONNX. S and B: their
-    own widths and heads, one block per stage (the blocks are T's, exported
-    above at full depth; the depth is suite time: 27 blocks in stage 3), ONNX
-    at two sizes."""
+    Each config's widths and heads with one block per stage: the blocks of
+    a stage are one block repeated (the depth is suite time: 27 blocks in
+    B's stage 3), and the trained demo model is exported at its full depth
+    by tests/test_tools/test_export.py. T in both formats, from one model:
+    TorchScript first (it keeps nn.AdaptiveAvgPool2d), then the pooling
+    swapped for ONNX; S and B ONNX at two sizes."""
     torch.manual_seed(0)
     tiny = path.stem.endswith('_t_ade20k')
     arch = Config.fromfile(path).model.backbone.arch
-    model = build_segmentor_for_analysis(
-        str(path), None if tiny else one_block_per_stage(arch))
-    assert tiny or len(model.backbone.stages[2].blocks) == 1
+    model = build_segmentor_for_analysis(str(path),
+                                         one_block_per_stage(arch))
+    assert len(model.backbone.stages[2].blocks) == 1
     model.init_weights()
     shapes = [(64, 64), (128, 32)] + ([(32, 160)] if tiny else [])
     wrapper = deploy.ExportableSegmentor(
