@@ -60,28 +60,31 @@ def test_onnx_infer_gives_pytorchs_label_map_and_picture(
     cfg.model.backbone.init_cfg = None
     checkpoint = trained[0] / 'iter_4.pth'
     model = init_model(cfg, str(checkpoint), device='cpu')
-    images = sorted((ade_samples / 'images' / 'validation').glob('*.jpg'))
+    folder = ade_samples / 'images' / 'validation'
+    images = sorted(folder.glob('*.jpg'))
     assert len(images) == 3
-    for i, image in enumerate(images):
-        labels = tmp_path / f'{image.stem}_labels.png'
-        ids = tmp_path / f'{image.stem}_ids.png'
-        run_tool('tools/deployment/infer_onnx.py', image, path, '--out',
-                 tmp_path / f'{image.stem}.png', '--labels-out', labels)
-        run_tool('tools/deployment/infer_onnx.py', image, path, '--out',
-                 tmp_path / 'again.png', '--labels-out', ids, '--train-ids')
+    # The samples' folder, twice (a single image's file names: the int8
+    # test's run): ADE20K's own encoding (1..150, as tools/test.py --out
+    # writes it) by default, the model's class indices with --train-ids.
+    painted, labels, ids = (tmp_path / name for name in
+                            ('painted', 'labels', 'ids'))
+    run_tool('tools/deployment/infer_onnx.py', folder, path, '--out',
+             painted, '--labels-out', labels)
+    run_tool('tools/deployment/infer_onnx.py', folder, path, '--out',
+             tmp_path / 'again', '--labels-out', ids, '--train-ids')
+    for image in images:
+        name = f'{image.stem}.png'
         ref = inference_model(model, str(image)).pred_sem_seg.data[0].numpy()
-        # --train-ids: the model's class indices; by default ADE20K's own
-        # encoding (1..150), as tools/test.py --out writes it.
-        ours = cv2.imread(str(ids), cv2.IMREAD_UNCHANGED)
+        ours = cv2.imread(str(ids / name), cv2.IMREAD_UNCHANGED)
         assert ours.shape == ref.shape
         assert (ours == ref).mean() >= 0.999, (image, (ours == ref).mean())
-        encoded = cv2.imread(str(labels), cv2.IMREAD_UNCHANGED)
+        encoded = cv2.imread(str(labels / name), cv2.IMREAD_UNCHANGED)
         assert (encoded.astype(int) == ours.astype(int) + 1).all()
     # The picture is the one tools/infer.py paints with mmseg's visualizer.
     torch_png = tmp_path / 'torch.png'
     run_tool('tools/infer.py', images[0], DEMO_CONFIG, checkpoint, '--out',
              torch_png)
-    ours = cv2.imread(str(tmp_path / f'{images[0].stem}.png'))
+    ours = cv2.imread(str(painted / f'{images[0].stem}.png'))
     ref = cv2.imread(str(torch_png))
     assert (ours == ref).all(axis=2).mean() >= 0.999
     # tools/infer.py takes the file where this CPU's ladder says it is the
