@@ -5,10 +5,11 @@ s on a 2-core CPU, longer than most tiny tool runs themselves. This process
 imports those third-party libraries once (nothing of this project: `backbones`,
 `inceptionnext_seg` and the configs' `custom_imports` are imported by each run,
 as in a fresh interpreter) and then forks one child per request, which runs the
-tool as ``python SCRIPT ARGS`` would: ``sys.argv``, environment, working
-directory, warnings filters and torch's thread count come from the request,
-stdout/stderr go to the given files, and the exit status is the tool's (a
-signal gives -N). The import path is the server's own (the tools import the
+tool as ``python SCRIPT ARGS`` would: ``sys.argv``, environment (``TMPDIR``
+too), working directory, warnings filters and torch's thread count come from
+the request, stdout/stderr go to the given files, the exit handlers run at its
+end (its temporary files removed), and the exit status is the tool's (a signal
+gives -N). The import path is the server's own (the tools import the
 installed project, nothing beside them), which starts with the clone (``python
 -m`` from it), as ``PYTHONPATH=<clone>`` would have it (the fault tests' hooks,
 ``tests.helpers.fault_hooks``); a request that sets another ``PYTHONPATH`` runs
@@ -86,8 +87,12 @@ def run_child(request: dict) -> None:
         traceback.print_exc()
         code = 1
     finally:
-        import logging
-        logging.shutdown()
+        # The end of an interpreter: the exit handlers run (the tool's
+        # temporary files, multiprocessing's folder, logging's flush; the
+        # server's handlers too, as a new interpreter has its own), then
+        # the child ends without tearing the imported libraries down.
+        import atexit
+        atexit._run_exitfuncs()  # (private: tests/test_tool_runs.py)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -155,8 +155,10 @@ def test_the_payload_is_live(malicious):
 
 def test_a_bad_label_is_skipped_and_reported(demo_data, tmp_path):
     """skip_corrupt through train.py's --cfg-options: the sample is skipped,
-    named and counted at the end of training, which finishes. That a bad
-    label stops training without it, naming the file, is shown in process
+    named and counted at the end of training, which finishes, and the run
+    leaves nothing in TMPDIR (the skipped samples' list, shared by the
+    dataloader workers, is removed at exit). That a bad label stops
+    training without it, naming the file, is shown in process
     (tests/test_datasets/test_checked_ade20k.py: the same loader on the
     same dataset)."""
     import shutil
@@ -171,10 +173,14 @@ def test_a_bad_label_is_skipped_and_reported(demo_data, tmp_path):
     # 3 x 4 draws: the first epoch of the 12 shuffled images hits every one
     opts = tiny_run_options(root, max_iters=3, interval=3) + [
         'train_dataloader.batch_size=4']
+    tmp = tmp_path / 'tmp'
+    tmp.mkdir()
     result = run_tool('tools/train.py', DEMO_CONFIG, '--work-dir',
                       tmp_path / 'skip', '--cfg-options', *opts,
-                      'train_dataloader.dataset.skip_corrupt=True')
+                      'train_dataloader.dataset.skip_corrupt=True',
+                      env=dict(TMPDIR=str(tmp)))
     log = result.stdout + result.stderr
     assert re.search(r'Skipped \d+ corrupt training sample\(s\)', log)
     assert 'ADE_train_00000003.png: label values [180]' in log
     assert (tmp_path / 'skip' / 'iter_3.pth').is_file()
+    assert list(tmp.iterdir()) == []

@@ -1,0 +1,21 @@
+"""The suite's tool runs (tests/helpers/tools.py ``run_tool``, forked from
+tests/helpers/tool_server.py) end as ``python SCRIPT`` does: what the tests
+assert about a tool's files holds for a user's run."""
+from tests.helpers.tools import run_snippet
+
+
+def test_a_run_takes_its_tmpdir_and_runs_its_exit_handlers(tmp_path):
+    """TMPDIR from the run's environment (no library that the server
+    imports has fixed Python's temporary folder), and the exit handlers at
+    the end (a tool's temporary files, multiprocessing's folder): without
+    them every suite run left files in /tmp that a user's run removes."""
+    tmp = tmp_path / 'tmp'
+    tmp.mkdir()
+    marker = tmp_path / 'exited'
+    code = ('import atexit, pathlib, tempfile\n'
+            f'atexit.register(pathlib.Path({str(marker)!r}).write_text, '
+            "'yes')\n"
+            'print(tempfile.gettempdir())\n')
+    result = run_snippet(code, tmp_path, env=dict(TMPDIR=str(tmp)))
+    assert result.stdout.strip() == str(tmp)
+    assert marker.read_text() == 'yes'
