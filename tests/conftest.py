@@ -58,6 +58,18 @@ def pytest_collection_finish(session):
 
 
 @pytest.fixture(scope='session', autouse=True)
+def tmpdir_of_started_processes(tmp_path_factory):
+    """TMPDIR of the processes the tests start (tool runs, torchrun, new
+    interpreters): what they leave behind, as a user's run does (the
+    folders of torch's dataloader workers ended at exit, torchrun's logs),
+    stays in this session's temporary folder, which pytest removes three
+    sessions later, rather than in /tmp."""
+    path = tmp_path_factory.mktemp('tmp')
+    os.environ['TMPDIR'] = str(path)
+    return path
+
+
+@pytest.fixture(scope='session', autouse=True)
 def ladder_record(tmp_path_factory):
     """The CPU ladder record of this session, for the benchmark and the
     tools it starts (never the user's, ~/.cache/inceptionnext_seg)."""
