@@ -8,7 +8,8 @@ from mmengine.config import Config
 from inceptionnext_seg import deploy
 from inceptionnext_seg.deploy.exportable import DynamicAdaptiveAvgPool2d
 from inceptionnext_seg.utils.config import build_segmentor_for_analysis
-from tests.helpers.tools import DEMO_CONFIG, ROOT, one_block_per_stage
+from tests.helpers.tools import (DEMO_CONFIG, ROOT, one_block_per_stage,
+                                 randomize_batchnorm)
 
 CONFIGS = sorted(ROOT.glob('configs/*_inceptionnext_*_ade20k.py'))
 
@@ -39,12 +40,13 @@ def test_wrong_weights_are_caught_by_the_verification(tmp_path):
 def test_each_config_exports_and_verifies(path, tmp_path):
     """Random weights, small sizes, dynamic shapes (UperNet's pooling
     pyramid and FPNHead's upsampling are the parts that would fix them).
-    Each config's widths and heads with one block per stage: the blocks of
-    a stage are one block repeated (the depth is suite time: 27 blocks in
-    B's stage 3), and the trained demo model is exported at its full depth
-    by tests/test_tools/test_export.py. T in both formats, from one model:
-    TorchScript first (it keeps nn.AdaptiveAvgPool2d), then the pooling
-    swapped for ONNX; S and B ONNX at two sizes."""
+    Layer scales and BN statistics randomised: at the initial layer scale
+    (1e-6) a block adds nothing the verification could see. Each config's
+    widths and heads with one block per stage: the blocks of a stage are
+    one block repeated (the depth is suite time: 27 blocks in B's stage 3).
+    T in both formats, from one model: TorchScript first (it keeps
+    nn.AdaptiveAvgPool2d), then the pooling swapped for ONNX; S and B ONNX
+    at two sizes."""
     torch.manual_seed(0)
     tiny = path.stem.endswith('_t_ade20k')
     arch = Config.fromfile(path).model.backbone.arch
@@ -52,6 +54,7 @@ def test_each_config_exports_and_verifies(path, tmp_path):
                                          one_block_per_stage(arch))
     assert len(model.backbone.stages[2].blocks) == 1
     model.init_weights()
+    randomize_batchnorm(model.backbone)
     shapes = [(64, 64), (128, 32)] + ([(32, 160)] if tiny else [])
     wrapper = deploy.ExportableSegmentor(
         deploy.make_exportable(model, pooling=False)).eval()
