@@ -46,13 +46,14 @@ def row(text, name, *cells):
 @pytest.fixture
 def shallow_models(monkeypatch):
     """The benchmark's models with one block per stage, their widths and
-    heads kept (the same builders, InceptionNeXt's ``tiny`` and timm's
-    constructors): these tests check tables, ratios and records, and
-    building and running the full depths (initialisation, an int8
-    calibration of FPN-T) took three quarters of their time. The full-size
-    models run in test_the_tool_runs_end_to_end and the memory probe's
-    fresh process (backbones) and in tests/test_configs/
-    test_ade20k_configs.py (the segmentor configs)."""
+    heads kept (the same builders: InceptionNeXt's ``tiny`` and timm's
+    constructors, also under mmseg's TIMMBackbone): these tests check
+    tables, ratios and records, and building and running the full depths
+    (initialisation, an int8 calibration of FPN-T) took three quarters of
+    their time. At full depth: the backbones in test_the_tool_runs_end_to_end
+    and the memory probe's fresh process, the segmentor configs in
+    tests/test_configs/test_ade20k_configs.py; the ConvNeXt-T segmentors
+    only here, shallow. Yields the timm models made, by name."""
     import timm
 
     from backbones import InceptionNeXt
@@ -61,13 +62,16 @@ def shallow_models(monkeypatch):
     create_model = timm.create_model
     depth_key = {'inception_next_tiny': 'depths', 'convnext_tiny': 'depths',
                  'resnet50': 'layers'}
+    made = []
 
     def shallow(model_name, **kwargs):  # (mmseg's TIMMBackbone: keywords)
         assert model_name in depth_key, \
             f'a benchmark model not made shallow: {model_name}'
+        made.append(model_name)
         return create_model(model_name, **kwargs,
                             **{depth_key[model_name]: (1, 1, 1, 1)})
     monkeypatch.setattr(timm, 'create_model', shallow)
+    return made
 
 
 @pytest.fixture
@@ -91,7 +95,8 @@ def benchmark(monkeypatch, shallow_models):
 
 
 def test_tables_and_ratios_from_the_measured_times(benchmark, capsys,
-                                                   monkeypatch):
+                                                   monkeypatch,
+                                                   shallow_models):
     """FPN-T's segmentor and export rows (UperNet-T's come from the same
     loops: the matrix test below has both heads' rows; the export tests
     export UperNet-T)."""
@@ -127,6 +132,9 @@ def test_tables_and_ratios_from_the_measured_times(benchmark, capsys,
     assert recommended['settings'] == 'float32, channels-last'
     assert recommended['max_rel_logit_diff'] < 1e-4
     assert recommended['argmax_agreement_pct'] >= 99.9
+    # the timm backbones and the ConvNeXt-T segmentor, all made shallow
+    assert set(shallow_models) == {'inception_next_tiny', 'convnext_tiny',
+                                   'resnet50'}
 
 
 def test_compiled_parts_state_their_compilation(benchmark, capsys,
@@ -462,7 +470,7 @@ def test_the_tool_applies_the_policy_once_for_every_model(
     assert calls == [False, True]
 
 
-def test_compiled_labels_say_what_is_compiled(monkeypatch):
+def test_compiled_labels_say_what_is_compiled(monkeypatch, shallow_models):
     """--compile compiles the segmentors' backbone and decode head (a
     stand-in for torch.compile records it), and the titles say so."""
     import torch
