@@ -12,10 +12,13 @@ def test_a_run_takes_its_tmpdir_and_runs_its_exit_handlers(tmp_path):
     tmp = tmp_path / 'tmp'
     tmp.mkdir()
     marker = tmp_path / 'exited'
-    code = ('import atexit, pathlib, tempfile\n'
+    code = ('import atexit, multiprocessing.util, pathlib, tempfile\n'
             f'atexit.register(pathlib.Path({str(marker)!r}).write_text, '
             "'yes')\n"
-            'print(tempfile.gettempdir())\n')
+            'print(tempfile.gettempdir())\n'
+            'print(multiprocessing.util.get_temp_dir())\n')
     result = run_snippet(code, tmp_path, env=dict(TMPDIR=str(tmp)))
-    assert result.stdout.strip() == str(tmp)
+    temp, mp_folder = result.stdout.split()
+    assert temp == str(tmp) and mp_folder.startswith(str(tmp / 'pymp-'))
     assert marker.read_text() == 'yes'
+    assert list(tmp.iterdir()) == []  # multiprocessing's folder removed

@@ -87,10 +87,11 @@ def run_child(request: dict) -> None:
         traceback.print_exc()
         code = 1
     finally:
-        # The end of an interpreter: the exit handlers run (the tool's
+        # The exit handlers run, as at an interpreter's end (the tool's
         # temporary files, multiprocessing's folder, logging's flush; the
-        # server's handlers too, as a new interpreter has its own), then
-        # the child ends without tearing the imported libraries down.
+        # server's handlers too, as a new interpreter has its own), but
+        # without waiting for non-daemon threads or tearing the imported
+        # libraries down.
         import atexit
         atexit._run_exitfuncs()  # (private: tests/test_tool_runs.py)
         sys.stdout.flush()
@@ -105,6 +106,11 @@ def main() -> None:
     # Nothing else changes: they live as long as the process anyway.
     import gc
     gc.freeze()
+    # Where its config folder is not writable, matplotlib made a temporary
+    # one that it removes at exit: every child uses it, none may remove it.
+    import atexit
+    import shutil
+    atexit.unregister(shutil.rmtree)
     for line in sys.stdin:
         request = json.loads(line)
         for name in ('stdout', 'stderr'):
