@@ -5,10 +5,12 @@ from tests.helpers.tools import run_snippet
 
 
 def test_a_run_takes_its_tmpdir_and_runs_its_exit_handlers(tmp_path):
-    """TMPDIR from the run's environment (no library that the server
-    imports has fixed Python's temporary folder), and the exit handlers at
-    the end (a tool's temporary files, multiprocessing's folder): without
-    them every suite run left files in /tmp that a user's run removes."""
+    """TMPDIR from the run's environment (the server has not fixed Python's
+    temporary folder at import: torch takes its compile cache folder from
+    TORCHINDUCTOR_CACHE_DIR, which the pytest worker's own import of torch
+    set, instead of asking tempfile), and the exit handlers at the end (a
+    tool's temporary files, multiprocessing's folder): without them every
+    suite run left files in /tmp that a user's run removes."""
     tmp = tmp_path / 'tmp'
     tmp.mkdir()
     marker = tmp_path / 'exited'

@@ -53,7 +53,7 @@ def shallow_models(monkeypatch):
     their time. At full depth: the backbones in test_the_tool_runs_end_to_end
     and the memory probe's fresh process, the segmentor configs in
     tests/test_configs/test_ade20k_configs.py; the ConvNeXt-T segmentors
-    only here, shallow. Yields the timm models made, by name."""
+    only here, shallow. Returns the names of the timm models made."""
     import timm
 
     from backbones import InceptionNeXt
